@@ -1,0 +1,82 @@
+/**
+ * createApp builds the Express app from its dependencies and never listens, so tests drive
+ * it through supertest and server.ts owns the process. The middleware list below reads top
+ * to bottom in the order a request meets it.
+ */
+import path from 'node:path';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { AppConfig } from './config.js';
+import type { AppDatabase } from './db/database.js';
+import type { DatabaseSessionStore } from './db/sessionStore.js';
+import type { Logger } from './logger.js';
+import type { ImageStorage } from './storage/imageStorage.js';
+import type { S3HealthMonitor } from './storage/s3HealthMonitor.js';
+import { createAuthRoutes } from './routes/auth.js';
+import { createHealthRoutes } from './routes/health.js';
+import { createHomeRoutes } from './routes/home.js';
+import { createMemberRoutes } from './routes/members.js';
+import { createProfileRoutes } from './routes/profile.js';
+import { configureViews } from './views/configureViews.js';
+import { provideCsrfToken, requireCsrfToken } from './web/csrf.js';
+import { loadCurrentUser } from './web/currentUser.js';
+import { createErrorRenderer, notFound } from './web/errorHandlers.js';
+import { createSessionMiddleware } from './web/session.js';
+import { createStaticRoutes } from './web/staticFiles.js';
+
+export interface AppDeps {
+  config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes'>;
+  db: AppDatabase;
+  imageStorage: ImageStorage;
+  s3Health: S3HealthMonitor;
+  sessionStore: DatabaseSessionStore;
+  sessionSecret: string;
+  logger: Logger;
+  /** Origins images may load from besides the app itself (bucket or CDN). */
+  imageOrigins: string[];
+}
+
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
+
+export function createApp(deps: AppDeps): Express {
+  const { config, db, imageStorage, logger } = deps;
+  const production = config.env === 'production';
+  const app = express();
+
+  // Render terminates TLS one proxy hop in front of us; trust exactly that hop.
+  if (production) app.set('trust proxy', 1);
+  app.disable('x-powered-by');
+  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage });
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
+          // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
+          upgradeInsecureRequests: production ? [] : null,
+        },
+      },
+      hsts: production,
+    }),
+  );
+  app.use(createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }));
+  app.use(createHealthRoutes({ imageStorage, s3Health: deps.s3Health }));
+
+  app.use(createSessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: production }));
+  app.use(loadCurrentUser(db));
+  app.use(provideCsrfToken);
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+
+  // Multipart routes check their CSRF token while parsing (see receiveImageUpload),
+  // so they are mounted before the blanket check that needs an already-parsed body.
+  app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes }));
+  app.use(requireCsrfToken);
+  app.use(createHomeRoutes({ db }));
+  app.use(createAuthRoutes({ db }));
+  app.use(createMemberRoutes({ db }));
+
+  app.use(notFound);
+  app.use(createErrorRenderer(logger));
+  return app;
+}

@@ -1,0 +1,179 @@
+/**
+ * The only reader of process.env. Everything the app needs from its environment is read
+ * here once, validated, and handed around as a typed object; every problem is reported at
+ * once, by variable name, so an operator fixes a bad deploy in one round trip.
+ * Secrets (AWS keys, SESSION_SECRET) are kept out of anything that gets logged: use
+ * `describeConfig` for a printable summary.
+ */
+import path from 'node:path';
+
+export interface S3Settings {
+  bucket: string;
+  region: string;
+  /** Set for S3-compatible servers (MinIO, R2, B2, Spaces); undefined for AWS itself. */
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** Undefined means "let the SDK's default chain find credentials" (e.g. an IAM role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  cdnBaseUrl: string | undefined;
+}
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  sessionSecret: string | undefined;
+  /** Undefined when USE_CLOUD_STORAGE is off: images then live on local disk only. */
+  s3: S3Settings | undefined;
+  localStorageDir: string;
+  maxImageBytes: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', '']);
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (TRUE_WORDS.has(raw)) return true;
+    if (FALSE_WORDS.has(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0 || value > max) {
+      problems.push(`${name} must be a whole number between 1 and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const httpUrl = (name: string, requireHttps: boolean): string | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      const allowed = requireHttps ? ['https:'] : ['https:', 'http:'];
+      if (!allowed.includes(url.protocol)) {
+        problems.push(`${name} must start with ${allowed.join(' or ')}// (got "${raw}")`);
+        return undefined;
+      }
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be a full URL such as https://example.com (got "${raw}")`);
+      return undefined;
+    }
+  };
+
+  const nodeEnv = read('NODE_ENV') ?? 'development';
+  const appEnv = nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development';
+
+  const port = positiveInt('PORT', 3000, 65535);
+  const dataDir = path.resolve(cwd, read('DATA_DIR') ?? './data');
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset to use the embedded database)');
+  }
+
+  const sessionSecret = read('SESSION_SECRET');
+  if (appEnv === 'production' && sessionSecret === undefined) {
+    problems.push('SESSION_SECRET is required in production (a long random string; render.yaml generates one)');
+  } else if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    problems.push('SESSION_SECRET must be at least 32 characters long');
+  }
+
+  const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
+  const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
+
+  const logLevel = read('LOG_LEVEL') ?? (appEnv === 'test' ? 'silent' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
+  }
+
+  const s3 = flag('USE_CLOUD_STORAGE', false) ? readS3Settings(read, flag, httpUrl, problems) : undefined;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: appEnv,
+    port,
+    databaseUrl,
+    dataDir,
+    sessionSecret,
+    s3,
+    localStorageDir,
+    maxImageBytes: maxImageMb * 1024 * 1024,
+    logLevel,
+  };
+}
+
+function readS3Settings(
+  read: (name: string) => string | undefined,
+  flag: (name: string, fallback: boolean) => boolean,
+  httpUrl: (name: string, requireHttps: boolean) => string | undefined,
+  problems: string[],
+): S3Settings {
+  const bucket = read('AWS_BUCKET_NAME');
+  if (bucket === undefined) {
+    problems.push('AWS_BUCKET_NAME is required when USE_CLOUD_STORAGE is true');
+  } else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    problems.push(`AWS_BUCKET_NAME "${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
+  }
+  const accessKeyId = read('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = read('AWS_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or both left unset to use an IAM role)');
+  }
+  const endpoint = httpUrl('AWS_ENDPOINT_URL', false) ?? httpUrl('AWS_ENDPOINT_URL_S3', false);
+  return {
+    bucket: bucket ?? '',
+    region: read('AWS_REGION') ?? 'us-east-1',
+    endpoint,
+    // Most S3-compatible servers (MinIO in particular) only speak path-style out of the box.
+    forcePathStyle: flag('AWS_S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    credentials:
+      accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+    cdnBaseUrl: httpUrl('CDN_BASE_URL', false),
+  };
+}
+
+/** A loggable summary: no secrets, just what an operator needs to confirm the mode. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  return {
+    env: config.env,
+    port: config.port,
+    database: config.databaseUrl ? 'postgresql' : `embedded (${config.dataDir})`,
+    imageStorage: config.s3
+      ? {
+          mode: 's3',
+          bucket: config.s3.bucket,
+          region: config.s3.region,
+          endpoint: config.s3.endpoint ?? 'aws',
+          credentials: config.s3.credentials ? 'from AWS_ACCESS_KEY_ID' : 'SDK default chain',
+          cdn: config.s3.cdnBaseUrl ?? 'none',
+        }
+      : { mode: 'local', dir: config.localStorageDir },
+  };
+}

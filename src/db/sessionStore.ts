@@ -1,0 +1,74 @@
+/**
+ * express-session store backed by the app database, so sessions survive a restart and are
+ * shared by every instance behind Render's load balancer (a memory store would log members
+ * out on each deploy and on every other request once there are two instances).
+ */
+import session from 'express-session';
+import { sql } from 'kysely';
+import type { AppDatabase } from './database.js';
+
+const DEFAULT_TTL_MS = 14 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 15 * 60 * 1000;
+
+type Callback<T = void> = (error?: unknown, value?: T) => void;
+
+export class DatabaseSessionStore extends session.Store {
+  private readonly pruneTimer: NodeJS.Timeout;
+
+  constructor(private readonly db: AppDatabase) {
+    super();
+    this.pruneTimer = setInterval(() => void this.pruneExpired().catch(() => undefined), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+  }
+
+  override get(sid: string, callback: Callback<session.SessionData | null>): void {
+    this.db
+      .selectFrom('sessions')
+      .select('data')
+      .where('sid', '=', sid)
+      .where('expires_at', '>', sql<Date>`now()`)
+      .executeTakeFirst()
+      .then((row) => callback(undefined, row ? (JSON.parse(row.data) as session.SessionData) : null), callback);
+  }
+
+  override set(sid: string, data: session.SessionData, callback?: Callback): void {
+    const expiresAt = expiryOf(data);
+    const json = JSON.stringify(data);
+    this.db
+      .insertInto('sessions')
+      .values({ sid, data: json, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('sid').doUpdateSet({ data: json, expires_at: expiresAt }))
+      .execute()
+      .then(() => callback?.(), (error: unknown) => callback?.(error));
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.db
+      .deleteFrom('sessions')
+      .where('sid', '=', sid)
+      .execute()
+      .then(() => callback?.(), (error: unknown) => callback?.(error));
+  }
+
+  override touch(sid: string, data: session.SessionData, callback?: Callback): void {
+    this.db
+      .updateTable('sessions')
+      .set({ expires_at: expiryOf(data) })
+      .where('sid', '=', sid)
+      .execute()
+      .then(() => callback?.(), (error: unknown) => callback?.(error));
+  }
+
+  async pruneExpired(): Promise<void> {
+    await this.db.deleteFrom('sessions').where('expires_at', '<=', sql<Date>`now()`).execute();
+  }
+
+  close(): void {
+    clearInterval(this.pruneTimer);
+  }
+}
+
+function expiryOf(data: session.SessionData): Date {
+  const expires = data.cookie?.expires;
+  return expires ? new Date(expires) : new Date(Date.now() + DEFAULT_TTL_MS);
+}

@@ -1,0 +1,65 @@
+/** Sign up, log in, log out. Each login gets a fresh session id (no session fixation). */
+import { Router, type Request } from 'express';
+import type { AppDatabase } from '../db/database.js';
+import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.js';
+
+function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Only same-site paths, so `?next=` cannot send a member to another site after login. */
+function safeNextPath(value: unknown): string {
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/profile';
+}
+
+function startSession(req: Request, userId: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((error: unknown) => {
+      if (error) return reject(error);
+      req.session.userId = userId;
+      resolve();
+    });
+  });
+}
+
+export function createAuthRoutes({ db }: { db: AppDatabase }): Router {
+  const router = Router();
+  const rules = { usernameRule: USERNAME_RULE, passwordMin: PASSWORD_MIN_LENGTH };
+
+  router.get('/signup', (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} }));
+
+  router.post('/signup', async (req, res) => {
+    const username = field(req, 'username').trim();
+    const result = await createAccount(db, username, field(req, 'password'));
+    if (!result.ok) {
+      return res.status(422).render('pages/signup.njk', { ...rules, values: { username }, errors: result.errors });
+    }
+    await startSession(req, result.user.id);
+    req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
+    res.redirect(303, '/profile');
+  });
+
+  router.get('/login', (req, res) => res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} }));
+
+  router.post('/login', async (req, res) => {
+    const username = field(req, 'username').trim();
+    const user = await checkLogin(db, username, field(req, 'password'));
+    const next = safeNextPath(field(req, 'next'));
+    if (!user) {
+      return res.status(401).render('pages/login.njk', { error: 'That username and password do not match.', next, values: { username } });
+    }
+    await startSession(req, user.id);
+    res.redirect(303, next);
+  });
+
+  router.post('/logout', (req, res, next) => {
+    req.session.destroy((error: unknown) => {
+      if (error) return next(error);
+      res.clearCookie('vv.sid');
+      res.redirect(303, '/');
+    });
+  });
+
+  return router;
+}

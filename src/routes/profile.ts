@@ -1,0 +1,56 @@
+/** The member's own profile: see the avatar, replace it. */
+import { Router, type Response } from 'express';
+import type { AppDatabase } from '../db/database.js';
+import type { ImageStorage } from '../storage/imageStorage.js';
+import { requireUser, signedInUser } from '../web/currentUser.js';
+import { HttpError } from '../web/httpError.js';
+import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
+
+const STATUS_FOR_FAILURE = { unsupported_type: 415, storage_unavailable: 503, not_recorded: 500 } as const;
+
+export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number }): Router {
+  const { db, imageStorage, maxImageBytes } = deps;
+  const router = Router();
+  const receiveAvatar = createImageUploadReceiver({ field: 'avatar', maxBytes: maxImageBytes });
+  const maxMegabytes = Math.round((maxImageBytes / (1024 * 1024)) * 10) / 10;
+
+  const renderProfile = (res: Response, status: number, avatarError?: string) =>
+    res.status(status).render('pages/profile.njk', { member: signedInUser(res), avatarError, maxMegabytes });
+
+  router.get('/profile', requireUser, (req, res) => {
+    res.locals.flash = req.session.flash;
+    delete req.session.flash;
+    renderProfile(res, 200);
+  });
+
+  router.post('/profile/avatar', requireUser, async (req, res) => {
+    const member = signedInUser(res);
+    let file;
+    try {
+      file = await receiveAvatar(req, res);
+    } catch (error) {
+      if (error instanceof HttpError && error.status !== 403) return renderProfile(res, error.status, error.message);
+      throw error;
+    }
+    if (!file || file.size === 0) return renderProfile(res, 400, 'Please choose an image file to upload.');
+
+    let previousImageId: number | null = null;
+    const result = await imageStorage.uploadImage(file, 'avatars', `u${member.id}`, member.id, {
+      attach: async (trx, image) => {
+        const before = await trx.selectFrom('users').select('avatar_image_id').where('id', '=', member.id).forUpdate().executeTakeFirstOrThrow();
+        previousImageId = before.avatar_image_id;
+        await trx.updateTable('users').set({ avatar_image_id: image.id }).where('id', '=', member.id).execute();
+      },
+    });
+    if (!result.success) return renderProfile(res, STATUS_FOR_FAILURE[result.reason], result.error);
+
+    // Only after the new avatar is committed: a failure above must leave the old one in place.
+    if (previousImageId !== null) await imageStorage.deleteImage(previousImageId);
+    req.session.flash = result.location === 'local' && imageStorage.mode === 's3'
+      ? 'Avatar updated. (Cloud storage is unreachable right now, so it is kept on this server for the moment.)'
+      : 'Avatar updated.';
+    res.redirect(303, '/profile');
+  });
+
+  return router;
+}

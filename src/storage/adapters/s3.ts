@@ -1,0 +1,119 @@
+/**
+ * S3 adapter (the seed's `s3_storage`): works against AWS S3 and S3-compatible servers.
+ * It needs only the least-privilege policy in the README — PutObject, GetObject,
+ * DeleteObject on the objects and ListBucket on the bucket (for HeadBucket) — and never
+ * creates buckets or changes their policy at run time.
+ */
+import { Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { assertSafeKey, StorageError, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
+import { toStorageError } from '../s3Errors.js';
+
+export interface S3AdapterOptions {
+  client: S3Client;
+  bucket: string;
+  /** Where browsers fetch objects from: a CDN, the endpoint, or AWS's bucket host. No trailing slash. */
+  publicBaseUrl: string;
+}
+
+export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOptions): StorageAdapter {
+  return {
+    location: 's3',
+
+    async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
+      assertSafeKey(key);
+      const upload = new Upload({
+        client,
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: options.contentType,
+          CacheControl: options.cacheControl,
+        },
+        // A failed multipart upload is aborted rather than leaving billable orphan parts.
+        leavePartsOnError: false,
+      });
+      try {
+        await upload.done();
+      } catch (error) {
+        throw toStorageError(error, `upload of ${key}`);
+      }
+    },
+
+    async get(key: string): Promise<Readable> {
+      assertSafeKey(key);
+      try {
+        const result = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (!(result.Body instanceof Readable)) throw new StorageError('Unknown', `S3 returned no body for ${key}`);
+        return result.Body;
+      } catch (error) {
+        throw toStorageError(error, `download of ${key}`);
+      }
+    },
+
+    async head(key: string): Promise<ObjectInfo | undefined> {
+      assertSafeKey(key);
+      try {
+        const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { size: result.ContentLength ?? 0, contentType: result.ContentType };
+      } catch (error) {
+        const storageError = toStorageError(error, `HEAD of ${key}`);
+        if (storageError.code === 'NotFound') return undefined;
+        throw storageError;
+      }
+    },
+
+    async delete(key: string): Promise<void> {
+      assertSafeKey(key);
+      try {
+        // S3 answers 204 whether or not the key existed, which is the contract we want.
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        throw toStorageError(error, `delete of ${key}`);
+      }
+    },
+
+    urlFor(key: string): string {
+      return `${publicBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    },
+
+    async isAvailable(): Promise<boolean> {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** The base URL for public object links, derived from settings alone (no I/O). */
+export function publicBaseUrlFor(settings: {
+  bucket: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  cdnBaseUrl: string | undefined;
+}): string {
+  if (settings.cdnBaseUrl) return settings.cdnBaseUrl;
+  if (settings.endpoint) {
+    const endpoint = new URL(settings.endpoint);
+    const base = endpoint.origin + endpoint.pathname.replace(/\/+$/, '');
+    if (settings.forcePathStyle) return `${base}/${settings.bucket}`;
+    return `${endpoint.protocol}//${settings.bucket}.${endpoint.host}${endpoint.pathname.replace(/\/+$/, '')}`;
+  }
+  // Buckets with dots break the wildcard TLS certificate of virtual-hosted URLs.
+  if (settings.bucket.includes('.') || settings.forcePathStyle) {
+    return `https://s3.${settings.region}.amazonaws.com/${settings.bucket}`;
+  }
+  return `https://${settings.bucket}.s3.${settings.region}.amazonaws.com`;
+}

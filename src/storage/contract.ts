@@ -1,0 +1,80 @@
+/**
+ * What every storage backend promises. Adapters store bytes under a key and build URLs;
+ * they never see a request, never choose keys and never validate user input — that is the
+ * job of imageStorage and the upload routes. The shared suite in test/storage/contract.ts
+ * holds every adapter to these comments.
+ */
+import type { Readable } from 'node:stream';
+
+export type StorageLocation = 's3' | 'local';
+
+export interface PutOptions {
+  contentType: string;
+  cacheControl: string;
+}
+
+export interface ObjectInfo {
+  size: number;
+  contentType: string | undefined;
+}
+
+export interface StorageAdapter {
+  readonly location: StorageLocation;
+
+  /**
+   * Stores `body` under `key`, replacing anything already there. Resolves once the bytes
+   * are durable (S3 acknowledged them, or the local file was renamed into place): a reader
+   * never sees a half-written object. Throws StorageError and leaves nothing behind on failure.
+   */
+  put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
+
+  /** Opens the stored bytes as a stream. Throws StorageError with code 'NotFound' when missing. */
+  get(key: string): Promise<Readable>;
+
+  /** Size and type of the stored object, or undefined when there is none. Throws StorageError otherwise. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+
+  /** Removes the object. Does not throw when it does not exist; throws StorageError on other failures. */
+  delete(key: string): Promise<void>;
+
+  /** The URL a browser uses to fetch the object. Pure string work: no I/O, never throws. */
+  urlFor(key: string): string;
+
+  /** Whether the backend answers right now. Never throws; bounded by the adapter's timeouts. */
+  isAvailable(): Promise<boolean>;
+}
+
+export type StorageErrorCode =
+  | 'NotFound'
+  | 'Unreachable'
+  | 'Timeout'
+  | 'InvalidCredentials'
+  | 'AccessDenied'
+  | 'NoSuchBucket'
+  | 'WrongRegion'
+  | 'ServerError'
+  | 'Unknown';
+
+/** A backend failure with a stable code; the original error is kept as `cause`. */
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+
+  /** Configuration mistakes an operator must fix, as opposed to transient faults that retries or time cure. */
+  get isConfigurationProblem(): boolean {
+    return ['InvalidCredentials', 'AccessDenied', 'NoSuchBucket', 'WrongRegion'].includes(this.code);
+  }
+}
+
+/** Object keys are server-generated; this guards adapters against anything else slipping through. */
+export function assertSafeKey(key: string): void {
+  if (!/^[a-z0-9][a-z0-9_-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)+$/.test(key) || key.includes('..')) {
+    throw new StorageError('Unknown', `Refusing unsafe storage key "${key}"`);
+  }
+}

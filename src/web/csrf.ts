@@ -1,0 +1,33 @@
+/**
+ * CSRF protection with a per-session synchronizer token. Every form carries it in a hidden
+ * `_csrf` field (multipart forms put it before the file, so it is checked before any file
+ * byte is accepted); scripts may send it as an `X-CSRF-Token` header instead.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { HttpError } from './httpError.js';
+
+export const CSRF_FAILURE_MESSAGE = 'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
+
+/** Makes sure the session has a token and exposes it to templates as `csrfToken`. */
+export const provideCsrfToken: RequestHandler = (req, res, next) => {
+  req.session.csrfToken ??= randomBytes(24).toString('base64url');
+  res.locals.csrfToken = req.session.csrfToken;
+  next();
+};
+
+export function hasValidCsrfToken(req: Request): boolean {
+  const expected = req.session?.csrfToken;
+  const body = req.body as Record<string, unknown> | undefined;
+  const sent = (typeof body?._csrf === 'string' && body._csrf) || req.get('x-csrf-token');
+  if (!expected || typeof sent !== 'string') return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Rejects state-changing requests without a valid token with 403. */
+export function requireCsrfToken(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || hasValidCsrfToken(req)) return next();
+  next(new HttpError(403, CSRF_FAILURE_MESSAGE));
+}

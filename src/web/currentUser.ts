@@ -1,0 +1,38 @@
+/** Loads the signed-in member for each request and guards the pages that need one. */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AppDatabase } from '../db/database.js';
+import { findMemberById, type MemberSummary } from '../members/memberProfiles.js';
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    currentUser?: MemberSummary;
+  }
+}
+
+export function loadCurrentUser(db: AppDatabase): RequestHandler {
+  return async (req, res, next) => {
+    const userId = req.session?.userId;
+    if (userId !== undefined) {
+      const member = await findMemberById(db, userId);
+      if (member) res.locals.currentUser = member;
+      else delete req.session.userId;
+    }
+    next();
+  };
+}
+
+/**
+ * Runs before any body parsing on protected routes, so an anonymous upload is turned away
+ * before a single file byte is read: pages redirect to the login form, other requests get 401.
+ */
+export function requireUser(req: Request, res: Response, next: NextFunction): void {
+  if (res.locals.currentUser) return next();
+  if (req.method === 'GET') return res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+  res.status(401).render('pages/login.njk', { error: 'Please log in first.', next: req.originalUrl });
+}
+
+export function signedInUser(res: Response): MemberSummary {
+  const user = res.locals.currentUser;
+  if (!user) throw new Error('signedInUser() used on a route without requireUser');
+  return user;
+}

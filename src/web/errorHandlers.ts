@@ -1,0 +1,31 @@
+/**
+ * The last two middlewares. Order matters: Express reaches `notFound` only when no route
+ * answered, and reaches `renderError` only with an error — so 404s and failures each get
+ * a friendly page, and no stack trace ever reaches a browser.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+import { HttpError } from './httpError.js';
+
+export const notFound: RequestHandler = (_req, _res, next) => {
+  next(new HttpError(404, 'We could not find that page.'));
+};
+
+export function createErrorRenderer(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const status = httpStatusOf(error);
+    const message = status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. Please try again.';
+    if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'Request failed');
+    if (res.headersSent) return;
+    res.status(status);
+    if (req.accepts(['html', 'json']) === 'json') return res.json({ error: message });
+    res.render('pages/error.njk', { status, message });
+  };
+}
+
+function httpStatusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  // body-parser and friends mark client errors with a 4xx status.
+  const status = (error as { status?: unknown; statusCode?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}

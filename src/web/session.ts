@@ -1,0 +1,34 @@
+/**
+ * Cookie sessions stored in the database (see DatabaseSessionStore): they survive restarts
+ * and are shared by every instance. The cookie is HttpOnly, SameSite=Lax, and Secure in
+ * production, where Render terminates TLS in front of the app.
+ */
+import session from 'express-session';
+import type { RequestHandler } from 'express';
+import type { DatabaseSessionStore } from '../db/sessionStore.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: number;
+    csrfToken: string;
+    flash: string;
+  }
+}
+
+export function createSessionMiddleware(options: { store: DatabaseSessionStore; secret: string; secureCookies: boolean }): RequestHandler {
+  return session({
+    name: 'vv.sid',
+    store: options.store,
+    secret: options.secret,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    proxy: options.secureCookies,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.secureCookies,
+      maxAge: 14 * 24 * 60 * 60 * 1000,
+    },
+  });
+}
