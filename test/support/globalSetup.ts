@@ -1,0 +1,24 @@
+/**
+ * Vitest global setup: one S3 server for the whole run, shared by every worker through
+ * inject('s3'). Tests that need to pause or restart S3 start their own with startS3Server(),
+ * because stopping the shared one would break tests running in parallel.
+ */
+import type { TestProject } from 'vitest/node';
+import { startS3Server, type S3Connection } from './s3Server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The shared S3 server; create a fresh bucket per test file. */
+    s3: S3Connection;
+    /** True when TEST_DATABASE_URL is set, so createTestDatabaseUrl() returns a database. */
+    databaseUrlAvailable: boolean;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await startS3Server();
+  const { kind, endpoint, region, accessKeyId, secretAccessKey } = server;
+  project.provide('s3', { kind, endpoint, region, accessKeyId, secretAccessKey });
+  project.provide('databaseUrlAvailable', Boolean(process.env.TEST_DATABASE_URL));
+  return () => server.stop();
+}
