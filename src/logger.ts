@@ -2,12 +2,13 @@
  * Structured JSON logs (pino). Anything that could carry a credential is redacted by path,
  * so a stray `logger.info({ config })` cannot leak a secret into Render's log stream.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(options: { level?: string } = {}): Logger {
-  return pino({
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  return pino(
+    {
     level: options.level ?? 'info',
     redact: {
       paths: [
@@ -21,5 +22,7 @@ export function createLogger(options: { level?: string } = {}): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+    },
+    options.destination,
+  );
 }

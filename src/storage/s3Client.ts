@@ -17,7 +17,7 @@ export interface S3ClientTimeouts {
 export const DEFAULT_S3_TIMEOUTS: S3ClientTimeouts = {
   connectionTimeoutMs: 2_000,
   // An idle socket, not a whole transfer: a large upload keeps the socket busy.
-  requestTimeoutMs: 10_000,
+  requestTimeoutMs: 5_000,
   maxAttempts: 3,
 };
 

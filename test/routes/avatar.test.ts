@@ -1,0 +1,180 @@
+/**
+ * Avatar uploads through HTTP, stored in a real S3 server (MinIO in CI), with every
+ * rejection checked to store nothing, and the fallback proven by stopping S3 for real.
+ */
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.js';
+import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.js';
+import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
+import { listObjects, storedState } from '../support/storedState.js';
+import { startS3Server, type S3TestServer } from '../support/s3Server.js';
+
+const s3 = inject('s3');
+
+function avatarSrc(html: string): string {
+  const match = /<img id="avatar"[^>]* src="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('No avatar on the page');
+  return match[1];
+}
+
+async function uploadAvatar(agent: Agent, bytes: Buffer, filename: string, contentType = 'image/jpeg') {
+  const token = await csrfTokenFor(agent, '/profile');
+  return agent.post('/profile/avatar').field('_csrf', token).attach('avatar', bytes, { filename, contentType });
+}
+
+describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3 (${s3.kind}) with %s`, (database) => {
+  let testApp: TestApp;
+  beforeAll(async () => {
+    testApp = await createTestApp({ database, s3 });
+  });
+  afterAll(async () => testApp?.close());
+
+  it('stores the avatar under avatars/ in the bucket and every page links to it', async () => {
+    const agent = await signUp(testApp.app, 'alice');
+    const jpeg = await makeImage('jpeg', 96, 96);
+    const response = await uploadAvatar(agent, jpeg, '../../etc/passwd.jpg');
+    expect(response.status).toBe(303);
+
+    const profile = await agent.get('/profile');
+    expect(profile.text).toContain('Avatar updated.');
+    const src = avatarSrc(profile.text);
+    expect(src).toMatch(new RegExp(`^${s3.endpoint}/${testApp.bucket}/avatars/u\\d+-[0-9a-f]{32}\\.jpg$`));
+    expect(src).not.toContain('passwd');
+    expect(await listObjects(s3, testApp.bucket!)).toEqual([src.slice(`${s3.endpoint}/${testApp.bucket}/`.length)]);
+
+    const image = await fetch(src);
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    expect(image.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(Buffer.from(await image.arrayBuffer()).equals(jpeg)).toBe(true);
+
+    const publicPage = await request(testApp.app).get('/users/alice');
+    expect(publicPage.text).toContain(`src="${src}"`);
+  });
+
+  it('replacing an avatar deletes the previous object', async () => {
+    const agent = await signUp(testApp.app, 'bob');
+    await uploadAvatar(agent, await makeImage('png'), 'one.png', 'image/png');
+    const first = avatarSrc((await agent.get('/profile')).text);
+    await uploadAvatar(agent, await makeImage('webp'), 'two.webp', 'image/webp');
+    const second = avatarSrc((await agent.get('/profile')).text);
+    expect(second).not.toBe(first);
+    const keys = await listObjects(s3, testApp.bucket!);
+    expect(keys).toContain(second.split(`/${testApp.bucket}/`)[1]);
+    expect(keys).not.toContain(first.split(`/${testApp.bucket}/`)[1]);
+  });
+
+  it.each(Object.entries(NOT_AN_IMAGE))('refuses %s renamed .jpg with 415 on the form, storing nothing', async (_kind, bytes) => {
+    const agent = await signUp(testApp.app, `m${Math.random().toString(36).slice(2, 10)}`);
+    const before = await storedState(testApp, s3);
+    const response = await uploadAvatar(agent, bytes, 'holiday.jpg', 'image/jpeg');
+    expect(response.status).toBe(415);
+    expect(response.text).toContain('Please upload a JPEG, PNG, WebP or GIF image.');
+    expect(response.text).toContain('id="avatar-file"');
+    expect(await storedState(testApp, s3)).toEqual(before);
+  });
+
+  it('refuses a 6 MB file with 413 on the form, storing nothing', async () => {
+    const agent = await signUp(testApp.app, 'heavy');
+    const before = await storedState(testApp, s3);
+    const sixMegabytes = Buffer.concat([await makeImage('jpeg'), Buffer.alloc(6 * 1024 * 1024)]);
+    const response = await uploadAvatar(agent, sixMegabytes, 'big.jpg');
+    expect(response.status).toBe(413);
+    expect(response.text).toContain('That file is too large. Images can be at most 5 MB.');
+    expect(await storedState(testApp, s3)).toEqual(before);
+  });
+
+  it('refuses an upload without a valid CSRF token with 403, storing nothing', async () => {
+    const agent = await signUp(testApp.app, 'nocsrf');
+    const before = await storedState(testApp, s3);
+    const response = await agent.post('/profile/avatar').attach('avatar', await makeImage('jpeg'), 'a.jpg');
+    expect(response.status).toBe(403);
+    const forged = await agent.post('/profile/avatar').field('_csrf', 'forged').attach('avatar', await makeImage('jpeg'), 'a.jpg');
+    expect(forged.status).toBe(403);
+    expect(await storedState(testApp, s3)).toEqual(before);
+  });
+
+  it('asks anonymous uploaders to log in (401) and stores nothing', async () => {
+    const before = await storedState(testApp, s3);
+    const response = await request(testApp.app).post('/profile/avatar').attach('avatar', await makeImage('jpeg'), 'a.jpg');
+    expect(response.status).toBe(401);
+    expect(response.text).toContain('Please log in first.');
+    expect(await storedState(testApp, s3)).toEqual(before);
+  });
+
+  it('asks for a file when the form was sent without one', async () => {
+    const agent = await signUp(testApp.app, 'empty');
+    const token = await csrfTokenFor(agent, '/profile');
+    const response = await agent.post('/profile/avatar').field('_csrf', token);
+    expect(response.status).toBe(400);
+    expect(response.text).toContain('Please choose an image file to upload.');
+  });
+
+  it('reports S3 as reachable in /healthz', async () => {
+    await testApp.s3Health.refresh();
+    const health = await request(testApp.app).get('/healthz');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', storage: { mode: 's3', s3: { configured: true, reachable: true } } });
+  });
+});
+
+describe('avatars when S3 goes down', () => {
+  let ownS3: S3TestServer;
+  let testApp: TestApp;
+  beforeAll(async () => {
+    ownS3 = await startS3Server();
+    testApp = await createTestApp({ s3: ownS3 });
+  });
+  afterAll(async () => {
+    await testApp?.close();
+    await ownS3?.stop();
+  });
+
+  it('still accepts the upload, stores it on local disk, and serves it from /static/avatars/', async () => {
+    const agent = await signUp(testApp.app, 'offline');
+    await ownS3.pause();
+    const png = await makeImage('png', 80, 80);
+    const response = await uploadAvatar(agent, png, 'me.png', 'image/png');
+    expect(response.status).toBe(303);
+
+    const profile = await agent.get('/profile');
+    expect(profile.text).toContain('kept on this server for the moment');
+    const src = avatarSrc(profile.text);
+    expect(src).toMatch(/^\/static\/avatars\/u\d+-[0-9a-f]{32}\.png$/);
+    const served = await request(testApp.app).get(src);
+    expect(served.status).toBe(200);
+    expect(served.headers['content-type']).toBe('image/png');
+    expect(served.headers['x-content-type-options']).toBe('nosniff');
+    expect(served.headers['cache-control']).toContain('immutable');
+    expect(Buffer.from(served.body as Buffer).equals(png)).toBe(true);
+
+    await testApp.s3Health.refresh();
+    const health = await request(testApp.app).get('/healthz');
+    expect(health.body).toMatchObject({ status: 'degraded', storage: { mode: 's3', s3: { reachable: false } } });
+  });
+
+  it('keeps showing a local avatar after S3 is back, and new uploads go to S3 again', async () => {
+    const agent = await signUp(testApp.app, 'flaky');
+    await ownS3.pause();
+    await uploadAvatar(agent, await makeImage('png'), 'a.png', 'image/png');
+    const localSrc = avatarSrc((await agent.get('/profile')).text);
+    expect(localSrc.startsWith('/static/avatars/')).toBe(true);
+
+    await ownS3.restart();
+    const publicPage = await request(testApp.app).get('/users/flaky');
+    expect(publicPage.text).toContain(`src="${localSrc}"`);
+    await uploadAvatar(agent, await makeImage('png'), 'b.png', 'image/png');
+    const s3Src = avatarSrc((await agent.get('/profile')).text);
+    expect(s3Src.startsWith(`${ownS3.endpoint}/${testApp.bucket}/avatars/`)).toBe(true);
+    expect((await request(testApp.app).get(localSrc)).status).toBe(404);
+  });
+
+  it('refuses path traversal in the local image folders', async () => {
+    for (const path of ['/static/avatars/..%2f..%2fpackage.json', '/static/avatars/%2e%2e/%2e%2e/package.json', '/static/avatars/../../src/config.ts']) {
+      const response = await request(testApp.app).get(path);
+      expect([400, 403, 404]).toContain(response.status);
+      expect(response.text).not.toContain('videovote');
+    }
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * imageStorage against a real S3 server and a real database: S3 first, local fallback,
+ * nothing half-done on failure, and URLs from the recorded location alone.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.js';
+import { createLocalAdapter } from '../../src/storage/adapters/local.js';
+import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
+import { createS3Client } from '../../src/storage/s3Client.js';
+import { openDatabase, type AppDatabase } from '../../src/db/database.js';
+import { createLogger } from '../../src/logger.js';
+import type { StorageAdapter } from '../../src/storage/contract.js';
+import { createBucket } from '../support/s3Server.js';
+import { closedPortEndpoint } from '../support/network.js';
+import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
+import { captureLogs } from '../support/captureLogs.js';
+
+const server = inject('s3');
+
+function s3AdapterFor(bucket: string, endpoint: string): StorageAdapter {
+  const settings = {
+    bucket,
+    region: server.region,
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    cdnBaseUrl: undefined,
+  };
+  const client = createS3Client(settings, { connectionTimeoutMs: 500, requestTimeoutMs: 2000, maxAttempts: 2 });
+  return createS3Adapter({ client, bucket, publicBaseUrl: publicBaseUrlFor(settings) });
+}
+
+describe('imageStorage', () => {
+  let db: AppDatabase;
+  let localDir: string;
+  let s3: StorageAdapter;
+  let local: StorageAdapter;
+  let bucket: string;
+  const logs = captureLogs();
+  const placeholderUrl = (folder: string) => `/static/img/${folder}-placeholder.svg`;
+  const build = (primary: StorageAdapter | undefined): ImageStorage =>
+    createImageStorage({ db, s3: primary, local, logger: logs.logger, placeholderUrl });
+
+  beforeAll(async () => {
+    db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
+    localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-images-'));
+    bucket = `images-${randomBytes(4).toString('hex')}`;
+    await createBucket(server, bucket);
+    s3 = s3AdapterFor(bucket, server.endpoint);
+    local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await fs.rm(localDir, { recursive: true, force: true });
+  });
+
+  const countRows = async () => Number((await db.selectFrom('images').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  it('stores in S3 under the folder with a server-made name and records the location', async () => {
+    const bytes = await makeImage('png');
+    const result = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u7', null);
+    if (!result.success) throw new Error(result.error);
+    expect(result.location).toBe('s3');
+    expect(result.image.key).toMatch(/^avatars\/u7-[0-9a-f]{32}\.png$/);
+    expect(result.filename).toBe(result.image.key.slice('avatars/'.length));
+    expect(result.url).toBe(`${server.endpoint}/${bucket}/${result.image.key}`);
+    expect(await s3.head(result.image.key)).toEqual({ size: bytes.length, contentType: 'image/png' });
+    expect(await local.head(result.image.key)).toBeUndefined();
+  });
+
+  it('takes the extension from the bytes, not from anything the client said', async () => {
+    const result = await build(s3).uploadImage({ buffer: await makeImage('webp') }, 'thumbnails', 'v1', null);
+    expect(result.success && result.image.key).toMatch(/^thumbnails\/v1-[0-9a-f]{32}\.webp$/);
+  });
+
+  it('falls back to local disk when S3 refuses connections, and logs the S3 error code', async () => {
+    const down = s3AdapterFor('gone', await closedPortEndpoint());
+    const result = await build(down).uploadImage({ buffer: await makeImage('jpeg') }, 'avatars', 'u8', null);
+    if (!result.success) throw new Error(result.error);
+    expect(result.location).toBe('local');
+    expect(result.url).toBe(`/static/${result.image.key}`);
+    expect(await local.head(result.image.key)).toMatchObject({ contentType: 'image/jpeg' });
+    expect(logs.lines().some((line) => line.level === 40 && line.s3ErrorCode === 'Unreachable')).toBe(true);
+  });
+
+  it('refuses bytes that are not an accepted image and stores nothing', async () => {
+    const rowsBefore = await countRows();
+    for (const bytes of Object.values(NOT_AN_IMAGE)) {
+      const result = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u9', null);
+      expect(result).toMatchObject({ success: false, reason: 'unsupported_type' });
+      expect(result.success || result.error).toMatch(/JPEG, PNG, WebP or GIF/);
+    }
+    expect(await countRows()).toBe(rowsBefore);
+  });
+
+  it('removes the stored bytes again when recording the image fails', async () => {
+    const rowsBefore = await countRows();
+    let storedKey = '';
+    const result = await build(s3).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u10', null, {
+      attach: async (_trx, image) => {
+        storedKey = image.key;
+        throw new Error('simulated failure after the insert');
+      },
+    });
+    expect(result).toMatchObject({ success: false, reason: 'not_recorded' });
+    expect(storedKey).not.toBe('');
+    expect(await s3.head(storedKey)).toBeUndefined();
+    expect(await countRows()).toBe(rowsBefore);
+  });
+
+  it('deletes the row and the object from wherever the image lives', async () => {
+    const inS3 = await build(s3).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u11', null);
+    const down = s3AdapterFor('gone', await closedPortEndpoint());
+    const onDisk = await build(down).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u11', null);
+    if (!inS3.success || !onDisk.success) throw new Error('setup failed');
+    const storage = build(s3);
+    await storage.deleteImage(inS3.image.id);
+    await storage.deleteImage(onDisk.image.id);
+    expect(await s3.head(inS3.image.key)).toBeUndefined();
+    expect(await local.head(onDisk.image.key)).toBeUndefined();
+    expect(await db.selectFrom('images').where('id', 'in', [inS3.image.id, onDisk.image.id]).execute()).toEqual([]);
+  });
+
+  it('builds URLs from the recorded location whatever the current mode', () => {
+    const s3Mode = build(s3);
+    const localMode = build(undefined);
+    const key = 'avatars/u1-abc.png';
+    expect(s3Mode.getImageUrl({ key, location: 'local' }, 'avatars')).toBe('/static/avatars/u1-abc.png');
+    expect(s3Mode.getImageUrl({ key, location: 's3' }, 'avatars')).toBe(s3.urlFor(key));
+    expect(localMode.getImageUrl({ key, location: 'local' }, 'avatars')).toBe('/static/avatars/u1-abc.png');
+    expect(s3Mode.getImageUrl(null, 'avatars')).toBe('/static/img/avatars-placeholder.svg');
+    expect(s3Mode.getImageUrl('', 'thumbnails')).toBe('/static/img/thumbnails-placeholder.svg');
+    expect(localMode.getImageUrl('u1-abc.png', 'avatars')).toBe('/static/avatars/u1-abc.png');
+  });
+});

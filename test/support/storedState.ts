@@ -1,0 +1,41 @@
+/**
+ * Everything an upload could leave behind — objects in the bucket, files under the local
+ * storage directory, image rows — so tests can assert "nothing stored" exactly.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { TestApp } from './testApp.js';
+import { makeS3Client, type S3Connection } from './s3Server.js';
+
+export interface StoredState {
+  objects: string[];
+  files: string[];
+  imageRows: number;
+}
+
+export async function storedState(testApp: TestApp, s3?: S3Connection): Promise<StoredState> {
+  return {
+    objects: s3 && testApp.bucket ? await listObjects(s3, testApp.bucket) : [],
+    files: await listFiles(path.join(testApp.localDir, 'static')),
+    imageRows: (await testApp.db.selectFrom('images').select('id').execute()).length,
+  };
+}
+
+export async function listObjects(s3: S3Connection, bucket: string): Promise<string[]> {
+  const client = makeS3Client(s3);
+  try {
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    return (listed.Contents ?? []).map((object) => object.Key ?? '').sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+}

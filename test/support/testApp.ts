@@ -1,0 +1,82 @@
+/**
+ * Builds the real app (composeApp) for a test: a throwaway local-storage directory, an
+ * in-memory PGlite or a fresh PostgreSQL database, and optionally a fresh bucket on a real
+ * S3 server. Config goes through loadConfig, exactly as environment variables would.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { composeApp, type ComposedApp } from '../../src/composeApp.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { publicReadPolicy } from './bucketPolicy.js';
+import { createTestDatabaseUrl } from './postgres.js';
+import { createBucket, makeS3Client, type S3Connection } from './s3Server.js';
+
+export type TestDatabaseKind = 'pglite' | 'postgresql';
+
+export interface TestAppOptions {
+  database?: TestDatabaseKind;
+  /** Store images in a fresh public-read bucket on this server. */
+  s3?: S3Connection;
+  extraEnv?: Record<string, string>;
+}
+
+export interface TestApp extends ComposedApp {
+  localDir: string;
+  bucket: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-app-'));
+  const postgres = options.database === 'postgresql' ? await createTestDatabaseUrl() : undefined;
+  if (options.database === 'postgresql' && !postgres) throw new Error('TEST_DATABASE_URL is not set');
+
+  let bucket: string | undefined;
+  if (options.s3) {
+    bucket = `app-${randomBytes(5).toString('hex')}`;
+    await createBucket(options.s3, bucket);
+    if (options.s3.kind === 'minio') {
+      const admin = makeS3Client(options.s3);
+      await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
+      admin.destroy();
+    }
+  }
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: path.join(localDir, 'data'),
+    LOCAL_STORAGE_DIR: path.join(localDir, 'static'),
+    SESSION_SECRET: randomBytes(24).toString('hex'),
+    ...(postgres && { DATABASE_URL: postgres.url }),
+    ...(options.s3 &&
+      bucket && {
+        USE_CLOUD_STORAGE: 'true',
+        AWS_BUCKET_NAME: bucket,
+        AWS_REGION: options.s3.region,
+        AWS_ENDPOINT_URL: options.s3.endpoint,
+        AWS_ACCESS_KEY_ID: options.s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+      }),
+    ...options.extraEnv,
+  });
+  const composed = await composeApp(config, { logger: createLogger({ level: 'silent' }), inMemoryDatabase: !postgres });
+  return {
+    ...composed,
+    localDir,
+    bucket,
+    async close() {
+      await composed.close();
+      await postgres?.drop();
+      await fs.rm(localDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
+export function availableDatabases(databaseUrlAvailable: boolean): TestDatabaseKind[] {
+  return databaseUrlAvailable ? ['pglite', 'postgresql'] : ['pglite'];
+}
