@@ -1,0 +1,125 @@
+/**
+ * `npm run storage:check`: tells an operator whether image storage works as configured and,
+ * if not, why and what to change. Exits 0 when images can be stored and shown in browsers,
+ * 1 otherwise (or when the configuration itself is invalid), so a deploy script can gate on it.
+ * Never prints the secret key: the access key id appears masked, and any output that somehow
+ * contained the secret is redacted before it is written.
+ */
+import 'dotenv/config';
+import { ConfigError, loadConfig, type AppConfig, type S3Settings } from '../config.js';
+import { publicBaseUrlFor } from '../storage/adapters/s3.js';
+import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.js';
+import { createS3Client } from '../storage/s3Client.js';
+
+async function main(): Promise<number> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error('The configuration is invalid; fix these environment variables and run again:');
+    for (const problem of error.problems) console.error(`  - ${problem}`);
+    return 1;
+  }
+
+  if (config.s3 === undefined) {
+    console.log(describeLocalStorage(config.localStorageDir));
+    return 0;
+  }
+
+  const settings = config.s3;
+  const publicBaseUrl = publicBaseUrlFor(settings);
+  const print = (lines: string[]): void => console.log(redactSecret(lines.join('\n'), settings.credentials?.secretAccessKey));
+  // The settings first: against a silent endpoint the steps can take the client's full timeouts.
+  print([...describeS3Settings(settings, publicBaseUrl), '']);
+  const client = createS3Client(settings);
+  try {
+    const diagnosis = await diagnoseS3({ client, bucket: settings.bucket, publicBaseUrl });
+    print([...formatSteps(diagnosis.steps), '', verdict(diagnosis, settings, publicBaseUrl)]);
+    return diagnosis.usable ? 0 : 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+function describeLocalStorage(localStorageDir: string): string {
+  return [
+    `Images are stored on local disk, under ${localStorageDir} (LOCAL_STORAGE_DIR), and served by the app itself.`,
+    'S3 is off because USE_CLOUD_STORAGE is not true. To store images in S3 or an S3-compatible service, set:',
+    '  USE_CLOUD_STORAGE=true',
+    '  AWS_BUCKET_NAME=<bucket>',
+    '  AWS_REGION=<the bucket\'s region, e.g. eu-west-1>',
+    '  AWS_ACCESS_KEY_ID=<key id> and AWS_SECRET_ACCESS_KEY=<secret>  (or leave both unset to use an IAM role)',
+    '  AWS_ENDPOINT_URL=<https://...>  only for MinIO, Cloudflare R2, Backblaze B2, DigitalOcean Spaces and the like',
+    '  CDN_BASE_URL=<https://...>      optional: load images through a CDN',
+    'then run `npm run storage:check` again to verify the setup.',
+  ].join('\n');
+}
+
+function describeS3Settings(settings: S3Settings, publicBaseUrl: string): string[] {
+  const endpoint = settings.endpoint ?? 'Amazon S3';
+  const addressing = settings.forcePathStyle ? 'path-style' : 'virtual-hosted';
+  const credentials = settings.credentials
+    ? `access key ${maskAccessKeyId(settings.credentials.accessKeyId)} from AWS_ACCESS_KEY_ID (secret not shown)`
+    : 'none in the environment: the SDK looks for an IAM role or AWS profile';
+  return [
+    'VideoVote storage check (S3)',
+    `  Bucket:       ${settings.bucket}`,
+    `  Endpoint:     ${endpoint} (${addressing} URLs)`,
+    `  Region:       ${settings.region}`,
+    `  Credentials:  ${credentials}`,
+    `  Image URLs:   ${publicBaseUrl}/...${settings.cdnBaseUrl ? ' (CDN_BASE_URL)' : ''}`,
+  ];
+}
+
+/** Enough of the key id to tell which key is in use (AKIA…XYZ1), too little to matter if leaked. */
+function maskAccessKeyId(accessKeyId: string): string {
+  if (accessKeyId.length < 12) return `${accessKeyId.slice(0, 2)}…`;
+  return `${accessKeyId.slice(0, 4)}…${accessKeyId.slice(-4)}`;
+}
+
+function formatSteps(steps: DiagnosisStep[]): string[] {
+  const lines: string[] = [];
+  steps.forEach((step, index) => {
+    if (step.skipped) {
+      lines.push(`- ${index + 1}. ${step.name} — ${step.detail}`);
+      return;
+    }
+    lines.push(`${step.ok ? '✓' : '✗'} ${index + 1}. ${step.name}`);
+    lines.push(...labelled('     ', '', step.detail));
+    if (step.cause) lines.push(...labelled('     ', 'Cause: ', step.cause));
+    if (step.fix) lines.push(...labelled('     ', 'Fix:   ', step.fix));
+  });
+  return lines;
+}
+
+/** Multi-line text (a policy to paste) stays aligned under its label. */
+function labelled(indent: string, label: string, text: string): string[] {
+  const [first = '', ...rest] = text.split('\n');
+  const hanging = indent + ' '.repeat(label.length);
+  return [indent + label + first, ...rest.map((line) => hanging + line)];
+}
+
+function verdict(diagnosis: S3Diagnosis, settings: S3Settings, publicBaseUrl: string): string {
+  if (diagnosis.usable) {
+    return `✓ S3 is usable: images are stored in bucket "${settings.bucket}" and browsers load them from ${publicBaseUrl}.`;
+  }
+  const failed = diagnosis.steps.flatMap((step, index) => (step.ok || step.skipped ? [] : [`${index + 1} (${step.name})`]));
+  const skippedCount = diagnosis.steps.filter((step) => step.skipped).length;
+  const notTried = skippedCount > 0 ? `, ${skippedCount} not tried` : '';
+  const which = `step${failed.length > 1 ? 's' : ''} ${failed.join(', ')} failed${notTried}`;
+  return `✗ S3 is not usable as configured: ${which}. Apply the fix${failed.length > 1 ? 'es' : ''} above, then run \`npm run storage:check\` again.`;
+}
+
+// Belt and braces: no message we build contains the secret, but an S3 server's error text could.
+function redactSecret(text: string, secret: string | undefined): string {
+  if (secret === undefined || secret.length < 8) return text;
+  return text.split(secret).join('[redacted]');
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error('storage:check failed unexpectedly:', error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+}

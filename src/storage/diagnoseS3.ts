@@ -1,0 +1,265 @@
+/**
+ * The diagnosis behind `npm run storage:check`: walks the path every image takes — reach the
+ * bucket, write, read back, load it anonymously as a browser does, delete — and reports each
+ * step with the cause and the fix of any failure, so an operator fixes a setup in one round.
+ *
+ * It talks to S3 through the raw client rather than the adapter, because the adapter folds
+ * errors into StorageError codes and the diagnosis needs each request's own answer (which
+ * permission, which region). The client is injected, so tests point it at any server; every
+ * request is bounded by that client's timeouts and retries.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { createS3Adapter } from './adapters/s3.js';
+import {
+  explainCommonFailure,
+  explainMissingPermission,
+  explainUnexpected,
+  factsAbout,
+  type Explanation,
+  type FailureContext,
+  type S3Permission,
+} from './diagnosis/explainS3Failure.js';
+import { checkPublicRead } from './diagnosis/publicReadCheck.js';
+
+export type DiagnosisStepId = 'reach' | 'write' | 'read' | 'publicRead' | 'delete';
+
+export interface DiagnosisStep {
+  id: DiagnosisStepId;
+  name: string;
+  ok: boolean;
+  /** What was tried and what came back, in one or two sentences. */
+  detail: string;
+  /** Why it failed, in plain words. Only on failure. */
+  cause?: string;
+  /** What to change; may span several lines (a policy to paste). Only on failure. */
+  fix?: string;
+  /** Not attempted because an earlier step failed; `ok` is then false. */
+  skipped?: boolean;
+}
+
+export interface S3Diagnosis {
+  /** Always all five steps, in order. */
+  steps: DiagnosisStep[];
+  /** True only when every step passed: images can be stored, shown in browsers and removed. */
+  usable: boolean;
+  /** The test object's key, so an operator can remove it by hand if the delete failed. */
+  testKey: string;
+}
+
+export interface DiagnoseS3Options {
+  client: S3Client;
+  bucket: string;
+  /** Where browsers load objects from (publicBaseUrlFor in adapters/s3.ts). */
+  publicBaseUrl: string;
+  /** Anonymous HTTP client for the public-read step; the global fetch by default. */
+  fetch?: typeof globalThis.fetch;
+  /** Bound on the public-read request, which the S3 client's timeouts do not cover. */
+  publicReadTimeoutMs?: number;
+}
+
+export const STEP_NAMES: Record<DiagnosisStepId, string> = {
+  reach: 'Reach the bucket',
+  write: 'Write a test object',
+  read: 'Read it back',
+  publicRead: 'Load it as a browser would',
+  delete: 'Delete the test object',
+};
+
+/** Runs every step it can and never throws: each failure, expected or not, becomes a step. */
+export async function diagnoseS3(options: DiagnoseS3Options): Promise<S3Diagnosis> {
+  const { client, bucket, publicBaseUrl } = options;
+  // Under an image folder, so the public-read check exercises the same policy images rely on.
+  const key = `avatars/storage-check-${randomBytes(8).toString('hex')}.txt`;
+  const body = Buffer.from(`VideoVote storage check, safe to delete. ${key}\n`);
+  const context: FailureContext = { bucket, configuredRegion: await configuredRegionOf(client) };
+
+  let written = false;
+  const writeTestObject = async (): Promise<void> => {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'text/plain; charset=utf-8',
+        // A CDN must not keep serving the test object after it is deleted.
+        CacheControl: 'no-store',
+      }),
+    );
+    written = true;
+  };
+
+  const steps: DiagnosisStep[] = [];
+  try {
+    const reach = await checkReach(client, context, writeTestObject);
+    steps.push(reach.step);
+    if (!reach.credentialsWork) {
+      steps.push(skipped('write', 'step 1 failed'));
+    } else {
+      steps.push(await checkWrite(writeTestObject, key, body.length, context));
+    }
+    if (!written) {
+      steps.push(skipped('read', 'no test object was written'));
+      steps.push(skipped('publicRead', 'no test object was written'));
+    } else {
+      steps.push(await checkRead(client, key, body, context));
+      const url = createS3Adapter({ client, bucket, publicBaseUrl }).urlFor(key);
+      const outcome = await checkPublicRead({
+        url,
+        publicBaseUrl,
+        expected: body,
+        bucket,
+        fetch: options.fetch ?? globalThis.fetch,
+        timeoutMs: options.publicReadTimeoutMs ?? 10_000,
+      });
+      steps.push({ id: 'publicRead', name: STEP_NAMES.publicRead, ...outcome });
+    }
+  } finally {
+    // Cleanup runs even if a step above has a bug, so a check never leaves litter behind.
+    steps.push(written ? await deleteTestObject(client, key, context) : skipped('delete', 'nothing to delete'));
+  }
+  return { steps, usable: steps.every((step) => step.ok), testKey: key };
+}
+
+async function checkReach(
+  client: S3Client,
+  context: FailureContext,
+  writeTestObject: () => Promise<void>,
+): Promise<{ step: DiagnosisStep; credentialsWork: boolean }> {
+  const { bucket } = context;
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    const detail = `HeadBucket on "${bucket}" answered: the endpoint is reachable, the bucket exists and the credentials are accepted.`;
+    return { step: passed('reach', detail), credentialsWork: true };
+  } catch (error) {
+    const facts = factsAbout(error);
+    const detail = `HeadBucket on "${bucket}" failed: ${facts.summary}.`;
+    const common = explainCommonFailure(facts.code === 'NotFound' ? { ...facts, code: 'NoSuchBucket' } : facts, context);
+    if (common !== undefined || facts.code !== 'AccessDenied') {
+      return { step: failed('reach', detail, common ?? explainUnexpected(facts, 'HeadBucket')), credentialsWork: false };
+    }
+    return tellBadCredentialsFromMissingListBucket(detail, context, writeTestObject);
+  }
+}
+
+/**
+ * HeadBucket's 403 has no body, so it cannot say whether the keys are wrong or only
+ * s3:ListBucket is missing. A PutObject error does say: S3 checks the signature first.
+ */
+async function tellBadCredentialsFromMissingListBucket(
+  headDetail: string,
+  context: FailureContext,
+  writeTestObject: () => Promise<void>,
+): Promise<{ step: DiagnosisStep; credentialsWork: boolean }> {
+  let probeError: unknown;
+  try {
+    await writeTestObject();
+  } catch (error) {
+    probeError = error;
+  }
+  const probe = probeError === undefined ? undefined : factsAbout(probeError);
+  if (probe === undefined || probe.code === 'AccessDenied') {
+    const listBucket = explainMissingPermission('s3:ListBucket', context.bucket);
+    const cause =
+      probe === undefined
+        ? listBucket.cause
+        : `${listBucket.cause} (Or the bucket belongs to another AWS account: bucket names are global.)`;
+    const probeResult = probe === undefined ? 'accepted' : 'refused for lack of permission, not for bad keys';
+    const detail = `${headDetail} The keys themselves are valid: a test PutObject was ${probeResult}.`;
+    return { step: failed('reach', detail, { cause, fix: listBucket.fix }), credentialsWork: true };
+  }
+  const detail = `${headDetail} A test PutObject then failed: ${probe.summary}.`;
+  const explanation = explainCommonFailure(probe, context) ?? explainUnexpected(probe, 'a test PutObject');
+  return { step: failed('reach', detail, explanation), credentialsWork: false };
+}
+
+async function checkWrite(
+  writeTestObject: () => Promise<void>,
+  key: string,
+  size: number,
+  context: FailureContext,
+): Promise<DiagnosisStep> {
+  try {
+    await writeTestObject();
+    return passed('write', `PutObject stored ${key} (${size} bytes).`);
+  } catch (error) {
+    return failedRequest('write', `PutObject of ${key}`, error, 's3:PutObject', context);
+  }
+}
+
+async function checkRead(client: S3Client, key: string, written: Buffer, context: FailureContext): Promise<DiagnosisStep> {
+  let stored: Buffer;
+  try {
+    const result = await client.send(new GetObjectCommand({ Bucket: context.bucket, Key: key }));
+    // Reading the body to the end also returns its socket to the pool.
+    stored = Buffer.from((await result.Body?.transformToByteArray()) ?? []);
+  } catch (error) {
+    const facts = factsAbout(error);
+    if (facts.code === 'NotFound') {
+      return failed('read', `GetObject of ${key} failed: ${facts.summary}.`, {
+        cause: 'S3 accepted the write but does not return the object: the endpoint is several servers that do not share data, or a lifecycle rule removes new objects at once.',
+        fix: 'Point AWS_ENDPOINT_URL at a single consistent S3 service (for MinIO, a cluster rather than separate nodes behind a load balancer) and check the bucket\'s lifecycle rules.',
+      });
+    }
+    return failedRequest('read', `GetObject of ${key}`, error, 's3:GetObject', context);
+  }
+  if (!stored.equals(written)) {
+    return failed('read', `GetObject of ${key} returned ${stored.length} bytes; ${written.length} were written, and they differ.`, {
+      cause: 'S3 stores something other than what the app sends: S3-compatible servers that do not understand the SDK\'s checksum trailers save them inside the object, and some proxies rewrite request bodies.',
+      fix: 'For any service other than AWS itself, set AWS_ENDPOINT_URL (the app then sends checksums only when required); otherwise upgrade the S3 server or remove the proxy in between.',
+    });
+  }
+  return passed('read', `GetObject of ${key} returned the same ${stored.length} bytes.`);
+}
+
+async function deleteTestObject(client: S3Client, key: string, context: FailureContext): Promise<DiagnosisStep> {
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: context.bucket, Key: key }));
+    return passed('delete', `DeleteObject removed ${key}.`);
+  } catch (error) {
+    const step = failedRequest('delete', `DeleteObject of ${key}`, error, 's3:DeleteObject', context);
+    return { ...step, fix: `${step.fix ?? ''}\nThen delete the leftover test object "${key}" from bucket "${context.bucket}" by hand.` };
+  }
+}
+
+/** A request failed: AccessDenied means this request's permission is missing; anything else explains itself. */
+function failedRequest(
+  id: DiagnosisStepId,
+  request: string,
+  error: unknown,
+  permission: S3Permission,
+  context: FailureContext,
+): DiagnosisStep {
+  const facts = factsAbout(error);
+  const explanation =
+    explainCommonFailure(facts, context) ??
+    (facts.code === 'AccessDenied' ? explainMissingPermission(permission, context.bucket) : explainUnexpected(facts, request));
+  return failed(id, `${request} failed: ${facts.summary}.`, explanation);
+}
+
+async function configuredRegionOf(client: S3Client): Promise<string> {
+  try {
+    return await client.config.region();
+  } catch {
+    // No region at all: HeadBucket will fail and explain it; the wording only needs a placeholder.
+    return '(unset)';
+  }
+}
+
+function passed(id: DiagnosisStepId, detail: string): DiagnosisStep {
+  return { id, name: STEP_NAMES[id], ok: true, detail };
+}
+
+function failed(id: DiagnosisStepId, detail: string, explanation: Explanation): DiagnosisStep {
+  return { id, name: STEP_NAMES[id], ok: false, detail, cause: explanation.cause, fix: explanation.fix };
+}
+
+function skipped(id: DiagnosisStepId, because: string): DiagnosisStep {
+  return { id, name: STEP_NAMES[id], ok: false, skipped: true, detail: `Not tried: ${because}.` };
+}
