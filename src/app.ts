@@ -17,6 +17,7 @@ import { createHealthRoutes } from './routes/health.js';
 import { createHomeRoutes } from './routes/home.js';
 import { createMemberRoutes } from './routes/members.js';
 import { createProfileRoutes } from './routes/profile.js';
+import { createVideoRoutes } from './routes/videos.js';
 import { configureViews } from './views/configureViews.js';
 import { provideCsrfToken, requireCsrfToken } from './web/csrf.js';
 import { loadCurrentUser } from './web/currentUser.js';
@@ -25,7 +26,7 @@ import { createSessionMiddleware } from './web/session.js';
 import { createStaticRoutes } from './web/staticFiles.js';
 
 export interface AppDeps {
-  config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes'>;
+  config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes' | 'maxVideoBytes' | 'uploadTempDir'>;
   db: AppDatabase;
   imageStorage: ImageStorage;
   s3Health: S3HealthMonitor;
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
       contentSecurityPolicy: {
         directives: {
           imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
+          mediaSrc: ["'self'", ...deps.imageOrigins],
           // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
           upgradeInsecureRequests: production ? [] : null,
         },
@@ -68,9 +70,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(provideCsrfToken);
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
 
-  // Multipart routes check their CSRF token while parsing (see receiveImageUpload),
-  // so they are mounted before the blanket check that needs an already-parsed body.
+  // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
+  // these routers come before the blanket check that needs an already-parsed body; their
+  // urlencoded POSTs add requireCsrfToken themselves.
   app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes }));
+  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir }));
   app.use(requireCsrfToken);
   app.use(createHomeRoutes({ db }));
   app.use(createAuthRoutes({ db }));

@@ -5,6 +5,7 @@
  * Secrets (AWS keys, SESSION_SECRET) are kept out of anything that gets logged: use
  * `describeConfig` for a printable summary.
  */
+import os from 'node:os';
 import path from 'node:path';
 
 export interface S3Settings {
@@ -28,6 +29,9 @@ export interface AppConfig {
   s3: S3Settings | undefined;
   localStorageDir: string;
   maxImageBytes: number;
+  maxVideoBytes: number;
+  /** Where large uploads are spooled while they are checked and stored; emptied as each request ends. */
+  uploadTempDir: string;
   logLevel: string;
 }
 
@@ -105,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
 
   const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
+  const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
 
   const logLevel = read('LOG_LEVEL') ?? (appEnv === 'test' ? 'silent' : 'info');
@@ -125,6 +130,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     s3,
     localStorageDir,
     maxImageBytes: maxImageMb * 1024 * 1024,
+    maxVideoBytes: maxVideoMb * 1024 * 1024,
+    uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),
     logLevel,
   };
 }

@@ -6,10 +6,10 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 const migrations: Record<string, Migration> = {
-  '0001_users_images_sessions': {
+  '0001_users_files_sessions': {
     async up(db: Kysely<unknown>) {
       await db.schema
-        .createTable('images')
+        .createTable('stored_files')
         .addColumn('id', 'serial', (c) => c.primaryKey())
         .addColumn('owner_id', 'integer')
         .addColumn('folder', 'text', (c) => c.notNull())
@@ -25,12 +25,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('id', 'serial', (c) => c.primaryKey())
         .addColumn('username', 'text', (c) => c.notNull())
         .addColumn('password_hash', 'text', (c) => c.notNull())
-        .addColumn('avatar_image_id', 'integer', (c) => c.references('images.id').onDelete('set null'))
+        .addColumn('avatar_image_id', 'integer', (c) => c.references('stored_files.id').onDelete('set null'))
         .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
         .execute();
       // Usernames are unique regardless of case, so "Alice" cannot impersonate "alice".
       await sql`create unique index users_username_lower on users (lower(username))`.execute(db);
-      await db.schema.createIndex('images_owner').on('images').column('owner_id').execute();
+      await db.schema.createIndex('stored_files_owner').on('stored_files').column('owner_id').execute();
       await db.schema
         .createTable('sessions')
         .addColumn('sid', 'text', (c) => c.primaryKey())
@@ -38,6 +38,34 @@ const migrations: Record<string, Migration> = {
         .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
+    },
+  },
+  '0002_videos_votes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('videos')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('source_url', 'text')
+        .addColumn('video_file_id', 'integer', (c) => c.references('stored_files.id'))
+        .addColumn('thumbnail_file_id', 'integer', (c) => c.references('stored_files.id').onDelete('set null'))
+        .addColumn('vote_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addCheckConstraint('videos_link_or_file', sql`(source_url is null) <> (video_file_id is null)`)
+        .execute();
+      // The home page's order: most votes, then newest; the index serves it without a sort.
+      await sql`create index videos_ranking on videos (vote_count desc, created_at desc, id desc)`.execute(db);
+      await db.schema.createIndex('videos_owner').on('videos').column('owner_id').execute();
+      await db.schema
+        .createTable('votes')
+        .addColumn('video_id', 'integer', (c) => c.notNull().references('videos.id').onDelete('cascade'))
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint('votes_pk', ['video_id', 'user_id'])
+        .execute();
+      await db.schema.createIndex('votes_user').on('votes').column('user_id').execute();
     },
   },
 };

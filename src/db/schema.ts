@@ -1,4 +1,4 @@
-/** The tables, as Kysely sees them. Migrations in migrations.ts are the source of truth. */
+/** The tables, as Kysely sees them. stored_files holds every stored object (images and videos). Migrations in migrations.ts are the source of truth. */
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 type CreatedAt = ColumnType<Date, never, never>;
@@ -11,7 +11,7 @@ export interface UsersTable {
   created_at: CreatedAt;
 }
 
-export interface ImagesTable {
+export interface StoredFilesTable {
   id: Generated<number>;
   owner_id: number | null;
   folder: string;
@@ -31,12 +31,36 @@ export interface SessionsTable {
   expires_at: Date;
 }
 
+export interface VideosTable {
+  id: Generated<number>;
+  owner_id: number;
+  title: string;
+  description: string;
+  /** Set for link submissions; null when the video was uploaded. */
+  source_url: string | null;
+  /** The uploaded video (folder uploads/); null for link submissions. */
+  video_file_id: number | null;
+  thumbnail_file_id: number | null;
+  /** Kept in step with the votes table inside each vote's transaction, so ranking needs no COUNT. */
+  vote_count: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface VotesTable {
+  video_id: number;
+  user_id: number;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
-  images: ImagesTable;
+  videos: VideosTable;
+  votes: VotesTable;
+  stored_files: StoredFilesTable;
   sessions: SessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type ImageRow = Selectable<ImagesTable>;
-export type NewImageRow = Insertable<ImagesTable>;
+export type VideoRow = Selectable<VideosTable>;
+export type StoredFileRow = Selectable<StoredFilesTable>;
+export type NewStoredFileRow = Insertable<StoredFilesTable>;

@@ -4,10 +4,9 @@
  */
 import { fileTypeFromBuffer } from 'file-type';
 
-export interface AcceptedImageType {
-  mime: 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
-  extension: 'jpg' | 'png' | 'webp' | 'gif';
-}
+import type { AcceptedType } from '../storage/acceptedType.js';
+
+export type AcceptedImageType = AcceptedType;
 
 const ACCEPTED: Record<string, AcceptedImageType> = {
   'image/jpeg': { mime: 'image/jpeg', extension: 'jpg' },

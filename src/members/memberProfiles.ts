@@ -13,8 +13,8 @@ export interface MemberSummary {
 function memberQuery(db: AppDatabase) {
   return db
     .selectFrom('users')
-    .leftJoin('images', 'images.id', 'users.avatar_image_id')
-    .select(['users.id', 'users.username', 'users.created_at', 'images.key', 'images.location']);
+    .leftJoin('stored_files as avatar', 'avatar.id', 'users.avatar_image_id')
+    .select(['users.id', 'users.username', 'users.created_at', 'avatar.key', 'avatar.location']);
 }
 
 type MemberRow = { id: number; username: string; created_at: Date; key: string | null; location: ImageRef['location'] | null };

@@ -1,8 +1,12 @@
-/** The member's own profile: see the avatar, replace it. */
+/** The member's own profile: see the avatar, replace it, list their videos, leave. */
 import { Router, type Response } from 'express';
 import type { AppDatabase } from '../db/database.js';
+import { checkLogin } from '../members/accounts.js';
 import type { ImageStorage } from '../storage/imageStorage.js';
+import { listVideosByOwner } from '../videos/videoCatalog.js';
+import { deleteAccount } from '../videos/videoRemoval.js';
 import { requireUser, signedInUser } from '../web/currentUser.js';
+import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
 
@@ -14,13 +18,28 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
   const receiveAvatar = createImageUploadReceiver({ field: 'avatar', maxBytes: maxImageBytes });
   const maxMegabytes = Math.round((maxImageBytes / (1024 * 1024)) * 10) / 10;
 
-  const renderProfile = (res: Response, status: number, avatarError?: string) =>
-    res.status(status).render('pages/profile.njk', { member: signedInUser(res), avatarError, maxMegabytes });
+  const renderProfile = async (res: Response, status: number, errors: { avatarError?: string; deleteError?: string } = {}) => {
+    const member = signedInUser(res);
+    res.status(status).render('pages/profile.njk', { member, videos: await listVideosByOwner(db, member.id), maxMegabytes, ...errors });
+  };
 
-  router.get('/profile', requireUser, (req, res) => {
+  router.get('/profile', requireUser, async (req, res) => {
     res.locals.flash = req.session.flash;
     delete req.session.flash;
-    renderProfile(res, 200);
+    await renderProfile(res, 200);
+  });
+
+  router.post('/profile/delete', requireUser, requireCsrfToken, async (req, res, next) => {
+    const member = signedInUser(res);
+    const password = (req.body as Record<string, unknown> | undefined)?.password;
+    const confirmed = typeof password === 'string' && (await checkLogin(db, member.username, password));
+    if (!confirmed) return renderProfile(res, 403, { deleteError: 'That password is not right, so your account was not deleted.' });
+    await deleteAccount(db, imageStorage, member.id);
+    req.session.destroy((error: unknown) => {
+      if (error) return next(error);
+      res.clearCookie('vv.sid');
+      res.redirect(303, '/');
+    });
   });
 
   router.post('/profile/avatar', requireUser, async (req, res) => {
@@ -29,10 +48,10 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
     try {
       file = await receiveAvatar(req, res);
     } catch (error) {
-      if (error instanceof HttpError && error.status !== 403) return renderProfile(res, error.status, error.message);
+      if (error instanceof HttpError && error.status !== 403) return renderProfile(res, error.status, { avatarError: error.message });
       throw error;
     }
-    if (!file || file.size === 0) return renderProfile(res, 400, 'Please choose an image file to upload.');
+    if (!file || file.size === 0) return renderProfile(res, 400, { avatarError: 'Please choose an image file to upload.' });
 
     let previousImageId: number | null = null;
     const result = await imageStorage.uploadImage(file, 'avatars', `u${member.id}`, member.id, {
@@ -42,7 +61,7 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
         await trx.updateTable('users').set({ avatar_image_id: image.id }).where('id', '=', member.id).execute();
       },
     });
-    if (!result.success) return renderProfile(res, STATUS_FOR_FAILURE[result.reason], result.error);
+    if (!result.success) return renderProfile(res, STATUS_FOR_FAILURE[result.reason], { avatarError: result.error });
 
     // Only after the new avatar is committed: a failure above must leave the old one in place.
     if (previousImageId !== null) await imageStorage.deleteImage(previousImageId);

@@ -1,11 +1,15 @@
 /** A failure with the HTTP status and the sentence the member should read. */
 export class HttpError extends Error {
+  /** The form field the message belongs next to, when there is one. */
+  readonly field: string | undefined;
+
   constructor(
     readonly status: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; field?: string },
   ) {
     super(message, options);
+    this.field = options?.field;
     this.name = 'HttpError';
   }
 }

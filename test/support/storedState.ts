@@ -1,6 +1,6 @@
 /**
  * Everything an upload could leave behind — objects in the bucket, files under the local
- * storage directory, image rows — so tests can assert "nothing stored" exactly.
+ * storage directory, stored-file rows, spooled temp files — so tests can assert "nothing stored" exactly.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -11,14 +11,17 @@ import { makeS3Client, type S3Connection } from './s3Server.js';
 export interface StoredState {
   objects: string[];
   files: string[];
-  imageRows: number;
+  fileRows: number;
+  /** Spooled uploads still on disk: should always be none between requests. */
+  tempFiles: string[];
 }
 
 export async function storedState(testApp: TestApp, s3?: S3Connection): Promise<StoredState> {
   return {
     objects: s3 && testApp.bucket ? await listObjects(s3, testApp.bucket) : [],
     files: await listFiles(path.join(testApp.localDir, 'static')),
-    imageRows: (await testApp.db.selectFrom('images').select('id').execute()).length,
+    fileRows: (await testApp.db.selectFrom('stored_files').select('id').execute()).length,
+    tempFiles: await listFiles(path.join(testApp.localDir, 'upload-tmp')),
   };
 }
 

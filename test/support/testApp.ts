@@ -50,6 +50,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     NODE_ENV: 'test',
     DATA_DIR: path.join(localDir, 'data'),
     LOCAL_STORAGE_DIR: path.join(localDir, 'static'),
+    UPLOAD_TEMP_DIR: path.join(localDir, 'upload-tmp'),
     SESSION_SECRET: randomBytes(24).toString('hex'),
     ...(postgres && { DATABASE_URL: postgres.url }),
     ...(options.s3 &&

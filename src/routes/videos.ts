@@ -1,0 +1,164 @@
+/** Submitting, watching, voting on and managing videos. */
+import { Router, type Request, type Response } from 'express';
+import fs from 'node:fs/promises';
+import type { AppDatabase } from '../db/database.js';
+import type { ImageStorage, UploadResult } from '../storage/imageStorage.js';
+import { requireUser, signedInUser } from '../web/currentUser.js';
+import { requireCsrfToken } from '../web/csrf.js';
+import { HttpError } from '../web/httpError.js';
+import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
+import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.js';
+import { removeSpooledFiles } from '../web/tempFileStorage.js';
+import { megabytes } from '../web/uploadErrors.js';
+import { findVideo, type VideoDetails } from '../videos/videoCatalog.js';
+import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.js';
+import { deleteVideo } from '../videos/videoRemoval.js';
+import { toggleVote } from '../videos/votes.js';
+
+const STATUS_FOR_FAILURE = { unsupported_type: 415, storage_unavailable: 503, not_recorded: 500 } as const;
+
+export interface VideoRouteDeps {
+  db: AppDatabase;
+  imageStorage: ImageStorage;
+  maxImageBytes: number;
+  maxVideoBytes: number;
+  uploadTempDir: string;
+}
+
+function videoIdFrom(req: Request): number {
+  const id = Number(req.params.id);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(404, 'There is no such video.');
+  return id;
+}
+
+export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir }: VideoRouteDeps): Router {
+  const router = Router();
+  const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir });
+  const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
+  const limits = { maxImageMegabytes: megabytes(maxImageBytes), maxVideoMegabytes: megabytes(maxVideoBytes) };
+
+  const renderForm = (res: Response, status: number, values: Partial<VideoFormValues>, errors: VideoFormErrors = {}) =>
+    res.status(status).render('pages/videoNew.njk', { values, errors, ...limits });
+
+  async function loadVideo(req: Request, res: Response): Promise<VideoDetails> {
+    const video = await findVideo(db, videoIdFrom(req), res.locals.currentUser?.id);
+    if (!video) throw new HttpError(404, 'There is no such video.');
+    return video;
+  }
+
+  async function loadOwnVideo(req: Request, res: Response): Promise<VideoDetails> {
+    const video = await loadVideo(req, res);
+    if (video.owner.id !== signedInUser(res).id) throw new HttpError(403, 'Only the member who submitted this video can change it.');
+    return video;
+  }
+
+  router.get('/videos/new', requireUser, (_req, res) => renderForm(res, 200, {}));
+
+  router.post('/videos', requireUser, async (req, res) => {
+    const member = signedInUser(res);
+    let submission: VideoSubmission | undefined;
+    try {
+      submission = await receiveSubmission(req, res);
+    } catch (error) {
+      if (error instanceof HttpError && error.status !== 403) {
+        const values = readVideoForm((req.body ?? {}) as Record<string, string>);
+        return renderForm(res, error.status, values, { [error.field ?? 'video']: error.message });
+      }
+      throw error;
+    }
+    const spooled = [submission.thumbnail, submission.video].filter((file) => file !== undefined);
+    try {
+      const values = readVideoForm(submission.fields);
+      const errors = validateVideoForm(values, submission.video !== undefined && submission.video.size > 0);
+      if (Object.keys(errors).length > 0) return renderForm(res, 422, values, errors);
+
+      const stored: UploadResult[] = [];
+      const fail = async (field: 'video' | 'thumbnail', result: Extract<UploadResult, { success: false }>) => {
+        for (const done of stored) if (done.success) await imageStorage.deleteImage(done.image.id);
+        return renderForm(res, STATUS_FOR_FAILURE[result.reason], values, { [field]: result.error });
+      };
+
+      let videoFileId: number | null = null;
+      if (submission.video && submission.video.size > 0) {
+        const result = await imageStorage.uploadVideo(submission.video, `u${member.id}`, member.id);
+        if (!result.success) return await fail('video', result);
+        stored.push(result);
+        videoFileId = result.image.id;
+      }
+      let thumbnailFileId: number | null = null;
+      if (submission.thumbnail && submission.thumbnail.size > 0) {
+        const result = await imageStorage.uploadImage({ buffer: await fs.readFile(submission.thumbnail.path) }, 'thumbnails', `u${member.id}`, member.id);
+        if (!result.success) return await fail('thumbnail', result);
+        stored.push(result);
+        thumbnailFileId = result.image.id;
+      }
+
+      const video = await db
+        .insertInto('videos')
+        .values({
+          owner_id: member.id,
+          title: values.title,
+          description: values.description,
+          source_url: videoFileId === null ? values.url : null,
+          video_file_id: videoFileId,
+          thumbnail_file_id: thumbnailFileId,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      req.session.flash = stored.some((result) => result.success && result.location === 'local') && imageStorage.mode === 's3'
+        ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
+        : 'Video submitted.';
+      res.redirect(303, `/videos/${video.id}`);
+    } finally {
+      await removeSpooledFiles(spooled);
+    }
+  });
+
+  router.get('/videos/:id', async (req, res) => {
+    const video = await loadVideo(req, res);
+    res.locals.flash = req.session.flash;
+    delete req.session.flash;
+    res.render('pages/video.njk', { video, ...limits });
+  });
+
+  router.post('/videos/:id/vote', requireUser, requireCsrfToken, async (req, res) => {
+    const result = await toggleVote(db, videoIdFrom(req), signedInUser(res).id);
+    if (!result) throw new HttpError(404, 'There is no such video.');
+    const back = (req.body as Record<string, unknown> | undefined)?.back;
+    res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
+  });
+
+  router.post('/videos/:id/thumbnail', requireUser, async (req, res) => {
+    const video = await loadOwnVideo(req, res);
+    const renderVideo = (status: number, thumbnailError: string) => res.status(status).render('pages/video.njk', { video, thumbnailError, ...limits });
+    let file;
+    try {
+      file = await receiveThumbnail(req, res);
+    } catch (error) {
+      if (error instanceof HttpError && error.status !== 403) return renderVideo(error.status, error.message);
+      throw error;
+    }
+    if (!file || file.size === 0) return renderVideo(400, 'Please choose an image file to upload.');
+    let previousId: number | null = null;
+    const result = await imageStorage.uploadImage(file, 'thumbnails', `u${video.owner.id}`, video.owner.id, {
+      attach: async (trx, image) => {
+        const before = await trx.selectFrom('videos').select('thumbnail_file_id').where('id', '=', video.id).forUpdate().executeTakeFirstOrThrow();
+        previousId = before.thumbnail_file_id;
+        await trx.updateTable('videos').set({ thumbnail_file_id: image.id }).where('id', '=', video.id).execute();
+      },
+    });
+    if (!result.success) return renderVideo(STATUS_FOR_FAILURE[result.reason], result.error);
+    if (previousId !== null) await imageStorage.deleteImage(previousId);
+    req.session.flash = 'Thumbnail updated.';
+    res.redirect(303, `/videos/${video.id}`);
+  });
+
+  router.post('/videos/:id/delete', requireUser, requireCsrfToken, async (req, res) => {
+    const video = await loadOwnVideo(req, res);
+    await deleteVideo(db, imageStorage, video.id);
+    req.session.flash = `“${video.title}” was deleted.`;
+    res.redirect(303, '/profile');
+  });
+
+  return router;
+}

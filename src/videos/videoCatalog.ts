@@ -1,0 +1,112 @@
+/**
+ * Read models for video pages. Each query joins the files it needs so templates get keys and
+ * locations up front: a page of 60 cards is one query and no storage I/O.
+ */
+import { sql } from 'kysely';
+import type { AppDatabase } from '../db/database.js';
+import type { ImageRef } from '../storage/imageStorage.js';
+
+export interface VideoCard {
+  id: number;
+  title: string;
+  voteCount: number;
+  createdAt: Date;
+  thumbnail: ImageRef | null;
+  owner: { id: number; username: string; avatar: ImageRef | null };
+}
+
+export interface VideoDetails extends VideoCard {
+  description: string;
+  sourceUrl: string | null;
+  file: (ImageRef & { contentType: string }) | null;
+  votedByViewer: boolean;
+}
+
+export const VIDEOS_PER_PAGE = 24;
+
+function cardQuery(db: AppDatabase) {
+  return db
+    .selectFrom('videos')
+    .innerJoin('users', 'users.id', 'videos.owner_id')
+    .leftJoin('stored_files as thumb', 'thumb.id', 'videos.thumbnail_file_id')
+    .leftJoin('stored_files as avatar', 'avatar.id', 'users.avatar_image_id')
+    .select([
+      'videos.id',
+      'videos.title',
+      'videos.vote_count',
+      'videos.created_at',
+      'thumb.key as thumb_key',
+      'thumb.location as thumb_location',
+      'users.id as owner_id',
+      'users.username',
+      'avatar.key as avatar_key',
+      'avatar.location as avatar_location',
+    ]);
+}
+
+type CardRow = {
+  id: number;
+  title: string;
+  vote_count: number;
+  created_at: Date;
+  thumb_key: string | null;
+  thumb_location: ImageRef['location'] | null;
+  owner_id: number;
+  username: string;
+  avatar_key: string | null;
+  avatar_location: ImageRef['location'] | null;
+};
+
+const ref = (key: string | null, location: ImageRef['location'] | null): ImageRef | null => (key && location ? { key, location } : null);
+
+function toCard(row: CardRow): VideoCard {
+  return {
+    id: row.id,
+    title: row.title,
+    voteCount: row.vote_count,
+    createdAt: row.created_at,
+    thumbnail: ref(row.thumb_key, row.thumb_location),
+    owner: { id: row.owner_id, username: row.username, avatar: ref(row.avatar_key, row.avatar_location) },
+  };
+}
+
+/** Most votes first; ties go to the newest. `page` starts at 1. */
+export async function listRankedVideos(db: AppDatabase, page: number): Promise<{ videos: VideoCard[]; hasNextPage: boolean }> {
+  const rows = await cardQuery(db)
+    .orderBy('videos.vote_count', 'desc')
+    .orderBy('videos.created_at', 'desc')
+    .orderBy('videos.id', 'desc')
+    .limit(VIDEOS_PER_PAGE + 1)
+    .offset((page - 1) * VIDEOS_PER_PAGE)
+    .execute();
+  return { videos: rows.slice(0, VIDEOS_PER_PAGE).map(toCard), hasNextPage: rows.length > VIDEOS_PER_PAGE };
+}
+
+export async function listVideosByOwner(db: AppDatabase, ownerId: number): Promise<VideoCard[]> {
+  const rows = await cardQuery(db).where('videos.owner_id', '=', ownerId).orderBy('videos.created_at', 'desc').orderBy('videos.id', 'desc').execute();
+  return rows.map(toCard);
+}
+
+export async function findVideo(db: AppDatabase, id: number, viewerId: number | undefined): Promise<VideoDetails | undefined> {
+  const row = await cardQuery(db)
+    .leftJoin('stored_files as file', 'file.id', 'videos.video_file_id')
+    .select([
+      'videos.description',
+      'videos.source_url',
+      'file.key as file_key',
+      'file.location as file_location',
+      'file.content_type as file_content_type',
+      sql<boolean>`exists (select 1 from votes where votes.video_id = videos.id and votes.user_id = ${viewerId ?? -1})`.as('voted'),
+    ])
+    .where('videos.id', '=', id)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const fileRef = ref(row.file_key, row.file_location);
+  return {
+    ...toCard(row),
+    description: row.description,
+    sourceUrl: row.source_url,
+    file: fileRef && row.file_content_type ? { ...fileRef, contentType: row.file_content_type } : null,
+    votedByViewer: row.voted,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Parses the "submit a video" form: text fields, an optional thumbnail and an optional video
+ * file, each spooled to a temp file under its own byte limit. The caller must hand the
+ * returned files to `removeSpooledFiles` when done, whatever happened.
+ */
+import multer from 'multer';
+import type { Request, Response } from 'express';
+import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
+import { HttpError } from './httpError.js';
+import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.js';
+import { CSRF_REJECTED, translateUploadError } from './uploadErrors.js';
+
+export interface VideoSubmission {
+  fields: Record<string, string>;
+  thumbnail: SpooledUpload | undefined;
+  video: SpooledUpload | undefined;
+}
+
+export function createVideoSubmissionReceiver(options: { maxImageBytes: number; maxVideoBytes: number; tempDir: string }) {
+  const limitsByField = { thumbnail: options.maxImageBytes, video: options.maxVideoBytes };
+  const parse = multer({
+    storage: createTempFileStorage({
+      tempDir: options.tempDir,
+      limitsByField,
+      beforeFile(req) {
+        if (!hasValidCsrfToken(req)) throw new Error(CSRF_REJECTED);
+      },
+    }),
+    limits: {
+      fileSize: Math.max(options.maxImageBytes, options.maxVideoBytes),
+      files: 2,
+      fields: 8,
+      parts: 10,
+      fieldSize: 4096,
+      fieldNameSize: 64,
+      headerPairs: 100,
+    },
+  }).fields([
+    { name: 'thumbnail', maxCount: 1 },
+    { name: 'video', maxCount: 1 },
+  ]);
+
+  return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
+    return new Promise((resolve, reject) => {
+      parse(req, res, (error: unknown) => {
+        if (error) return reject(translateUploadError(error, limitsByField));
+        if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+        const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
+        const fields = Object.fromEntries(
+          Object.entries((req.body ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+        );
+        resolve({ fields, thumbnail: files.thumbnail?.[0], video: files.video?.[0] });
+      });
+    });
+  };
+}
