@@ -58,7 +58,7 @@ describe('imageStorage', () => {
     await fs.rm(localDir, { recursive: true, force: true });
   });
 
-  const countRows = async () => Number((await db.selectFrom('images').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const countRows = async () => Number((await db.selectFrom('stored_files').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   it('stores in S3 under the folder with a server-made name and records the location', async () => {
     const bytes = await makeImage('png');
@@ -122,7 +122,7 @@ describe('imageStorage', () => {
     await storage.deleteImage(onDisk.image.id);
     expect(await s3.head(inS3.image.key)).toBeUndefined();
     expect(await local.head(onDisk.image.key)).toBeUndefined();
-    expect(await db.selectFrom('images').where('id', 'in', [inS3.image.id, onDisk.image.id]).execute()).toEqual([]);
+    expect(await db.selectFrom('stored_files').where('id', 'in', [inS3.image.id, onDisk.image.id]).execute()).toEqual([]);
   });
 
   it('builds URLs from the recorded location whatever the current mode', () => {
