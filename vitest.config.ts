@@ -11,6 +11,7 @@ export default defineConfig({
     pool: 'forks',
     // The CI machine has two cores.
     maxWorkers: 2,
-    reporters: ['default', './test/support/summaryReporter.ts'],
+    // CI lists every test by name, so its log shows which ran against MinIO, PGlite and PostgreSQL.
+    reporters: [process.env.CI ? 'verbose' : 'default', './test/support/summaryReporter.ts'],
   },
 });
