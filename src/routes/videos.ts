@@ -104,7 +104,12 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
           thumbnail_file_id: thumbnailFileId,
         })
         .returning('id')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirstOrThrow()
+        .catch(async (error: unknown) => {
+          // Without the video row nothing points at the stored files; take them away again.
+          for (const id of [videoFileId, thumbnailFileId]) if (id !== null) await imageStorage.deleteImage(id);
+          throw error;
+        });
       req.session.flash = stored.some((result) => result.success && result.location === 'local') && imageStorage.mode === 's3'
         ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
         : 'Video submitted.';

@@ -9,10 +9,13 @@ import { HttpError } from './httpError.js';
 
 export const CSRF_FAILURE_MESSAGE = 'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
 
-/** Makes sure the session has a token and exposes it to templates as `csrfToken`. */
+/**
+ * Gives templates `csrfToken()`, which creates the session's token on first use. Only pages
+ * that render a form call it, so an anonymous visitor reading pages gets no session row and
+ * no cookie, and those pages stay cacheable.
+ */
 export const provideCsrfToken: RequestHandler = (req, res, next) => {
-  req.session.csrfToken ??= randomBytes(24).toString('base64url');
-  res.locals.csrfToken = req.session.csrfToken;
+  res.locals.csrfToken = () => (req.session.csrfToken ??= randomBytes(24).toString('base64url'));
   next();
 };
 

@@ -84,6 +84,15 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     expect(profile.headers.location).toBe('/login?next=%2Fprofile');
   });
 
+  it('gives anonymous readers no session cookie, and forms a token on first use', async () => {
+    for (const path of ['/', '/users/alice', '/healthz']) {
+      const response = await request(testApp.app).get(path);
+      expect(response.headers['set-cookie']).toBeUndefined();
+    }
+    const form = await request(testApp.app).get('/signup');
+    expect(form.headers['set-cookie']?.[0]).toMatch(/^vv\.sid=.*HttpOnly.*SameSite=Lax/);
+  });
+
   it('keeps sessions in the database, not in process memory', async () => {
     const agent = await signUp(testApp.app, 'frank');
     expect((await agent.get('/profile')).status).toBe(200);

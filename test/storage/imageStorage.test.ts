@@ -14,7 +14,7 @@ import { createS3Client } from '../../src/storage/s3Client.js';
 import { openDatabase, type AppDatabase } from '../../src/db/database.js';
 import { createLogger } from '../../src/logger.js';
 import type { StorageAdapter } from '../../src/storage/contract.js';
-import { createBucket } from '../support/s3Server.js';
+import { createBucket, s3SettingsFor } from '../support/s3Server.js';
 import { closedPortEndpoint } from '../support/network.js';
 import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
 import { captureLogs } from '../support/captureLogs.js';
@@ -22,14 +22,7 @@ import { captureLogs } from '../support/captureLogs.js';
 const server = inject('s3');
 
 function s3AdapterFor(bucket: string, endpoint: string): StorageAdapter {
-  const settings = {
-    bucket,
-    region: server.region,
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    cdnBaseUrl: undefined,
-  };
+  const settings = s3SettingsFor(server, bucket, endpoint);
   const client = createS3Client(settings, { connectionTimeoutMs: 500, requestTimeoutMs: 2000, maxAttempts: 2 });
   return createS3Adapter({ client, bucket, publicBaseUrl: publicBaseUrlFor(settings) });
 }

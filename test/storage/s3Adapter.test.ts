@@ -3,23 +3,14 @@ import { ListObjectsV2Command, PutBucketPolicyCommand } from '@aws-sdk/client-s3
 import { describe, expect, inject, it } from 'vitest';
 import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
 import { createS3Client } from '../../src/storage/s3Client.js';
-import { createBucket, makeS3Client } from '../support/s3Server.js';
+import { createBucket, makeS3Client, s3SettingsFor } from '../support/s3Server.js';
 import { closedPortEndpoint } from '../support/network.js';
 import { publicReadPolicy } from '../support/bucketPolicy.js';
 import { runStorageAdapterContract } from './contract.js';
 
 const server = inject('s3');
 
-function settingsFor(bucket: string, endpoint = server.endpoint) {
-  return {
-    bucket,
-    region: server.region,
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    cdnBaseUrl: undefined,
-  };
-}
+const settingsFor = (bucket: string, endpoint?: string) => s3SettingsFor(server, bucket, endpoint);
 
 runStorageAdapterContract(`s3 (${server.kind})`, async () => {
   const bucket = `contract-${randomBytes(4).toString('hex')}`;

@@ -1,15 +1,6 @@
-/** The bucket policy the README tells operators to apply, so public URLs load on MinIO too. */
+/** The public-read policy the README and storage:check give operators, as JSON for PutBucketPolicy. */
+import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.js';
+
 export function publicReadPolicy(bucket: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'PublicReadGetObject',
-        Effect: 'Allow',
-        Principal: '*',
-        Action: 's3:GetObject',
-        Resource: ['avatars', 'thumbnails', 'uploads'].map((folder) => `arn:aws:s3:::${bucket}/${folder}/*`),
-      },
-    ],
-  });
+  return policyJson(publicReadBucketPolicy(bucket));
 }
