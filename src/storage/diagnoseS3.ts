@@ -9,40 +9,15 @@
  * request is bounded by that client's timeouts and retries.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Adapter } from './adapters/s3.js';
-import {
-  explainCommonFailure,
-  explainMissingPermission,
-  explainUnexpected,
-  factsAbout,
-  type Explanation,
-  type FailureContext,
-  type S3Permission,
-} from './diagnosis/explainS3Failure.js';
+import { factsAbout, type FailureContext } from './diagnosis/explainS3Failure.js';
 import { checkPublicRead } from './diagnosis/publicReadCheck.js';
+import { checkReach, configuredRegionOf } from './diagnosis/reachCheck.js';
+import { failed, failedRequest, passed, skipped, STEP_NAMES, type DiagnosisStep } from './diagnosis/steps.js';
 
-export type DiagnosisStepId = 'reach' | 'write' | 'read' | 'publicRead' | 'delete';
-
-export interface DiagnosisStep {
-  id: DiagnosisStepId;
-  name: string;
-  ok: boolean;
-  /** What was tried and what came back, in one or two sentences. */
-  detail: string;
-  /** Why it failed, in plain words. Only on failure. */
-  cause?: string;
-  /** What to change; may span several lines (a policy to paste). Only on failure. */
-  fix?: string;
-  /** Not attempted because an earlier step failed; `ok` is then false. */
-  skipped?: boolean;
-}
+// Callers (storage:check, the tests) know this module only; the step shape lives with the steps.
+export { STEP_NAMES, type DiagnosisStep, type DiagnosisStepId } from './diagnosis/steps.js';
 
 export interface S3Diagnosis {
   /** Always all five steps, in order. */
@@ -63,14 +38,6 @@ export interface DiagnoseS3Options {
   /** Bound on the public-read request, which the S3 client's timeouts do not cover. */
   publicReadTimeoutMs?: number;
 }
-
-export const STEP_NAMES: Record<DiagnosisStepId, string> = {
-  reach: 'Reach the bucket',
-  write: 'Write a test object',
-  read: 'Read it back',
-  publicRead: 'Load it as a browser would',
-  delete: 'Delete the test object',
-};
 
 /** Runs every step it can and never throws: each failure, expected or not, becomes a step. */
 export async function diagnoseS3(options: DiagnoseS3Options): Promise<S3Diagnosis> {
@@ -127,58 +94,6 @@ export async function diagnoseS3(options: DiagnoseS3Options): Promise<S3Diagnosi
   return { steps, usable: steps.every((step) => step.ok), testKey: key };
 }
 
-async function checkReach(
-  client: S3Client,
-  context: FailureContext,
-  writeTestObject: () => Promise<void>,
-): Promise<{ step: DiagnosisStep; credentialsWork: boolean }> {
-  const { bucket } = context;
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
-    const detail = `HeadBucket on "${bucket}" answered: the endpoint is reachable, the bucket exists and the credentials are accepted.`;
-    return { step: passed('reach', detail), credentialsWork: true };
-  } catch (error) {
-    const facts = factsAbout(error);
-    const detail = `HeadBucket on "${bucket}" failed: ${facts.summary}.`;
-    const common = explainCommonFailure(facts.code === 'NotFound' ? { ...facts, code: 'NoSuchBucket' } : facts, context);
-    if (common !== undefined || facts.code !== 'AccessDenied') {
-      return { step: failed('reach', detail, common ?? explainUnexpected(facts, 'HeadBucket')), credentialsWork: false };
-    }
-    return tellBadCredentialsFromMissingListBucket(detail, context, writeTestObject);
-  }
-}
-
-/**
- * HeadBucket's 403 has no body, so it cannot say whether the keys are wrong or only
- * s3:ListBucket is missing. A PutObject error does say: S3 checks the signature first.
- */
-async function tellBadCredentialsFromMissingListBucket(
-  headDetail: string,
-  context: FailureContext,
-  writeTestObject: () => Promise<void>,
-): Promise<{ step: DiagnosisStep; credentialsWork: boolean }> {
-  let probeError: unknown;
-  try {
-    await writeTestObject();
-  } catch (error) {
-    probeError = error;
-  }
-  const probe = probeError === undefined ? undefined : factsAbout(probeError);
-  if (probe === undefined || probe.code === 'AccessDenied') {
-    const listBucket = explainMissingPermission('s3:ListBucket', context.bucket);
-    const cause =
-      probe === undefined
-        ? listBucket.cause
-        : `${listBucket.cause} (Or the bucket belongs to another AWS account: bucket names are global.)`;
-    const probeResult = probe === undefined ? 'accepted' : 'refused for lack of permission, not for bad keys';
-    const detail = `${headDetail} The keys themselves are valid: a test PutObject was ${probeResult}.`;
-    return { step: failed('reach', detail, { cause, fix: listBucket.fix }), credentialsWork: true };
-  }
-  const detail = `${headDetail} A test PutObject then failed: ${probe.summary}.`;
-  const explanation = explainCommonFailure(probe, context) ?? explainUnexpected(probe, 'a test PutObject');
-  return { step: failed('reach', detail, explanation), credentialsWork: false };
-}
-
 async function checkWrite(
   writeTestObject: () => Promise<void>,
   key: string,
@@ -226,40 +141,4 @@ async function deleteTestObject(client: S3Client, key: string, context: FailureC
     const step = failedRequest('delete', `DeleteObject of ${key}`, error, 's3:DeleteObject', context);
     return { ...step, fix: `${step.fix ?? ''}\nThen delete the leftover test object "${key}" from bucket "${context.bucket}" by hand.` };
   }
-}
-
-/** A request failed: AccessDenied means this request's permission is missing; anything else explains itself. */
-function failedRequest(
-  id: DiagnosisStepId,
-  request: string,
-  error: unknown,
-  permission: S3Permission,
-  context: FailureContext,
-): DiagnosisStep {
-  const facts = factsAbout(error);
-  const explanation =
-    explainCommonFailure(facts, context) ??
-    (facts.code === 'AccessDenied' ? explainMissingPermission(permission, context.bucket) : explainUnexpected(facts, request));
-  return failed(id, `${request} failed: ${facts.summary}.`, explanation);
-}
-
-async function configuredRegionOf(client: S3Client): Promise<string> {
-  try {
-    return await client.config.region();
-  } catch {
-    // No region at all: HeadBucket will fail and explain it; the wording only needs a placeholder.
-    return '(unset)';
-  }
-}
-
-function passed(id: DiagnosisStepId, detail: string): DiagnosisStep {
-  return { id, name: STEP_NAMES[id], ok: true, detail };
-}
-
-function failed(id: DiagnosisStepId, detail: string, explanation: Explanation): DiagnosisStep {
-  return { id, name: STEP_NAMES[id], ok: false, detail, cause: explanation.cause, fix: explanation.fix };
-}
-
-function skipped(id: DiagnosisStepId, because: string): DiagnosisStep {
-  return { id, name: STEP_NAMES[id], ok: false, skipped: true, detail: `Not tried: ${because}.` };
 }
