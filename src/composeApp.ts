@@ -10,6 +10,7 @@ import { openDatabase, type AppDatabase } from './db/database.js';
 import { DatabaseSessionStore } from './db/sessionStore.js';
 import type { Logger } from './logger.js';
 import { resolveSessionSecret } from './sessionSecret.js';
+import { createImageJobQueue } from './images/imageJobQueue.js';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.js';
 import { createS3HealthMonitor, type S3HealthMonitor } from './storage/s3HealthMonitor.js';
 import { adaptersFromConfig } from './storage/storageFromConfig.js';
@@ -32,7 +33,15 @@ export interface ComposeOptions {
 export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false }: ComposeOptions): Promise<ComposedApp> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir });
   const { s3, local, imageOrigins } = adaptersFromConfig(config);
-  const imageStorage = createImageStorage({ db, s3, local, logger, placeholderUrl: (folder) => `/static/img/${folder}-placeholder.svg` });
+  const imageStorage = createImageStorage({
+    db,
+    s3,
+    local,
+    logger,
+    placeholderUrl: (folder) => `/static/img/${folder}-placeholder.svg`,
+    imageJobs: createImageJobQueue(),
+    maxImagePixels: config.maxImagePixels,
+  });
   const s3Health = createS3HealthMonitor(s3);
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);

@@ -30,6 +30,8 @@ export interface AppConfig {
   localStorageDir: string;
   maxImageBytes: number;
   maxVideoBytes: number;
+  /** Images whose header declares more pixels are refused before decoding. */
+  maxImagePixels: number;
   /** Where large uploads are spooled while they are checked and stored; emptied as each request ends. */
   uploadTempDir: string;
   logLevel: string;
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
 
   const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
+  const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
   const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
 
   const logLevel = read('LOG_LEVEL') ?? (appEnv === 'test' ? 'silent' : 'info');
@@ -131,6 +134,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     localStorageDir,
     maxImageBytes: maxImageMb * 1024 * 1024,
     maxVideoBytes: maxVideoMb * 1024 * 1024,
+    maxImagePixels: maxImageMegapixels * 1_000_000,
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),
     logLevel,
   };

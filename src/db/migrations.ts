@@ -68,6 +68,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('votes_user').on('votes').column('user_id').execute();
     },
   },
+  '0003_image_variants': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('stored_files')
+        .addColumn('width', 'integer')
+        .addColumn('height', 'integer')
+        .addColumn('placeholder', 'text')
+        .addColumn('spec_version', 'integer')
+        .addColumn('variants', 'jsonb')
+        .execute();
+      // Keys are now content hashes: the same bytes uploaded twice share one object, so a key
+      // may appear in several rows, and an object is deleted only when no row mentions it.
+      await db.schema.alterTable('stored_files').dropConstraint('stored_files_key_key').execute();
+      await db.schema.createIndex('stored_files_key').on('stored_files').column('key').execute();
+      await sql`create index stored_files_variants on stored_files using gin (variants jsonb_path_ops)`.execute(db);
+      await db.schema.createIndex('stored_files_spec_version').on('stored_files').column('spec_version').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -22,7 +22,24 @@ export interface StoredFilesTable {
   content_type: string;
   bytes: number;
   sha256: string;
+  /** Pixel size of the largest variant; null for videos and pre-pipeline images. */
+  width: number | null;
+  height: number | null;
+  /** A tiny blurred preview as a data: URI, drawn while the image loads. */
+  placeholder: string | null;
+  /** The VARIANT_SPEC_VERSION the variants were made with; null before the pipeline existed. */
+  spec_version: number | null;
+  /** Every size the server made, largest first (its key is also `key`); null for videos. */
+  variants: ColumnType<StoredVariant[] | null, string | null, string | null>;
   created_at: CreatedAt;
+}
+
+export interface StoredVariant {
+  key: string;
+  width: number;
+  height: number;
+  bytes: number;
+  sha256: string;
 }
 
 export interface SessionsTable {

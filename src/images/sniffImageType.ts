@@ -3,40 +3,24 @@
  * name or declared Content-Type, which are both attacker-controlled.
  */
 import { fileTypeFromBuffer } from 'file-type';
-
 import type { AcceptedType } from '../storage/acceptedType.js';
+import { ImageRejectedError } from './imageRejection.js';
 
-export type AcceptedImageType = AcceptedType;
-
-const ACCEPTED: Record<string, AcceptedImageType> = {
+const ACCEPTED: Record<string, AcceptedType> = {
   'image/jpeg': { mime: 'image/jpeg', extension: 'jpg' },
   'image/png': { mime: 'image/png', extension: 'png' },
   'image/webp': { mime: 'image/webp', extension: 'webp' },
   'image/gif': { mime: 'image/gif', extension: 'gif' },
+  'image/avif': { mime: 'image/avif', extension: 'avif' },
 };
 
-export const ACCEPTED_IMAGE_FORMATS = 'JPEG, PNG, WebP or GIF';
+export const ACCEPTED_IMAGE_FORMATS = 'JPEG, PNG, WebP, GIF or AVIF';
 
-export class UnsupportedImageError extends Error {
-  constructor(readonly detected: string | undefined) {
-    super(
-      detected
-        ? `That file is ${detected}, not an image we accept. Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`
-        : `That file is not an image we recognise. Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`,
-    );
-    this.name = 'UnsupportedImageError';
-  }
-}
-
-/** Resolves to the accepted type, or throws UnsupportedImageError saying what the bytes looked like. */
-export async function sniffImageType(bytes: Uint8Array): Promise<AcceptedImageType> {
+/** Resolves to the accepted type, or throws a 415 ImageRejectedError saying what the bytes looked like. */
+export async function sniffImageType(bytes: Uint8Array): Promise<AcceptedType> {
   const detected = await fileTypeFromBuffer(bytes);
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return accepted;
-  throw new UnsupportedImageError(detected ? describe(detected.mime, detected.ext) : undefined);
-}
-
-function describe(mime: string, ext: string): string {
-  if (mime.startsWith('image/')) return `a ${ext.toUpperCase()} image`;
-  return `a ${ext.toUpperCase()} file`;
+  const what = detected ? `That file is a${/^[AEIOU]/.test(detected.ext.toUpperCase()) ? 'n' : ''} ${detected.ext.toUpperCase()} file, not an image we accept.` : 'That file is not an image we recognise.';
+  throw new ImageRejectedError(415, `${what} Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`);
 }

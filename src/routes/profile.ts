@@ -10,8 +10,6 @@ import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
 
-const STATUS_FOR_FAILURE = { unsupported_type: 415, storage_unavailable: 503, not_recorded: 500 } as const;
-
 export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number }): Router {
   const { db, imageStorage, maxImageBytes } = deps;
   const router = Router();
@@ -61,7 +59,7 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
         await trx.updateTable('users').set({ avatar_image_id: image.id }).where('id', '=', member.id).execute();
       },
     });
-    if (!result.success) return renderProfile(res, STATUS_FOR_FAILURE[result.reason], { avatarError: result.error });
+    if (!result.success) return renderProfile(res, result.status, { avatarError: result.error });
 
     // Only after the new avatar is committed: a failure above must leave the old one in place.
     if (previousImageId !== null) await imageStorage.deleteImage(previousImageId);

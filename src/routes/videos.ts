@@ -15,8 +15,6 @@ import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormV
 import { deleteVideo } from '../videos/videoRemoval.js';
 import { toggleVote } from '../videos/votes.js';
 
-const STATUS_FOR_FAILURE = { unsupported_type: 415, storage_unavailable: 503, not_recorded: 500 } as const;
-
 export interface VideoRouteDeps {
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -75,7 +73,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
       const stored: UploadResult[] = [];
       const fail = async (field: 'video' | 'thumbnail', result: Extract<UploadResult, { success: false }>) => {
         for (const done of stored) if (done.success) await imageStorage.deleteImage(done.image.id);
-        return renderForm(res, STATUS_FOR_FAILURE[result.reason], values, { [field]: result.error });
+        return renderForm(res, result.status, values, { [field]: result.error });
       };
 
       let videoFileId: number | null = null;
@@ -152,7 +150,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
         await trx.updateTable('videos').set({ thumbnail_file_id: image.id }).where('id', '=', video.id).execute();
       },
     });
-    if (!result.success) return renderVideo(STATUS_FOR_FAILURE[result.reason], result.error);
+    if (!result.success) return renderVideo(result.status, result.error);
     if (previousId !== null) await imageStorage.deleteImage(previousId);
     req.session.flash = 'Thumbnail updated.';
     res.redirect(303, `/videos/${video.id}`);

@@ -1,25 +1,28 @@
 /**
  * The public face of storage (the seed's `upload_image_to_storage`, `get_image_url` and
- * delete), for images and uploaded videos alike. It tries S3 first and falls back to local
- * disk, records in the database where each file ended up, and builds URLs from that record
- * alone — so every file keeps the right URL whatever the current mode, and rendering a page
- * does no storage I/O.
+ * delete), for images and uploaded videos alike. Images go through the pipeline first (the
+ * server stores only what it made itself); every upload tries S3 first and falls back to
+ * local disk; the database records where each file ended up, and URLs are built from that
+ * record alone — so every file keeps the right URL whatever the current mode.
  */
 import { createReadStream } from 'node:fs';
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { Transaction } from 'kysely';
 import type { AppDatabase } from '../db/database.js';
-import type { Database, StoredFileRow } from '../db/schema.js';
+import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { sniffImageType, UnsupportedImageError } from '../images/sniffImageType.js';
+import { ImageRejectedError } from '../images/imageRejection.js';
+import type { ImageJobQueue } from '../images/imageJobQueue.js';
+import { processImage } from '../images/processImage.js';
 import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.js';
-import type { AcceptedType } from './acceptedType.js';
-import { StorageError, type StorageAdapter, type StorageLocation } from './contract.js';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.js';
-import { newObjectKey, type ImageFolder } from './keys.js';
+import type { StorageAdapter, StorageLocation } from './contract.js';
+import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.js';
+import { createImageUrlBuilder, type ImageRef } from './imageUrls.js';
+import { contentKey, newObjectKey, type ImageFolder } from './keys.js';
+import { deleteUnreferencedObjects } from './objectReferences.js';
 
-/** An image held in memory (images are small and get decoded whole anyway). */
+export type { ImageRef } from './imageUrls.js';
+
+/** An image held in memory (images are small, and get decoded whole anyway). */
 export interface ImageFile {
   buffer: Buffer;
 }
@@ -31,17 +34,9 @@ export interface SpooledFile {
   sha256: string;
 }
 
-/** What templates hand to getImageUrl: the row's key and where it lives. */
-export interface ImageRef {
-  key: string;
-  location: StorageLocation;
-}
-
-export type UploadFailureReason = 'unsupported_type' | 'storage_unavailable' | 'not_recorded';
-
 export type UploadResult =
   | { success: true; url: string; filename: string; location: StorageLocation; image: StoredFileRow }
-  | { success: false; reason: UploadFailureReason; error: string };
+  | { success: false; status: number; error: string };
 
 export interface UploadOptions {
   /**
@@ -55,7 +50,7 @@ export interface ImageStorage {
   readonly mode: StorageLocation;
   uploadImage(file: ImageFile, folder: ImageFolder, prefix: string, ownerId: number | null, options?: UploadOptions): Promise<UploadResult>;
   uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
-  getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder): string;
+  getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string;
   deleteImage(fileId: number): Promise<void>;
   adapterFor(location: StorageLocation): StorageAdapter | undefined;
 }
@@ -67,102 +62,83 @@ export interface ImageStorageDeps {
   local: StorageAdapter;
   logger: Logger;
   placeholderUrl: (folder: ImageFolder) => string;
+  imageJobs: ImageJobQueue;
+  maxImagePixels: number;
 }
 
-/** Bytes that can be read more than once, so a failed S3 attempt can be replayed to disk. */
-interface ReplayableBody {
-  open(): Buffer | Readable;
-  size: number;
-  sha256: string;
-}
+const STORAGE_UNAVAILABLE = { success: false, status: 503, error: 'Storage is unavailable right now. Please try again in a minute.' } as const;
 
-export function createImageStorage({ db, s3, local, logger, placeholderUrl }: ImageStorageDeps): ImageStorage {
+export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
+  const { db, s3, local, logger } = deps;
   const adapterFor = (location: StorageLocation): StorageAdapter | undefined => (location === 's3' ? s3 : local);
+  const writeObjects = createFallbackWriter({ s3, local, logger });
 
-  async function storeBytes(key: string, body: ReplayableBody, contentType: string): Promise<StorageAdapter> {
-    const options = { contentType, cacheControl: IMMUTABLE_CACHE_CONTROL };
-    if (s3) {
-      try {
-        await s3.put(key, body.open(), options);
-        return s3;
-      } catch (error) {
-        const code = error instanceof StorageError ? error.code : 'Unknown';
-        logger.warn({ key, s3ErrorCode: code, err: error }, `S3 upload failed (${code}); storing ${key} on local disk instead`);
-      }
-    }
-    await local.put(key, body.open(), options);
-    return local;
-  }
-
-  async function storeAndRecord(
-    body: ReplayableBody,
-    type: AcceptedType,
-    folder: ImageFolder,
-    prefix: string,
-    ownerId: number | null,
-    options: UploadOptions,
-  ): Promise<UploadResult> {
-    const key = newObjectKey(folder, prefix, type.extension);
+  async function storeAndRecord(objects: ObjectToWrite[], row: Omit<NewStoredFileRow, 'location'>, options: UploadOptions): Promise<UploadResult> {
     let adapter: StorageAdapter;
     try {
-      adapter = await storeBytes(key, body, type.mime);
+      adapter = await writeObjects(objects);
     } catch (error) {
-      logger.error({ key, err: error }, 'Upload could not be stored anywhere');
-      return { success: false, reason: 'storage_unavailable', error: 'Storage is unavailable right now. Please try again in a minute.' };
+      logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
+      return STORAGE_UNAVAILABLE;
     }
-
     try {
-      const row = await db.transaction().execute(async (trx) => {
-        const inserted = await trx
-          .insertInto('stored_files')
-          .values({ owner_id: ownerId, folder, key, location: adapter.location, content_type: type.mime, bytes: body.size, sha256: body.sha256 })
-          .returningAll()
-          .executeTakeFirstOrThrow();
+      const recorded = await db.transaction().execute(async (trx) => {
+        const inserted = await trx.insertInto('stored_files').values({ ...row, location: adapter.location }).returningAll().executeTakeFirstOrThrow();
         await options.attach?.(trx, inserted);
         return inserted;
       });
-      return { success: true, url: adapter.urlFor(key), filename: key.slice(folder.length + 1), location: adapter.location, image: row };
+      return { success: true, url: adapter.urlFor(row.key), filename: row.key.slice(row.folder.length + 1), location: adapter.location, image: recorded };
     } catch (error) {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
-      await adapter.delete(key).catch((cleanupError: unknown) =>
-        logger.error({ key, err: cleanupError }, 'Could not remove an unrecorded upload; it is now an orphan'),
-      );
-      logger.error({ key, err: error }, 'Upload stored but not recorded; removed it again');
-      return { success: false, reason: 'not_recorded', error: 'Your upload could not be saved. Please try again.' };
+      logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
+      await deleteUnreferencedObjects(db, adapter, objects.map((object) => object.key), logger);
+      return { success: false, status: 500, error: 'Your upload could not be saved. Please try again.' };
     }
   }
 
   return {
     mode: s3 ? 's3' : 'local',
     adapterFor,
+    getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl),
 
     async uploadImage(file, folder, prefix, ownerId, options = {}) {
-      let type: AcceptedType;
+      let processed;
       try {
-        type = await sniffImageType(file.buffer);
+        processed = await deps.imageJobs(() => processImage(file.buffer, folder, { maxPixels: deps.maxImagePixels }));
       } catch (error) {
-        if (error instanceof UnsupportedImageError) return { success: false, reason: 'unsupported_type', error: error.message };
+        if (error instanceof ImageRejectedError) return { success: false, status: error.status, error: error.message };
         throw error;
       }
-      const sha256 = createHash('sha256').update(file.buffer).digest('hex');
-      return storeAndRecord({ open: () => file.buffer, size: file.buffer.length, sha256 }, type, folder, prefix, ownerId, options);
+      const variants = processed.variants.map((variant) => ({ ...variant, key: contentKey(folder, prefix, variant.sha256, 'webp') }));
+      const largest = variants[0]!;
+      return storeAndRecord(
+        variants.map((variant) => ({ key: variant.key, contentType: processed.contentType, open: () => variant.bytes })),
+        {
+          owner_id: ownerId,
+          folder,
+          key: largest.key,
+          content_type: processed.contentType,
+          bytes: variants.reduce((total, variant) => total + variant.bytes.length, 0),
+          sha256: largest.sha256,
+          width: largest.width,
+          height: largest.height,
+          placeholder: processed.placeholder,
+          spec_version: processed.specVersion,
+          variants: JSON.stringify(variants.map(({ key, width, height, bytes, sha256 }) => ({ key, width, height, bytes: bytes.length, sha256 }))),
+        },
+        options,
+      );
     },
 
     async uploadVideo(file, prefix, ownerId, options = {}) {
       const sniffed = await sniffVideoFile(file.path);
-      if (!sniffed.accepted) return { success: false, reason: 'unsupported_type', error: unsupportedVideoMessage(sniffed.detected) };
-      const body = { open: () => createReadStream(file.path), size: file.size, sha256: file.sha256 };
-      return storeAndRecord(body, sniffed.accepted, 'uploads', prefix, ownerId, options);
-    },
-
-    getImageUrl(image, folder) {
-      if (image === null || image === undefined || image === '') return placeholderUrl(folder);
-      if (typeof image === 'string') {
-        const key = image.includes('/') ? image : `${folder}/${image}`;
-        return (s3 ?? local).urlFor(key);
-      }
-      const adapter = adapterFor(image.location);
-      return adapter ? adapter.urlFor(image.key) : placeholderUrl(folder);
+      if (!sniffed.accepted) return { success: false, status: 415, error: unsupportedVideoMessage(sniffed.detected) };
+      const key = newObjectKey('uploads', prefix, sniffed.accepted.extension);
+      return storeAndRecord(
+        [{ key, contentType: sniffed.accepted.mime, open: () => createReadStream(file.path) }],
+        { owner_id: ownerId, folder: 'uploads', key, content_type: sniffed.accepted.mime, bytes: file.size, sha256: file.sha256 },
+        options,
+      );
     },
 
     async deleteImage(fileId) {
@@ -174,9 +150,7 @@ export function createImageStorage({ db, s3, local, logger, placeholderUrl }: Im
         logger.warn({ key: row.key }, `${row.key} lives in S3 but S3 is not configured; the object was left in place`);
         return;
       }
-      await adapter.delete(row.key).catch((error: unknown) =>
-        logger.warn({ key: row.key, err: error }, `Could not delete ${row.key}; it is now an orphan object`),
-      );
+      await deleteUnreferencedObjects(db, adapter, [row.key, ...(row.variants ?? []).map((variant) => variant.key)], logger);
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.js';
+import { imageRefColumn } from '../db/imageRefColumn.js';
 import type { ImageRef } from '../storage/imageStorage.js';
 
 export interface VideoCard {
@@ -35,12 +36,10 @@ function cardQuery(db: AppDatabase) {
       'videos.title',
       'videos.vote_count',
       'videos.created_at',
-      'thumb.key as thumb_key',
-      'thumb.location as thumb_location',
+      imageRefColumn('thumb').as('thumbnail'),
       'users.id as owner_id',
       'users.username',
-      'avatar.key as avatar_key',
-      'avatar.location as avatar_location',
+      imageRefColumn('avatar').as('avatar'),
     ]);
 }
 
@@ -49,12 +48,10 @@ type CardRow = {
   title: string;
   vote_count: number;
   created_at: Date;
-  thumb_key: string | null;
-  thumb_location: ImageRef['location'] | null;
+  thumbnail: ImageRef | null;
   owner_id: number;
   username: string;
-  avatar_key: string | null;
-  avatar_location: ImageRef['location'] | null;
+  avatar: ImageRef | null;
 };
 
 const ref = (key: string | null, location: ImageRef['location'] | null): ImageRef | null => (key && location ? { key, location } : null);
@@ -65,8 +62,8 @@ function toCard(row: CardRow): VideoCard {
     title: row.title,
     voteCount: row.vote_count,
     createdAt: row.created_at,
-    thumbnail: ref(row.thumb_key, row.thumb_location),
-    owner: { id: row.owner_id, username: row.username, avatar: ref(row.avatar_key, row.avatar_location) },
+    thumbnail: row.thumbnail,
+    owner: { id: row.owner_id, username: row.username, avatar: row.avatar },
   };
 }
 

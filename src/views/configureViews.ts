@@ -1,11 +1,13 @@
 /**
  * Nunjucks with autoescape always on. Templates get view models and call pure helpers only;
- * `getImageUrl` is the seed's template helper, and it never touches the disk or network.
+ * `getImageUrl` is the seed's template helper and `imageTag` renders a responsive <img>;
+ * neither touches the disk or network.
  */
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import type { Express } from 'express';
 import type { ImageStorage } from '../storage/imageStorage.js';
+import { createImageTag } from './imageTag.js';
 
 export function configureViews(app: Express, options: { viewsDir: string; imageStorage: ImageStorage; watch?: boolean }): nunjucks.Environment {
   const env = nunjucks.configure(path.resolve(options.viewsDir), {
@@ -15,6 +17,7 @@ export function configureViews(app: Express, options: { viewsDir: string; imageS
     watch: options.watch ?? false,
   });
   env.addGlobal('getImageUrl', options.imageStorage.getImageUrl);
+  env.addGlobal('imageTag', createImageTag(options.imageStorage.getImageUrl));
   env.addFilter('date', (value: Date | string) =>
     new Date(value).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric' }),
   );

@@ -3,10 +3,12 @@
  * rejection checked to store nothing, and the fallback proven by stopping S3 for real.
  */
 import request from 'supertest';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.js';
 import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.js';
 import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
+import * as hostile from '../support/hostileImages.js';
 import { listObjects, storedState } from '../support/storedState.js';
 import { startS3Server, type S3TestServer } from '../support/s3Server.js';
 
@@ -30,24 +32,28 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
   });
   afterAll(async () => testApp?.close());
 
-  it('stores the avatar under avatars/ in the bucket and every page links to it', async () => {
+  it("stores the avatar's variants under avatars/ in the bucket and every page links to them", async () => {
     const agent = await signUp(testApp.app, 'alice');
-    const jpeg = await makeImage('jpeg', 96, 96);
-    const response = await uploadAvatar(agent, jpeg, '../../etc/passwd.jpg');
+    const response = await uploadAvatar(agent, await makeImage('jpeg', 300, 300), '../../etc/passwd.jpg');
     expect(response.status).toBe(303);
 
     const profile = await agent.get('/profile');
     expect(profile.text).toContain('Avatar updated.');
     const src = avatarSrc(profile.text);
-    expect(src).toMatch(new RegExp(`^${s3.endpoint}/${testApp.bucket}/avatars/u\\d+-[0-9a-f]{32}\\.jpg$`));
-    expect(src).not.toContain('passwd');
-    expect(await listObjects(s3, testApp.bucket!)).toEqual([src.slice(`${s3.endpoint}/${testApp.bucket}/`.length)]);
+    const keyPattern = `avatars/u\\d+-[0-9a-f]{32}\\.webp`;
+    expect(src).toMatch(new RegExp(`^${s3.endpoint}/${testApp.bucket}/${keyPattern}$`));
+    expect(profile.text).not.toContain('passwd');
+    const srcset = /<img id="avatar"[^>]* srcset="([^"]+)"/.exec(profile.text)?.[1] ?? '';
+    const candidates = srcset.split(', ').map((candidate) => candidate.split(' '));
+    expect(candidates.map(([, width]) => width)).toEqual(['256w', '128w', '64w']);
+    const keys = candidates.map(([url]) => url!.slice(`${s3.endpoint}/${testApp.bucket}/`.length));
+    expect(await listObjects(s3, testApp.bucket!)).toEqual([...keys].sort());
 
     const image = await fetch(src);
     expect(image.status).toBe(200);
-    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    expect(image.headers.get('content-type')).toBe('image/webp');
     expect(image.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(Buffer.from(await image.arrayBuffer()).equals(jpeg)).toBe(true);
+    expect(await sharp(Buffer.from(await image.arrayBuffer())).metadata()).toMatchObject({ format: 'webp', width: 64, height: 64 });
 
     const publicPage = await request(testApp.app).get('/users/alice');
     expect(publicPage.text).toContain(`src="${src}"`);
@@ -55,9 +61,9 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
 
   it('replacing an avatar deletes the previous object', async () => {
     const agent = await signUp(testApp.app, 'bob');
-    await uploadAvatar(agent, await makeImage('png'), 'one.png', 'image/png');
+    await uploadAvatar(agent, await makeImage('png', 64, 64, '#ff0000'), 'one.png', 'image/png');
     const first = avatarSrc((await agent.get('/profile')).text);
-    await uploadAvatar(agent, await makeImage('webp'), 'two.webp', 'image/webp');
+    await uploadAvatar(agent, await makeImage('webp', 64, 64, '#00ff00'), 'two.webp', 'image/webp');
     const second = avatarSrc((await agent.get('/profile')).text);
     expect(second).not.toBe(first);
     const keys = await listObjects(s3, testApp.bucket!);
@@ -70,9 +76,52 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
     const before = await storedState(testApp, s3);
     const response = await uploadAvatar(agent, bytes, 'holiday.jpg', 'image/jpeg');
     expect(response.status).toBe(415);
-    expect(response.text).toContain('Please upload a JPEG, PNG, WebP or GIF image.');
+    expect(response.text).toContain('Please upload a JPEG, PNG, WebP, GIF or AVIF image.');
     expect(response.text).toContain('id="avatar-file"');
     expect(await storedState(testApp, s3)).toEqual(before);
+  });
+
+  it.each([
+    ['a pixel bomb', () => hostile.pixelBombPng(), 413, 'images can have at most 40 megapixels'],
+    ['a truncated JPEG', () => hostile.truncatedJpeg(), 422, 'damaged or incomplete'],
+    ['a 40×40 image', () => makeImage('png', 40, 40), 422, 'it needs to be at least 64×64'],
+    ['a TIFF', () => hostile.tiffImage(), 415, 'a TIF file'],
+  ])('refuses %s with its reason on the form, storing nothing', async (_name, make, status, message) => {
+    const agent = await signUp(testApp.app, `h${Math.random().toString(36).slice(2, 10)}`);
+    const before = await storedState(testApp, s3);
+    const response = await uploadAvatar(agent, await make(), 'photo.jpg');
+    expect(response.status).toBe(status);
+    expect(response.text).toContain(message);
+    expect(response.text).toContain('id="avatar-file"');
+    expect(await storedState(testApp, s3)).toEqual(before);
+  });
+
+  it('stores a phone photo upright and without its GPS position', async () => {
+    const agent = await signUp(testApp.app, 'phone');
+    const photo = await sharp(await hostile.orientedJpeg(6, 600, 400))
+      .withMetadata({ orientation: 6 })
+      .withExif({ IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1' }, IFD0: { Make: hostile.GPS_MARKER } })
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(photo).metadata()).orientation).toBe(6);
+    expect((await uploadAvatar(agent, photo, 'IMG_0001.JPG')).status).toBe(303);
+    const row = await testApp.db
+      .selectFrom('stored_files')
+      .innerJoin('users', 'users.avatar_image_id', 'stored_files.id')
+      .select('stored_files.variants')
+      .where('users.username', '=', 'phone')
+      .executeTakeFirstOrThrow();
+    for (const variant of row.variants ?? []) {
+      const stored = Buffer.from(await (await fetch(`${s3.endpoint}/${testApp.bucket}/${variant.key}`)).arrayBuffer());
+      expect((await sharp(stored).metadata()).exif).toBeUndefined();
+      expect(stored.includes(Buffer.from(hostile.GPS_MARKER))).toBe(false);
+    }
+    // Upright 600×400 with red top-left: the square crop keeps the middle, whose top half is red/green.
+    const largest = Buffer.from(await (await fetch(`${s3.endpoint}/${testApp.bucket}/${row.variants![0]!.key}`)).arrayBuffer());
+    const { data, info } = await sharp(largest).raw().toBuffer({ resolveWithObject: true });
+    const topLeft = [...data.subarray((Math.floor(info.height * 0.1) * info.width + Math.floor(info.width * 0.1)) * info.channels).subarray(0, 3)];
+    expect(topLeft[0]).toBeGreaterThan(180);
+    expect(topLeft[2]).toBeLessThan(80);
   });
 
   it('refuses a 6 MB file with 413 on the form, storing nothing', async () => {
@@ -141,13 +190,13 @@ describe('avatars when S3 goes down', () => {
     const profile = await agent.get('/profile');
     expect(profile.text).toContain('kept on this server for the moment');
     const src = avatarSrc(profile.text);
-    expect(src).toMatch(/^\/static\/avatars\/u\d+-[0-9a-f]{32}\.png$/);
+    expect(src).toMatch(/^\/static\/avatars\/u\d+-[0-9a-f]{32}\.webp$/);
     const served = await request(testApp.app).get(src);
     expect(served.status).toBe(200);
-    expect(served.headers['content-type']).toBe('image/png');
+    expect(served.headers['content-type']).toBe('image/webp');
     expect(served.headers['x-content-type-options']).toBe('nosniff');
     expect(served.headers['cache-control']).toContain('immutable');
-    expect(Buffer.from(served.body as Buffer).equals(png)).toBe(true);
+    expect(await sharp(served.body as Buffer).metadata()).toMatchObject({ format: 'webp', width: 64, height: 64 });
 
     await testApp.s3Health.refresh();
     const health = await request(testApp.app).get('/healthz');

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
 import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.js';
 import { createLocalAdapter } from '../../src/storage/adapters/local.js';
 import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
@@ -36,7 +37,7 @@ describe('imageStorage', () => {
   const logs = captureLogs();
   const placeholderUrl = (folder: string) => `/static/img/${folder}-placeholder.svg`;
   const build = (primary: StorageAdapter | undefined): ImageStorage =>
-    createImageStorage({ db, s3: primary, local, logger: logs.logger, placeholderUrl });
+    createImageStorage({ db, s3: primary, local, logger: logs.logger, placeholderUrl, imageJobs: createImageJobQueue(2), maxImagePixels: 40_000_000 });
 
   beforeAll(async () => {
     db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
@@ -53,21 +54,32 @@ describe('imageStorage', () => {
 
   const countRows = async () => Number((await db.selectFrom('stored_files').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
-  it('stores in S3 under the folder with a server-made name and records the location', async () => {
-    const bytes = await makeImage('png');
-    const result = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u7', null);
+  it('stores every variant in S3 under content-hash keys and records them with the location', async () => {
+    const result = await build(s3).uploadImage({ buffer: await makeImage('png', 600, 600) }, 'avatars', 'u7', null);
     if (!result.success) throw new Error(result.error);
     expect(result.location).toBe('s3');
-    expect(result.image.key).toMatch(/^avatars\/u7-[0-9a-f]{32}\.png$/);
-    expect(result.filename).toBe(result.image.key.slice('avatars/'.length));
+    const variants = result.image.variants ?? [];
+    expect(variants.map((variant) => variant.width)).toEqual([512, 256, 128, 64]);
+    for (const variant of variants) {
+      expect(variant.key).toBe(`avatars/u7-${variant.sha256.slice(0, 32)}.webp`);
+      expect(await s3.head(variant.key)).toEqual({ size: variant.bytes, contentType: 'image/webp' });
+      expect(await local.head(variant.key)).toBeUndefined();
+    }
+    expect(result.image).toMatchObject({ key: variants[0]!.key, width: 512, height: 512, spec_version: 1, content_type: 'image/webp' });
+    expect(result.image.placeholder).toMatch(/^data:image\/webp;base64,/);
     expect(result.url).toBe(`${server.endpoint}/${bucket}/${result.image.key}`);
-    expect(await s3.head(result.image.key)).toEqual({ size: bytes.length, contentType: 'image/png' });
-    expect(await local.head(result.image.key)).toBeUndefined();
   });
 
-  it('takes the extension from the bytes, not from anything the client said', async () => {
-    const result = await build(s3).uploadImage({ buffer: await makeImage('webp') }, 'thumbnails', 'v1', null);
-    expect(result.success && result.image.key).toMatch(/^thumbnails\/v1-[0-9a-f]{32}\.webp$/);
+  it('gives the same picture the same keys, and deletes a shared object only with its last row', async () => {
+    const bytes = await makeImage('jpeg', 300, 300, '#123456');
+    const first = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u12', null);
+    const second = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u12', null);
+    if (!first.success || !second.success) throw new Error('upload failed');
+    expect(second.image.key).toBe(first.image.key);
+    await build(s3).deleteImage(first.image.id);
+    expect(await s3.head(second.image.key)).toBeDefined();
+    await build(s3).deleteImage(second.image.id);
+    expect(await s3.head(second.image.key)).toBeUndefined();
   });
 
   it('falls back to local disk when S3 refuses connections, and logs the S3 error code', async () => {
@@ -76,7 +88,7 @@ describe('imageStorage', () => {
     if (!result.success) throw new Error(result.error);
     expect(result.location).toBe('local');
     expect(result.url).toBe(`/static/${result.image.key}`);
-    expect(await local.head(result.image.key)).toMatchObject({ contentType: 'image/jpeg' });
+    expect(await local.head(result.image.key)).toMatchObject({ contentType: 'image/webp' });
     expect(logs.lines().some((line) => line.level === 40 && line.s3ErrorCode === 'Unreachable')).toBe(true);
   });
 
@@ -84,8 +96,8 @@ describe('imageStorage', () => {
     const rowsBefore = await countRows();
     for (const bytes of Object.values(NOT_AN_IMAGE)) {
       const result = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u9', null);
-      expect(result).toMatchObject({ success: false, reason: 'unsupported_type' });
-      expect(result.success || result.error).toMatch(/JPEG, PNG, WebP or GIF/);
+      expect(result).toMatchObject({ success: false, status: 415 });
+      expect(result.success || result.error).toMatch(/JPEG, PNG, WebP, GIF or AVIF/);
     }
     expect(await countRows()).toBe(rowsBefore);
   });
@@ -99,7 +111,7 @@ describe('imageStorage', () => {
         throw new Error('simulated failure after the insert');
       },
     });
-    expect(result).toMatchObject({ success: false, reason: 'not_recorded' });
+    expect(result).toMatchObject({ success: false, status: 500 });
     expect(storedKey).not.toBe('');
     expect(await s3.head(storedKey)).toBeUndefined();
     expect(await countRows()).toBe(rowsBefore);

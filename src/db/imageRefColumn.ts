@@ -1,0 +1,14 @@
+/**
+ * Selects a whole image reference (key, location, size, placeholder, variants) as one JSON
+ * column, so read models that join several images (a card's thumbnail and its owner's avatar)
+ * stay one query and templates get everything getImageUrl and imageTag need.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { ImageRef } from '../storage/imageStorage.js';
+
+export function imageRefColumn(table: string): RawBuilder<ImageRef | null> {
+  const column = (name: string) => sql.ref(`${table}.${name}`);
+  return sql<ImageRef | null>`case when ${column('id')} is null then null else jsonb_build_object(
+    'key', ${column('key')}, 'location', ${column('location')}, 'width', ${column('width')}, 'height', ${column('height')},
+    'placeholder', ${column('placeholder')}, 'variants', ${column('variants')}) end`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Turns an upload into images the server made itself: checked before decoding (format from
+ * the bytes, pixel count from the header), upright (EXIF orientation applied), sRGB, with no
+ * metadata left (EXIF, GPS, XMP, IPTC are dropped by re-encoding, and so is anything appended
+ * after the image data), cropped and resized to the folder's variants, as WebP.
+ */
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import type { ImageFolder } from '../storage/keys.js';
+import { ImageRejectedError } from './imageRejection.js';
+import { restrictImageDecoders } from './libvipsLoaders.js';
+import { sniffImageType } from './sniffImageType.js';
+import { IMAGE_SPECS, PLACEHOLDER_WIDTH, VARIANT_SPEC_VERSION, WEBP_QUALITY, type VariantSize } from './variantSpecs.js';
+
+export interface ImageVariant {
+  width: number;
+  height: number;
+  bytes: Buffer;
+  sha256: string;
+}
+
+export interface ProcessedImage {
+  /** Largest first. */
+  variants: ImageVariant[];
+  /** A tiny blurred WebP as a data: URI, shown while the real image loads. */
+  placeholder: string;
+  specVersion: number;
+  contentType: 'image/webp';
+}
+
+export interface ImageLimits {
+  maxPixels: number;
+}
+
+restrictImageDecoders();
+
+export async function processImage(input: Buffer, folder: ImageFolder, limits: ImageLimits): Promise<ProcessedImage> {
+  await sniffImageType(input);
+  const spec = IMAGE_SPECS[folder];
+  const header = await readHeader(input);
+  const frameHeight = header.pageHeight ?? header.height;
+  if (header.width * frameHeight > limits.maxPixels) {
+    const megapixels = Math.round((header.width * frameHeight) / 1e6);
+    throw new ImageRejectedError(413, `That image is ${header.width}×${frameHeight} pixels (${megapixels} megapixels); images can have at most ${Math.round(limits.maxPixels / 1e6)} megapixels.`);
+  }
+  const [uprightWidth, uprightHeight] = (header.orientation ?? 1) >= 5 ? [frameHeight, header.width] : [header.width, frameHeight];
+  if (uprightWidth < spec.minWidth || uprightHeight < spec.minHeight) {
+    throw new ImageRejectedError(422, `That image is only ${uprightWidth}×${uprightHeight} pixels; it needs to be at least ${spec.minWidth}×${spec.minHeight}.`);
+  }
+
+  const sizes = sizesFor(spec.sizes, uprightWidth, uprightHeight);
+  const largest = sizes[0]!;
+  let pixels: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    pixels = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'truncated', animated: false })
+      .autoOrient()
+      .resize(largest.width, largest.height, { fit: 'cover', position: sharp.strategy.attention })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw new ImageRejectedError(422, 'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.', { cause: error });
+  }
+
+  const raw = { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels };
+  const fromPixels = () => sharp(pixels.data, { raw });
+  const variants = await Promise.all(
+    sizes.map(async (size) => {
+      const bytes = await fromPixels().resize(size.width, size.height).webp({ quality: WEBP_QUALITY }).toBuffer();
+      return { ...size, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    }),
+  );
+  const preview = await fromPixels().resize(PLACEHOLDER_WIDTH).blur(1).webp({ quality: 40 }).toBuffer();
+  return { variants, placeholder: `data:image/webp;base64,${preview.toString('base64')}`, specVersion: VARIANT_SPEC_VERSION, contentType: 'image/webp' };
+}
+
+async function readHeader(input: Buffer): Promise<{ width: number; height: number; pageHeight?: number; orientation?: number }> {
+  try {
+    // Reads the header only: a pixel bomb is measured here, never decoded.
+    const metadata = await sharp(input, { limitInputPixels: false }).metadata();
+    if (!metadata.width || !metadata.height) throw new Error('no dimensions in the header');
+    return { width: metadata.width, height: metadata.height, pageHeight: metadata.pageHeight, orientation: metadata.orientation };
+  } catch (error) {
+    throw new ImageRejectedError(422, 'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.', { cause: error });
+  }
+}
+
+/**
+ * The spec's sizes that the source can fill without enlarging, largest first. A source
+ * smaller than every size yields one variant: the spec's shape cropped at the source's size.
+ */
+export function sizesFor(specSizes: VariantSize[], sourceWidth: number, sourceHeight: number): VariantSize[] {
+  const first = specSizes[0]!;
+  const aspect = first.width / first.height;
+  const cropWidth = Math.min(sourceWidth, Math.floor(sourceHeight * aspect));
+  const fitting = specSizes.filter((size) => size.width <= cropWidth);
+  if (fitting.length > 0) return fitting;
+  const width = Math.max(1, cropWidth);
+  return [{ width, height: Math.max(1, Math.round(width / aspect)) }];
+}

@@ -1,0 +1,48 @@
+/**
+ * Writes a set of objects that belong together (an image's variants, or one video) to S3,
+ * or — if S3 is off or any write fails — all of them to local disk. All in one place or
+ * none: a row records a single location, so half the variants in S3 and half on disk would
+ * leave broken sizes. Bodies must be re-openable, because a failed S3 write is replayed to disk.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from '../logger.js';
+import { StorageError, type StorageAdapter } from './contract.js';
+import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.js';
+
+export interface ObjectToWrite {
+  key: string;
+  contentType: string;
+  open(): Buffer | Readable;
+}
+
+export type FallbackWriter = (objects: ObjectToWrite[]) => Promise<StorageAdapter>;
+
+export function createFallbackWriter({ s3, local, logger }: { s3: StorageAdapter | undefined; local: StorageAdapter; logger: Logger }): FallbackWriter {
+  const writeAll = async (adapter: StorageAdapter, objects: ObjectToWrite[]) => {
+    const written: string[] = [];
+    try {
+      for (const object of objects) {
+        await adapter.put(object.key, object.open(), { contentType: object.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL });
+        written.push(object.key);
+      }
+    } catch (error) {
+      await Promise.all(written.map((key) => adapter.delete(key).catch(() => undefined)));
+      throw error;
+    }
+  };
+
+  return async (objects) => {
+    if (s3) {
+      try {
+        await writeAll(s3, objects);
+        return s3;
+      } catch (error) {
+        const code = error instanceof StorageError ? error.code : 'Unknown';
+        const keys = objects.map((object) => object.key).join(', ');
+        logger.warn({ keys, s3ErrorCode: code, err: error }, `S3 upload failed (${code}); storing ${keys} on local disk instead`);
+      }
+    }
+    await writeAll(local, objects);
+    return local;
+  };
+}
