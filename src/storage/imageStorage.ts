@@ -17,7 +17,8 @@ import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoTyp
 import type { StorageAdapter, StorageLocation } from './contract.js';
 import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.js';
 import { createImageUrlBuilder, type ImageRef } from './imageUrls.js';
-import { contentKey, newObjectKey, type ImageFolder } from './keys.js';
+import { describeProcessedImage } from './imageRecord.js';
+import { newObjectKey, type ImageFolder } from './keys.js';
 import { deleteUnreferencedObjects } from './objectReferences.js';
 
 export type { ImageRef } from './imageUrls.js';
@@ -109,25 +110,8 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         if (error instanceof ImageRejectedError) return { success: false, status: error.status, error: error.message };
         throw error;
       }
-      const variants = processed.variants.map((variant) => ({ ...variant, key: contentKey(folder, prefix, variant.sha256, 'webp') }));
-      const largest = variants[0]!;
-      return storeAndRecord(
-        variants.map((variant) => ({ key: variant.key, contentType: processed.contentType, open: () => variant.bytes })),
-        {
-          owner_id: ownerId,
-          folder,
-          key: largest.key,
-          content_type: processed.contentType,
-          bytes: variants.reduce((total, variant) => total + variant.bytes.length, 0),
-          sha256: largest.sha256,
-          width: largest.width,
-          height: largest.height,
-          placeholder: processed.placeholder,
-          spec_version: processed.specVersion,
-          variants: JSON.stringify(variants.map(({ key, width, height, bytes, sha256 }) => ({ key, width, height, bytes: bytes.length, sha256 }))),
-        },
-        options,
-      );
+      const { objects, fields } = describeProcessedImage(processed, folder, prefix);
+      return storeAndRecord(objects, { ...fields, owner_id: ownerId }, options);
     },
 
     async uploadVideo(file, prefix, ownerId, options = {}) {
