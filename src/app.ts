@@ -11,7 +11,7 @@ import type { AppDatabase } from './db/database.js';
 import type { DatabaseSessionStore } from './db/sessionStore.js';
 import type { Logger } from './logger.js';
 import type { ImageStorage } from './storage/imageStorage.js';
-import type { S3HealthMonitor } from './storage/s3HealthMonitor.js';
+import type { StorageHealth } from './storage/storageHealth.js';
 import { createAuthRoutes } from './routes/auth.js';
 import { createHealthRoutes } from './routes/health.js';
 import { createHomeRoutes } from './routes/home.js';
@@ -29,7 +29,7 @@ export interface AppDeps {
   config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes' | 'maxVideoBytes' | 'uploadTempDir'>;
   db: AppDatabase;
   imageStorage: ImageStorage;
-  s3Health: S3HealthMonitor;
+  storageHealth: StorageHealth;
   sessionStore: DatabaseSessionStore;
   sessionSecret: string;
   logger: Logger;
@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }));
-  app.use(createHealthRoutes({ imageStorage, s3Health: deps.s3Health }));
+  app.use(createHealthRoutes({ storageHealth: deps.storageHealth }));
 
   app.use(createSessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: production }));
   app.use(loadCurrentUser(db));

@@ -1,25 +1,33 @@
 /**
- * Assembles the running app from configuration: database, storage adapters, image storage,
- * health monitor, sessions. server.ts and the tests both build the app through here, so the
- * tests exercise exactly the wiring production runs.
+ * Assembles the running app from configuration: database, storage adapters (S3 behind its
+ * circuit breaker, local disk, the backup bucket), image storage, the resync loop, health,
+ * sessions. server.ts and the tests both build the app through here, so the tests exercise
+ * exactly the wiring production runs.
  */
 import type { Express } from 'express';
 import { createApp } from './app.js';
 import type { AppConfig } from './config.js';
 import { openDatabase, type AppDatabase } from './db/database.js';
 import { DatabaseSessionStore } from './db/sessionStore.js';
+import { createImageJobQueue } from './images/imageJobQueue.js';
 import type { Logger } from './logger.js';
 import { resolveSessionSecret } from './sessionSecret.js';
-import { createImageJobQueue } from './images/imageJobQueue.js';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.js';
-import { createS3HealthMonitor, type S3HealthMonitor } from './storage/s3HealthMonitor.js';
+import { reconcileLocalFiles } from './storage/lostFiles.js';
+import { createResync } from './storage/resync.js';
+import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.js';
+import { createStorageHealth, type StorageHealth } from './storage/storageHealth.js';
 import { adaptersFromConfig } from './storage/storageFromConfig.js';
 
 export interface ComposedApp {
   app: Express;
   db: AppDatabase;
   imageStorage: ImageStorage;
-  s3Health: S3HealthMonitor;
+  storageHealth: StorageHealth;
+  /** Undefined when S3 is not configured: there is nowhere to resync to. */
+  resyncLoop: ResyncLoop | undefined;
+  /** Starts background work: the boot check for lost local files, resync, health probes. */
+  startBackgroundWork(): Promise<void>;
   /** Stops background timers and closes the database. */
   close(): Promise<void>;
 }
@@ -28,30 +36,57 @@ export interface ComposeOptions {
   logger: Logger;
   /** Keep the embedded database in memory instead of under DATA_DIR (tests). */
   inMemoryDatabase?: boolean;
+  /** Circuit-breaker cool-down; tests shorten it. */
+  breakerCooldownMs?: number;
 }
 
-export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false }: ComposeOptions): Promise<ComposedApp> {
+export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions): Promise<ComposedApp> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir });
-  const { s3, local, imageOrigins } = adaptersFromConfig(config);
+  let resyncLoop: ResyncLoop | undefined;
+  const { s3, local, backup, imageOrigins } = adaptersFromConfig(config, {
+    cooldownMs: breakerCooldownMs,
+    onStateChange(state, failure) {
+      if (state === 'open') logger.warn({ s3ErrorCode: failure?.code }, `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`);
+      if (state === 'closed') {
+        logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
+        resyncLoop?.kick();
+      }
+    },
+  });
   const imageStorage = createImageStorage({
     db,
     s3,
     local,
+    backup,
     logger,
     placeholderUrl: (folder) => `/static/img/${folder}-placeholder.svg`,
     imageJobs: createImageJobQueue(),
     maxImagePixels: config.maxImagePixels,
   });
-  const s3Health = createS3HealthMonitor(s3);
+  if (s3) {
+    const resync = createResync({ db, s3, local, backup, logger });
+    resyncLoop = createResyncLoop({ runPass: resync.runPass, s3Usable: () => s3.breakerStatus().state !== 'open', intervalMs: config.resyncIntervalMs, logger });
+  }
+  const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, s3Health, sessionStore, sessionSecret, logger, imageOrigins });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins });
   return {
     app,
     db,
     imageStorage,
-    s3Health,
+    storageHealth,
+    resyncLoop,
+    async startBackgroundWork() {
+      await reconcileLocalFiles(db, local, logger);
+      storageHealth.start();
+      const report = await storageHealth.refresh();
+      if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');
+      resyncLoop?.start();
+    },
     async close() {
+      storageHealth.stop();
+      await resyncLoop?.drain(Date.now());
       sessionStore.close();
       await db.destroy();
     },

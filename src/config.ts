@@ -17,6 +17,16 @@ export interface S3Settings {
   /** Undefined means "let the SDK's default chain find credentials" (e.g. an IAM role). */
   credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   cdnBaseUrl: string | undefined;
+  /** A second bucket (often in another region) that receives a verified copy of every object. */
+  backup: BackupBucketSettings | undefined;
+}
+
+export interface BackupBucketSettings {
+  bucket: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  credentials: S3Settings['credentials'];
 }
 
 export interface AppConfig {
@@ -34,6 +44,10 @@ export interface AppConfig {
   maxImagePixels: number;
   /** Where large uploads are spooled while they are checked and stored; emptied as each request ends. */
   uploadTempDir: string;
+  /** How often pending copies (fallback → S3, S3 → backup) are retried. */
+  resyncIntervalMs: number;
+  /** How long SIGTERM may take: finish requests, then push pending images to S3. */
+  shutdownGraceMs: number;
   logLevel: string;
 }
 
@@ -113,6 +127,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
+  const resyncIntervalSeconds = positiveInt('RESYNC_INTERVAL_SECONDS', 15, 3600);
+  const shutdownGraceSeconds = positiveInt('SHUTDOWN_GRACE_SECONDS', 25, 600);
   const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
 
   const logLevel = read('LOG_LEVEL') ?? (appEnv === 'test' ? 'silent' : 'info');
@@ -135,6 +151,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxImageBytes: maxImageMb * 1024 * 1024,
     maxVideoBytes: maxVideoMb * 1024 * 1024,
     maxImagePixels: maxImageMegapixels * 1_000_000,
+    resyncIntervalMs: resyncIntervalSeconds * 1000,
+    shutdownGraceMs: shutdownGraceSeconds * 1000,
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),
     logLevel,
   };
@@ -158,15 +176,34 @@ function readS3Settings(
     problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or both left unset to use an IAM role)');
   }
   const endpoint = httpUrl('AWS_ENDPOINT_URL', false) ?? httpUrl('AWS_ENDPOINT_URL_S3', false);
+  const credentials = accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
+  const backupBucket = read('AWS_BACKUP_BUCKET_NAME');
+  if (backupBucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(backupBucket)) {
+    problems.push(`AWS_BACKUP_BUCKET_NAME "${backupBucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
+  }
+  const backupEndpoint = httpUrl('AWS_BACKUP_ENDPOINT_URL', false) ?? endpoint;
+  const backup =
+    backupBucket === undefined
+      ? undefined
+      : {
+          bucket: backupBucket,
+          region: read('AWS_BACKUP_REGION') ?? read('AWS_REGION') ?? 'us-east-1',
+          endpoint: backupEndpoint,
+          forcePathStyle: flag('AWS_S3_FORCE_PATH_STYLE', backupEndpoint !== undefined),
+          credentials,
+        };
+  if (backupBucket !== undefined && backupBucket === bucket && backupEndpoint === endpoint) {
+    problems.push('AWS_BACKUP_BUCKET_NAME must name a different bucket (or endpoint) than AWS_BUCKET_NAME');
+  }
   return {
     bucket: bucket ?? '',
     region: read('AWS_REGION') ?? 'us-east-1',
     endpoint,
     // Most S3-compatible servers (MinIO in particular) only speak path-style out of the box.
     forcePathStyle: flag('AWS_S3_FORCE_PATH_STYLE', endpoint !== undefined),
-    credentials:
-      accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+    credentials,
     cdnBaseUrl: httpUrl('CDN_BASE_URL', false),
+    backup,
   };
 }
 
@@ -184,6 +221,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
           endpoint: config.s3.endpoint ?? 'aws',
           credentials: config.s3.credentials ? 'from AWS_ACCESS_KEY_ID' : 'SDK default chain',
           cdn: config.s3.cdnBaseUrl ?? 'none',
+          backup: config.s3.backup ? { bucket: config.s3.backup.bucket, region: config.s3.backup.region, endpoint: config.s3.backup.endpoint ?? 'aws' } : 'none',
         }
       : { mode: 'local', dir: config.localStorageDir },
   };

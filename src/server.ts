@@ -1,14 +1,12 @@
 /**
  * Starts VideoVote: load config, compose the app, listen, and shut down cleanly on SIGTERM
- * (how Render stops an instance) — stop accepting, let in-flight requests finish, then
- * close the database.
+ * (how Render stops an instance) — stop accepting, let in-flight requests finish, push images
+ * still waiting on local disk to S3 within the grace period, then close the database.
  */
 import 'dotenv/config';
 import { composeApp } from './composeApp.js';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.js';
 import { createLogger } from './logger.js';
-
-const SHUTDOWN_GRACE_MS = 25_000;
 
 function loadConfigOrExit(): AppConfig {
   try {
@@ -25,23 +23,22 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   logger.info({ config: describeConfig(config) }, 'Starting VideoVote');
 
-  const { app, s3Health, close } = await composeApp(config, { logger });
-  void s3Health.refresh().then((status) => {
-    if (status.configured && !status.reachable) {
-      logger.warn('S3 is configured but not answering; images will be stored locally. Run `npm run storage:check` for the cause.');
-    }
-  });
-
+  const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger });
   const server = app.listen(config.port, () => logger.info(`VideoVote is listening on http://localhost:${config.port}`));
+  void startBackgroundWork().catch((error: unknown) => logger.error({ err: error }, 'Background storage work failed to start'));
 
   const shutdown = (signal: string) => {
-    logger.info(`${signal} received: finishing in-flight requests`);
+    const deadline = Date.now() + config.shutdownGraceMs;
+    logger.info(`${signal} received: finishing in-flight requests, then pushing pending images to S3`);
     const force = setTimeout(() => {
-      logger.warn('Shutdown grace period over; exiting with requests still open');
+      logger.warn('Shutdown grace period over; exiting with work unfinished');
       process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
+    }, config.shutdownGraceMs + 2_000);
     force.unref();
     server.close(async () => {
+      // Leave a little of the grace period for closing the database.
+      const summary = await resyncLoop?.drain(deadline - 1_000);
+      if (summary) logger.info(`Before exit: ${summary.moved} image(s) moved to S3, ${summary.failed} still pending`);
       await close();
       logger.info('Shut down cleanly');
       process.exit(0);

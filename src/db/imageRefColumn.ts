@@ -8,7 +8,8 @@ import type { ImageRef } from '../storage/imageStorage.js';
 
 export function imageRefColumn(table: string): RawBuilder<ImageRef | null> {
   const column = (name: string) => sql.ref(`${table}.${name}`);
-  return sql<ImageRef | null>`case when ${column('id')} is null then null else jsonb_build_object(
+  // A lost file renders as the placeholder rather than a broken image.
+  return sql<ImageRef | null>`case when ${column('id')} is null or ${column('lost_at')} is not null then null else jsonb_build_object(
     'key', ${column('key')}, 'location', ${column('location')}, 'width', ${column('width')}, 'height', ${column('height')},
     'placeholder', ${column('placeholder')}, 'variants', ${column('variants')}) end`;
 }

@@ -86,6 +86,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('stored_files_spec_version').on('stored_files').column('spec_version').execute();
     },
   },
+  '0004_outbox_and_lost_files': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('stored_files').addColumn('lost_at', 'timestamptz').execute();
+      await db.schema
+        .createTable('pending_copies')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('file_id', 'integer', (c) => c.notNull().references('stored_files.id').onDelete('cascade'))
+        .addColumn('target', 'text', (c) => c.notNull().check(sql`target in ('primary', 'backup')`))
+        .addColumn('state', 'text', (c) => c.notNull().defaultTo('copy').check(sql`state in ('copy', 'cleanup')`))
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('pending_copies_file_target', ['file_id', 'target'])
+        .execute();
+      await db.schema.createIndex('pending_copies_due').on('pending_copies').columns(['next_attempt_at']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -31,6 +31,24 @@ export interface StoredFilesTable {
   spec_version: number | null;
   /** Every size the server made, largest first (its key is also `key`); null for videos. */
   variants: ColumnType<StoredVariant[] | null, string | null, string | null>;
+  /** Set when the bytes of a local file vanished (an ephemeral disk was wiped); pages show a placeholder. */
+  lost_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/**
+ * The outbox: copies still owed to a bucket. "primary" moves a file that fell back to local
+ * disk into S3; "backup" copies an S3 object to the backup bucket. A row in state "cleanup"
+ * has been copied and verified and only waits for its local leftovers to be removed.
+ */
+export interface PendingCopiesTable {
+  id: Generated<number>;
+  file_id: number;
+  target: 'primary' | 'backup';
+  state: ColumnType<'copy' | 'cleanup', 'copy' | 'cleanup' | undefined, 'copy' | 'cleanup'>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_error: string | null;
   created_at: CreatedAt;
 }
 
@@ -74,10 +92,12 @@ export interface Database {
   videos: VideosTable;
   votes: VotesTable;
   stored_files: StoredFilesTable;
+  pending_copies: PendingCopiesTable;
   sessions: SessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type VideoRow = Selectable<VideosTable>;
+export type PendingCopyRow = Selectable<PendingCopiesTable>;
 export type StoredFileRow = Selectable<StoredFilesTable>;
 export type NewStoredFileRow = Insertable<StoredFilesTable>;

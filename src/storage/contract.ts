@@ -11,11 +11,21 @@ export type StorageLocation = 's3' | 'local';
 export interface PutOptions {
   contentType: string;
   cacheControl: string;
+  /** Hex SHA-256 of the body, kept with the object so a copy can be verified without reading it back. */
+  sha256?: string;
 }
 
 export interface ObjectInfo {
   size: number;
   contentType: string | undefined;
+  /** The SHA-256 given at put time, when the backend keeps metadata (S3 does; local disk does not). */
+  sha256?: string;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
 }
 
 export interface StorageAdapter {
@@ -33,6 +43,12 @@ export interface StorageAdapter {
 
   /** Size and type of the stored object, or undefined when there is none. Throws StorageError otherwise. */
   head(key: string): Promise<ObjectInfo | undefined>;
+
+  /**
+   * Every object whose key starts with `prefix` (e.g. "avatars/"), in pages, temp files
+   * excluded. Throws StorageError when the backend cannot be listed.
+   */
+  list(prefix: string): AsyncIterable<ListedObject>;
 
   /** Removes the object. Does not throw when it does not exist; throws StorageError on other failures. */
   delete(key: string): Promise<void>;

@@ -20,6 +20,7 @@ import { createImageUrlBuilder, type ImageRef } from './imageUrls.js';
 import { describeProcessedImage } from './imageRecord.js';
 import { newObjectKey, type ImageFolder } from './keys.js';
 import { deleteUnreferencedObjects } from './objectReferences.js';
+import { enqueueCopy } from './outbox.js';
 
 export type { ImageRef } from './imageUrls.js';
 
@@ -61,6 +62,8 @@ export interface ImageStorageDeps {
   /** The S3 adapter when USE_CLOUD_STORAGE is on; undefined for local-only mode. */
   s3: StorageAdapter | undefined;
   local: StorageAdapter;
+  /** The backup bucket, when one is configured: every S3 object gets a verified copy there. */
+  backup?: StorageAdapter | undefined;
   logger: Logger;
   placeholderUrl: (folder: ImageFolder) => string;
   imageJobs: ImageJobQueue;
@@ -85,6 +88,8 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     try {
       const recorded = await db.transaction().execute(async (trx) => {
         const inserted = await trx.insertInto('stored_files').values({ ...row, location: adapter.location }).returningAll().executeTakeFirstOrThrow();
+        if (adapter.location === 'local' && s3) await enqueueCopy(trx, inserted.id, 'primary');
+        if (adapter.location === 's3' && deps.backup) await enqueueCopy(trx, inserted.id, 'backup');
         await options.attach?.(trx, inserted);
         return inserted;
       });
@@ -134,7 +139,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         logger.warn({ key: row.key }, `${row.key} lives in S3 but S3 is not configured; the object was left in place`);
         return;
       }
-      await deleteUnreferencedObjects(db, adapter, [row.key, ...(row.variants ?? []).map((variant) => variant.key)], logger);
+      const keys = [row.key, ...(row.variants ?? []).map((variant) => variant.key)];
+      await deleteUnreferencedObjects(db, adapter, keys, logger);
+      if (row.location === 's3' && deps.backup) await deleteUnreferencedObjects(db, deps.backup, keys, logger);
     },
   };
 }

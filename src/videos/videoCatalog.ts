@@ -20,6 +20,8 @@ export interface VideoDetails extends VideoCard {
   description: string;
   sourceUrl: string | null;
   file: (ImageRef & { contentType: string }) | null;
+  /** The uploaded file's bytes vanished (see boot reconciliation); the page says so instead of a broken player. */
+  fileLost: boolean;
   votedByViewer: boolean;
 }
 
@@ -93,17 +95,19 @@ export async function findVideo(db: AppDatabase, id: number, viewerId: number | 
       'file.key as file_key',
       'file.location as file_location',
       'file.content_type as file_content_type',
+      'file.lost_at as file_lost_at',
       sql<boolean>`exists (select 1 from votes where votes.video_id = videos.id and votes.user_id = ${viewerId ?? -1})`.as('voted'),
     ])
     .where('videos.id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
-  const fileRef = ref(row.file_key, row.file_location);
+  const fileRef = row.file_lost_at ? null : ref(row.file_key, row.file_location);
   return {
     ...toCard(row),
     description: row.description,
     sourceUrl: row.source_url,
     file: fileRef && row.file_content_type ? { ...fileRef, contentType: row.file_content_type } : null,
+    fileLost: row.file_lost_at !== null,
     votedByViewer: row.voted,
   };
 }

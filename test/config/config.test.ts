@@ -28,6 +28,7 @@ describe('configuration', () => {
       forcePathStyle: true,
       credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'very-secret' },
       cdnBaseUrl: 'https://cdn.example.com',
+      backup: undefined,
     });
   });
 

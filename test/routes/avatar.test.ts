@@ -161,7 +161,7 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
   });
 
   it('reports S3 as reachable in /healthz', async () => {
-    await testApp.s3Health.refresh();
+    await testApp.storageHealth.refresh();
     const health = await request(testApp.app).get('/healthz');
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: 'ok', storage: { mode: 's3', s3: { configured: true, reachable: true } } });
@@ -198,7 +198,7 @@ describe('avatars when S3 goes down', () => {
     expect(served.headers['cache-control']).toContain('immutable');
     expect(await sharp(served.body as Buffer).metadata()).toMatchObject({ format: 'webp', width: 64, height: 64 });
 
-    await testApp.s3Health.refresh();
+    await testApp.storageHealth.refresh();
     const health = await request(testApp.app).get('/healthz');
     expect(health.body).toMatchObject({ status: 'degraded', storage: { mode: 's3', s3: { reachable: false } } });
   });
@@ -211,6 +211,8 @@ describe('avatars when S3 goes down', () => {
     expect(localSrc.startsWith('/static/avatars/')).toBe(true);
 
     await ownS3.restart();
+    // The failed upload opened the circuit breaker; the health probe sees S3 again and closes it.
+    await testApp.storageHealth.refresh();
     const publicPage = await request(testApp.app).get('/users/flaky');
     expect(publicPage.text).toContain(`src="${localSrc}"`);
     await uploadAvatar(agent, await makeImage('png'), 'b.png', 'image/png');

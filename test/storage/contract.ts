@@ -3,7 +3,7 @@
  * Each backend's test file calls runStorageAdapterContract with a factory; a new adapter
  * is one new test file.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,29 @@ export function runStorageAdapterContract(name: string, setUp: () => Promise<Ada
       await adapter.put(key, Buffer.from('png-bytes'), PUT);
       expect(await adapter.head(key)).toEqual({ size: 9, contentType: 'image/png' });
       expect(await adapter.head(newKey())).toBeUndefined();
+    });
+
+    it('lists the objects under a prefix with their sizes, and nothing else', async () => {
+      const folder = `thumbnails`;
+      const keys = [`${folder}/list-${randomBytes(6).toString('hex')}.png`, `${folder}/list-${randomBytes(6).toString('hex')}.png`];
+      for (const key of keys) await adapter.put(key, Buffer.from(key), PUT);
+      const listed: Array<{ key: string; size: number; lastModified: Date }> = [];
+      for await (const object of adapter.list(`${folder}/`)) listed.push(object);
+      for (const key of keys) expect(listed.find((object) => object.key === key)).toMatchObject({ size: key.length });
+      expect(listed.every((object) => object.key.startsWith(`${folder}/`) && object.lastModified instanceof Date)).toBe(true);
+      const empty: unknown[] = [];
+      for await (const object of adapter.list('uploads/no-such-prefix-')) empty.push(object);
+      expect(empty).toEqual([]);
+    });
+
+    it('keeps the SHA-256 given at put time where the backend keeps metadata', async () => {
+      const key = newKey();
+      const body = randomBytes(100);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      await adapter.put(key, body, { ...PUT, sha256 });
+      const info = await adapter.head(key);
+      expect(info?.sha256 === undefined || info.sha256 === sha256).toBe(true);
+      if (adapter.location === 's3') expect(info?.sha256).toBe(sha256);
     });
 
     it('replaces an existing object', async () => {

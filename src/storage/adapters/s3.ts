@@ -10,10 +10,11 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertSafeKey, StorageError, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
+import { assertSafeKey, StorageError, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
 import { toStorageError } from '../s3Errors.js';
 
 export interface S3AdapterOptions {
@@ -37,6 +38,7 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
           Body: body,
           ContentType: options.contentType,
           CacheControl: options.cacheControl,
+          ...(options.sha256 && { Metadata: { sha256: options.sha256 } }),
         },
         // A failed multipart upload is aborted rather than leaving billable orphan parts.
         leavePartsOnError: false,
@@ -63,11 +65,23 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       assertSafeKey(key);
       try {
         const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { size: result.ContentLength ?? 0, contentType: result.ContentType };
+        return { size: result.ContentLength ?? 0, contentType: result.ContentType, sha256: result.Metadata?.sha256 };
       } catch (error) {
         const storageError = toStorageError(error, `HEAD of ${key}`);
         if (storageError.code === 'NotFound') return undefined;
         throw storageError;
+      }
+    },
+
+    async *list(prefix: string): AsyncIterable<ListedObject> {
+      try {
+        for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
+          for (const object of page.Contents ?? []) {
+            if (object.Key) yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+          }
+        }
+      } catch (error) {
+        throw toStorageError(error, `listing of ${prefix}`);
       }
     },
 

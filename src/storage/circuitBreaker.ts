@@ -1,0 +1,112 @@
+/**
+ * Stops uploads from waiting on an S3 that is not answering. One failed operation (after the
+ * SDK's own retries) opens the breaker: for the cool-down, calls fail at once and uploads go
+ * straight to local disk. Then a single trial call is let through (half-open): success closes
+ * the breaker, failure opens it again for twice as long (up to a cap). isAvailable() always
+ * runs — it is the health probe — and a successful probe closes the breaker too.
+ */
+import { StorageError, type StorageAdapter, type StorageErrorCode } from './contract.js';
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerFailure {
+  code: StorageErrorCode;
+  message: string;
+  at: Date;
+  /** A mistake in the settings (credentials, bucket, permissions, region), not a passing fault. */
+  configuration: boolean;
+}
+
+export interface BreakerStatus {
+  state: BreakerState;
+  lastFailure: BreakerFailure | undefined;
+  openUntil: Date | undefined;
+}
+
+export interface GuardedAdapter extends StorageAdapter {
+  breakerStatus(): BreakerStatus;
+}
+
+export interface BreakerOptions {
+  cooldownMs?: number;
+  maxCooldownMs?: number;
+  now?: () => number;
+  onStateChange?: (state: BreakerState, failure: BreakerFailure | undefined) => void;
+}
+
+export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOptions = {}): GuardedAdapter {
+  const baseCooldown = options.cooldownMs ?? 15_000;
+  const maxCooldown = options.maxCooldownMs ?? 120_000;
+  const now = options.now ?? Date.now;
+  let state: BreakerState = 'closed';
+  let cooldown = baseCooldown;
+  let openUntil = 0;
+  let trialInFlight = false;
+  let lastFailure: BreakerFailure | undefined;
+
+  const moveTo = (next: BreakerState) => {
+    if (next === state) return;
+    state = next;
+    options.onStateChange?.(next, lastFailure);
+  };
+
+  const succeeded = () => {
+    cooldown = baseCooldown;
+    moveTo('closed');
+  };
+
+  const failed = (error: unknown) => {
+    const storageError = error instanceof StorageError ? error : new StorageError('Unknown', String(error), { cause: error });
+    lastFailure = { code: storageError.code, message: storageError.message, at: new Date(now()), configuration: storageError.isConfigurationProblem };
+    if (state === 'half-open') cooldown = Math.min(cooldown * 2, maxCooldown);
+    openUntil = now() + cooldown;
+    moveTo('open');
+  };
+
+  /** Runs `call` unless the breaker says to skip S3 right now. NotFound is an answer, not a failure. */
+  async function guarded<T>(call: () => Promise<T>): Promise<T> {
+    let trial = false;
+    if (state === 'open') {
+      if (now() < openUntil || trialInFlight) throw new StorageError('Unreachable', 'S3 skipped: the circuit breaker is open after recent failures');
+      moveTo('half-open');
+    }
+    if (state === 'half-open') {
+      if (trialInFlight) throw new StorageError('Unreachable', 'S3 skipped: a trial request is already checking whether it is back');
+      trialInFlight = true;
+      trial = true;
+    }
+    try {
+      const result = await call();
+      succeeded();
+      return result;
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'NotFound') {
+        succeeded();
+      } else {
+        failed(error);
+      }
+      throw error;
+    } finally {
+      if (trial) trialInFlight = false;
+    }
+  }
+
+  return {
+    location: adapter.location,
+    put: (key, body, putOptions) => guarded(() => adapter.put(key, body, putOptions)),
+    get: (key) => guarded(() => adapter.get(key)),
+    head: (key) => guarded(() => adapter.head(key)),
+    delete: (key) => guarded(() => adapter.delete(key)),
+    async *list(prefix) {
+      // Listing is only used by operator tools; it reports failures but is not worth guarding page by page.
+      yield* adapter.list(prefix);
+    },
+    urlFor: (key) => adapter.urlFor(key),
+    async isAvailable() {
+      const available = await adapter.isAvailable();
+      if (available) succeeded();
+      return available;
+    },
+    breakerStatus: () => ({ state, lastFailure, openUntil: state === 'closed' ? undefined : new Date(openUntil) }),
+  };
+}
