@@ -65,7 +65,13 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
   });
   if (s3) {
     const resync = createResync({ db, s3, local, backup, logger });
-    resyncLoop = createResyncLoop({ runPass: resync.runPass, s3Usable: () => s3.breakerStatus().state !== 'open', intervalMs: config.resyncIntervalMs, logger });
+    resyncLoop = createResyncLoop({
+      runPass: resync.runPass,
+      s3Usable: () => s3.breakerStatus().state !== 'open',
+      probe: () => s3.isAvailable(),
+      intervalMs: config.resyncIntervalMs,
+      logger,
+    });
   }
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
@@ -86,7 +92,7 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
     },
     async close() {
       storageHealth.stop();
-      await resyncLoop?.drain(Date.now());
+      await resyncLoop?.drain(0);
       sessionStore.close();
       await db.destroy();
     },

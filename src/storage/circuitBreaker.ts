@@ -105,6 +105,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     async isAvailable() {
       const available = await adapter.isAvailable();
       if (available) succeeded();
+      else if (state === 'closed') failed(new StorageError('Unreachable', 'S3 did not answer the health probe (HeadBucket)'));
       return available;
     },
     breakerStatus: () => ({ state, lastFailure, openUntil: state === 'closed' ? undefined : new Date(openUntil) }),

@@ -9,11 +9,11 @@ import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.js';
 import type { PendingCopyRow, StoredFileRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.js';
 import type { StorageAdapter } from './contract.js';
 import { markFileLost } from './lostFiles.js';
 import { deleteUnreferencedObjects } from './objectReferences.js';
 import { enqueueCopy } from './outbox.js';
+import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.js';
 
 export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
 
@@ -35,43 +35,9 @@ export interface ResyncSummary {
   failures: Array<{ fileId: number; key: string; target: string; reason: string }>;
 }
 
-interface StoredObject {
-  key: string;
-  size: number;
-  sha256: string;
-}
-
-const LEASE = sql`interval '5 minutes'`;
+// Long enough for one batch; a crashed worker's rows become due again after it.
+const LEASE = sql`interval '2 minutes'`;
 const BATCH = 20;
-
-function objectsOf(file: StoredFileRow): StoredObject[] {
-  if (file.variants && file.variants.length > 0) return file.variants.map((variant) => ({ key: variant.key, size: variant.bytes, sha256: variant.sha256 }));
-  return [{ key: file.key, size: file.bytes, sha256: file.sha256 }];
-}
-
-/** Copies each object unless the target already holds the same bytes, then checks every copy. */
-async function copyVerified(from: StorageAdapter, to: StorageAdapter, file: StoredFileRow, objects: StoredObject[], onUploaded?: () => void | Promise<void>): Promise<void> {
-  const sameBytes = (info: { size: number; sha256?: string } | undefined, object: StoredObject, size = object.size) =>
-    info !== undefined && info.size === size && info.sha256 === object.sha256;
-  for (const object of objects) {
-    const source = await from.head(object.key);
-    if (!source) throw new MissingSourceError(object.key);
-    if (sameBytes(await to.head(object.key), object, source.size)) continue;
-    await to.put(object.key, await from.get(object.key), { contentType: file.content_type, cacheControl: IMMUTABLE_CACHE_CONTROL, sha256: object.sha256 });
-  }
-  await onUploaded?.();
-  for (const object of objects) {
-    const copy = await to.head(object.key);
-    const source = await from.head(object.key);
-    if (!source || !sameBytes(copy, object, source.size)) throw new Error(`verification failed for ${object.key}: the copy does not match in size and SHA-256`);
-  }
-}
-
-class MissingSourceError extends Error {
-  constructor(readonly key: string) {
-    super(`${key} is missing from its source`);
-  }
-}
 
 export function createResync(deps: ResyncDeps) {
   const { db, s3, local, backup, logger } = deps;
@@ -115,9 +81,21 @@ export function createResync(deps: ResyncDeps) {
     await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
   }
 
-  /** Takes due outbox rows with a lease, so two instances never work on the same row at once. */
-  async function claim(limit: number): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
-    const due = db.selectFrom('pending_copies').select('id').where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('id').limit(limit).forUpdate().skipLocked();
+  /**
+   * Takes due outbox rows with a lease, so two instances do not duplicate work. Every step is
+   * safe to repeat (create-only copies, a conditional flip), so an operator's run may take
+   * rows regardless of leases and back-off — e.g. right after a crash.
+   */
+  async function claim(limit: number, ignoreLeases: boolean, after: number): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
+    const due = db
+      .selectFrom('pending_copies')
+      .select('id')
+      .where('id', '>', after)
+      .$if(!ignoreLeases, (query) => query.where('next_attempt_at', '<=', sql<Date>`now()`))
+      .orderBy('id')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
     const claimed = await db
       .updateTable('pending_copies')
       .set({ next_attempt_at: sql<Date>`now() + ${LEASE}` })
@@ -142,12 +120,17 @@ export function createResync(deps: ResyncDeps) {
   }
 
   return {
-    /** One pass over the due outbox rows. Stops claiming new rows once `deadline` (epoch ms) has passed. */
-    async runPass(options: { deadline?: number } = {}): Promise<ResyncSummary> {
+    /**
+     * One pass over the due outbox rows (all rows with `ignoreLeases`). Stops claiming new rows
+     * once `deadline` (epoch ms) has passed. Each row is tried at most once per pass.
+     */
+    async runPass(options: { deadline?: number; ignoreLeases?: boolean } = {}): Promise<ResyncSummary> {
       const summary: ResyncSummary = { moved: 0, backedUp: 0, lost: 0, failed: 0, failures: [] };
+      let lastId = 0;
       while (options.deadline === undefined || Date.now() < options.deadline) {
-        const batch = await claim(BATCH);
+        const batch = await claim(BATCH, options.ignoreLeases ?? false, lastId);
         if (batch.length === 0) break;
+        lastId = Math.max(...batch.map(({ pending }) => pending.id));
         for (const { pending, file } of batch) {
           try {
             if (pending.target === 'primary') {

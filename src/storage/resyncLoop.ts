@@ -18,6 +18,8 @@ export interface ResyncLoop {
 export function createResyncLoop(options: {
   runPass: (options: { deadline?: number }) => Promise<ResyncSummary>;
   s3Usable: () => boolean;
+  /** Asks S3 whether it is back (closing the circuit breaker if so) before the final pass. */
+  probe: () => Promise<unknown>;
   intervalMs: number;
   logger: Logger;
 }): ResyncLoop {
@@ -73,6 +75,7 @@ export function createResyncLoop(options: {
       if (timer) clearInterval(timer);
       await running;
       if (Date.now() >= deadline) return undefined;
+      await options.probe();
       return pass(deadline);
     },
   };

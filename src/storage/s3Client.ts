@@ -16,8 +16,9 @@ export interface S3ClientTimeouts {
 
 export const DEFAULT_S3_TIMEOUTS: S3ClientTimeouts = {
   connectionTimeoutMs: 2_000,
-  // An idle socket, not a whole transfer: a large upload keeps the socket busy.
-  requestTimeoutMs: 5_000,
+  // An idle socket, not a whole transfer: a large upload keeps the socket busy. With three
+  // attempts a black-holed endpoint costs about ten seconds once, then the breaker opens.
+  requestTimeoutMs: 3_000,
   maxAttempts: 3,
 };
 

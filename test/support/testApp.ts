@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { composeApp, type ComposedApp } from '../../src/composeApp.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { publicReadPolicy } from './bucketPolicy.js';
 import { createTestDatabaseUrl } from './postgres.js';
 import { createBucket, makeS3Client, type S3Connection } from './s3Server.js';
@@ -22,11 +22,18 @@ export interface TestAppOptions {
   /** Store images in a fresh public-read bucket on this server. */
   s3?: S3Connection;
   extraEnv?: Record<string, string>;
+  /** Replace the S3 settings the server would get (e.g. a proxy endpoint or wrong keys). */
+  s3Overrides?: Partial<{ endpoint: string; secretAccessKey: string }>;
+  /** A second bucket on the same server as the backup bucket. */
+  backupBucket?: boolean;
+  logger?: Logger;
+  breakerCooldownMs?: number;
 }
 
 export interface TestApp extends ComposedApp {
   localDir: string;
   bucket: string | undefined;
+  backupBucket: string | undefined;
   close(): Promise<void>;
 }
 
@@ -36,9 +43,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (options.database === 'postgresql' && !postgres) throw new Error('TEST_DATABASE_URL is not set');
 
   let bucket: string | undefined;
+  let backupBucket: string | undefined;
   if (options.s3) {
     bucket = `app-${randomBytes(5).toString('hex')}`;
     await createBucket(options.s3, bucket);
+    if (options.backupBucket) {
+      backupBucket = `backup-${randomBytes(5).toString('hex')}`;
+      await createBucket(options.s3, backupBucket);
+    }
     if (options.s3.kind === 'minio') {
       const admin = makeS3Client(options.s3);
       await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
@@ -58,17 +70,23 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         USE_CLOUD_STORAGE: 'true',
         AWS_BUCKET_NAME: bucket,
         AWS_REGION: options.s3.region,
-        AWS_ENDPOINT_URL: options.s3.endpoint,
+        AWS_ENDPOINT_URL: options.s3Overrides?.endpoint ?? options.s3.endpoint,
         AWS_ACCESS_KEY_ID: options.s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+        AWS_SECRET_ACCESS_KEY: options.s3Overrides?.secretAccessKey ?? options.s3.secretAccessKey,
+        ...(backupBucket && { AWS_BACKUP_BUCKET_NAME: backupBucket, AWS_BACKUP_ENDPOINT_URL: options.s3.endpoint }),
       }),
     ...options.extraEnv,
   });
-  const composed = await composeApp(config, { logger: createLogger({ level: 'silent' }), inMemoryDatabase: !postgres });
+  const composed = await composeApp(config, {
+    logger: options.logger ?? createLogger({ level: 'silent' }),
+    inMemoryDatabase: !postgres,
+    breakerCooldownMs: options.breakerCooldownMs,
+  });
   return {
     ...composed,
     localDir,
     bucket,
+    backupBucket,
     async close() {
       await composed.close();
       await postgres?.drop();

@@ -1,0 +1,83 @@
+/**
+ * The real server (`src/server.ts`) in a child process, as Render runs it, plus a tiny
+ * cookie-keeping HTTP client to act as a member against it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './network.js';
+
+export interface ServerProcess {
+  origin: string;
+  child: ChildProcess;
+  output(): string;
+  /** Sends a signal and resolves with the exit code once the process is gone. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, ...env, PORT: String(port), NODE_ENV: 'development' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const origin = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 150; attempt++) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
+    const ready = await fetch(`${origin}/healthz`).then((response) => response.ok, () => false);
+    if (ready) break;
+    await sleep(200);
+  }
+  return {
+    origin,
+    child,
+    output: () => output,
+    async stop(signal) {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** A member's browser, reduced to cookies and forms. */
+export class HttpMember {
+  private cookies = new Map<string, string>();
+  constructor(private readonly origin: string) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    const response = await fetch(`${this.origin}${path}`, { ...init, headers, redirect: 'manual' });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [name, ...value] = (pair ?? '').split('=');
+      if (name) this.cookies.set(name.trim(), value.join('='));
+    }
+    return response;
+  }
+
+  async csrfToken(path: string): Promise<string> {
+    const html = await (await this.request(path)).text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+    if (!token) throw new Error(`no CSRF token on ${path}`);
+    return token;
+  }
+
+  async signUp(username: string): Promise<void> {
+    const body = new URLSearchParams({ _csrf: await this.csrfToken('/signup'), username, password: 'correct horse battery' });
+    const response = await this.request('/signup', { method: 'POST', body });
+    if (response.status !== 303) throw new Error(`sign-up failed: ${response.status}`);
+  }
+
+  async uploadAvatar(image: Buffer): Promise<number> {
+    const form = new FormData();
+    form.set('_csrf', await this.csrfToken('/profile'));
+    form.set('avatar', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'me.png');
+    return (await this.request('/profile/avatar', { method: 'POST', body: form })).status;
+  }
+}
