@@ -6,7 +6,7 @@
  * contained the secret is redacted before it is written.
  */
 import 'dotenv/config';
-import { ConfigError, loadConfig, type AppConfig, type S3Settings } from '../config.js';
+import { ConfigError, loadConfig, type BackupBucketSettings, type AppConfig, type S3Settings } from '../config.js';
 import { publicBaseUrlFor } from '../storage/adapters/s3.js';
 import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.js';
 import { createS3Client } from '../storage/s3Client.js';
@@ -33,10 +33,32 @@ async function main(): Promise<number> {
   // The settings first: against a silent endpoint the steps can take the client's full timeouts.
   print([...describeS3Settings(settings, publicBaseUrl), '']);
   const client = createS3Client(settings);
+  let usable: boolean;
   try {
     const diagnosis = await diagnoseS3({ client, bucket: settings.bucket, publicBaseUrl });
     print([...formatSteps(diagnosis.steps), '', verdict(diagnosis, settings, publicBaseUrl)]);
-    return diagnosis.usable ? 0 : 1;
+    usable = diagnosis.usable;
+  } finally {
+    client.destroy();
+  }
+  if (settings.backup) usable = (await checkBackupBucket(settings.backup, print)) && usable;
+  return usable ? 0 : 1;
+}
+
+/** The backup bucket needs the same reach, write, read and delete — but never public read. */
+async function checkBackupBucket(backup: BackupBucketSettings, print: (lines: string[]) => void): Promise<boolean> {
+  print(['', `Backup bucket (AWS_BACKUP_BUCKET_NAME): ${backup.bucket} in ${backup.region} at ${backup.endpoint ?? 'AWS'}`, '']);
+  const client = createS3Client(backup);
+  try {
+    const diagnosis = await diagnoseS3({ client, bucket: backup.bucket, publicBaseUrl: undefined });
+    print([
+      ...formatSteps(diagnosis.steps),
+      '',
+      diagnosis.usable
+        ? `✓ The backup bucket "${backup.bucket}" is usable: every object gets a verified copy there.`
+        : `✗ The backup bucket "${backup.bucket}" is not usable: copies wait in the outbox (see /healthz "backup") until the fix above is applied.`,
+    ]);
+    return diagnosis.usable;
   } finally {
     client.destroy();
   }

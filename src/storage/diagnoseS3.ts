@@ -31,8 +31,8 @@ export interface S3Diagnosis {
 export interface DiagnoseS3Options {
   client: S3Client;
   bucket: string;
-  /** Where browsers load objects from (publicBaseUrlFor in adapters/s3.ts). */
-  publicBaseUrl: string;
+  /** Where browsers load objects from (publicBaseUrlFor in adapters/s3.ts); undefined for a bucket browsers never read (the backup). */
+  publicBaseUrl: string | undefined;
   /** Anonymous HTTP client for the public-read step; the global fetch by default. */
   fetch?: typeof globalThis.fetch;
   /** Bound on the public-read request, which the S3 client's timeouts do not cover. */
@@ -76,6 +76,10 @@ export async function diagnoseS3(options: DiagnoseS3Options): Promise<S3Diagnosi
       steps.push(skipped('publicRead', 'no test object was written'));
     } else {
       steps.push(await checkRead(client, key, body, context));
+    }
+    if (written && publicBaseUrl === undefined) {
+      steps.push(passed('publicRead', 'Not needed: browsers never load images from this bucket.'));
+    } else if (written && publicBaseUrl !== undefined) {
       const url = createS3Adapter({ client, bucket, publicBaseUrl }).urlFor(key);
       const outcome = await checkPublicRead({
         url,

@@ -34,6 +34,8 @@ type Credentials = NonNullable<S3Settings['credentials']> & { sessionToken?: str
 interface DiagnoseOverrides {
   endpoint?: string;
   credentials?: Credentials;
+  /** A bucket browsers never read, like the backup bucket. */
+  private?: boolean;
 }
 
 async function diagnose(bucket: string, overrides: DiagnoseOverrides = {}): Promise<S3Diagnosis> {
@@ -48,7 +50,7 @@ async function diagnose(bucket: string, overrides: DiagnoseOverrides = {}): Prom
   };
   const client = createS3Client(settings, TEST_TIMEOUTS);
   try {
-    return await diagnoseS3({ client, bucket, publicBaseUrl: publicBaseUrlFor(settings), publicReadTimeoutMs: 2_000 });
+    return await diagnoseS3({ client, bucket, publicBaseUrl: overrides.private ? undefined : publicBaseUrlFor(settings), publicReadTimeoutMs: 2_000 });
   } finally {
     client.destroy();
   }
@@ -148,6 +150,15 @@ describe('diagnoseS3 against the shared S3 server', () => {
     expect(outcomes(diagnosis)).toEqual({ reach: 'ok', write: 'ok', read: 'ok', publicRead: 'ok', delete: 'ok' });
     expect(diagnosis.usable).toBe(true);
     expect(diagnosis.testKey).toMatch(/^avatars\/storage-check-[0-9a-f]+\.txt$/);
+    expect(await keysIn(bucket)).toEqual([]);
+  });
+
+  it('checks a backup bucket without asking browsers to read it', { timeout: TEST_MS }, async () => {
+    const bucket = newBucketName();
+    await createBucket(s3, bucket);
+    const diagnosis = await diagnose(bucket, { private: true });
+    expect(outcomes(diagnosis)).toEqual({ reach: 'ok', write: 'ok', read: 'ok', publicRead: 'ok', delete: 'ok' });
+    expect(step(diagnosis, 'publicRead').detail).toContain('Not needed');
     expect(await keysIn(bucket)).toEqual([]);
   });
 
