@@ -1,0 +1,102 @@
+/**
+ * `npm run storage:gc [-- --delete] [-- --older-than-hours N]`: lists the objects in S3 and
+ * the files on local disk that no stored file references and that are older than the grace
+ * period (24 h by default); deletes them only with --delete. Exits non-zero only when a
+ * listing or a deletion failed. See src/storage/collectGarbage.ts for what counts as garbage.
+ */
+import 'dotenv/config';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type AppConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { createLogger } from '../logger.js';
+import { collectGarbage, DEFAULT_GRACE_HOURS, type GarbageObject, type GarbageSummary } from '../storage/collectGarbage.js';
+import type { StorageLocation } from '../storage/contract.js';
+import { adaptersFromConfig } from '../storage/storageFromConfig.js';
+import { formatBytes } from './formatBytes.js';
+
+const USAGE = 'Usage: npm run storage:gc [-- --delete] [-- --older-than-hours N]';
+const HOUR_MS = 3_600_000;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ options: { delete: { type: 'boolean', default: false }, 'older-than-hours': { type: 'string' } } }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    return 1;
+  }
+  const hours = args['older-than-hours'] === undefined ? DEFAULT_GRACE_HOURS : Number(args['older-than-hours']);
+  // Zero would let a run delete the bytes of an upload whose row is still being written.
+  if (!Number.isFinite(hours) || hours <= 0) {
+    console.error(`--older-than-hours must be a number above 0 (got "${args['older-than-hours']}")\n${USAGE}`);
+    return 1;
+  }
+  const shouldDelete = args.delete ?? false;
+
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+
+  const logger = createLogger({ level: 'error' });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const { s3, local } = adaptersFromConfig(config);
+    const places = { s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3', local: `local disk (${config.localStorageDir})` };
+    if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
+    const scanned = s3 ? `${places.s3} and ${places.local}` : places.local;
+    console.log(`Looking for unreferenced files older than ${hours} h in ${scanned}${shouldDelete ? ', deleting them' : ''}…`);
+    const summary = await collectGarbage(
+      { db, adapters: s3 ? [s3, local] : [local], logger },
+      { olderThanMs: hours * HOUR_MS, delete: shouldDelete, onFound: (object) => console.log(`  ${describeObject(object)}`) },
+    );
+    printSummary(summary, places, shouldDelete, s3 !== undefined);
+    return summary.failures.length > 0 ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function describeObject(object: GarbageObject): string {
+  const where = object.location === 's3' ? 'S3   ' : 'local';
+  const outcome = object.deleted ? '  deleted' : object.keptBecause ? `  (kept: ${object.keptBecause})` : '';
+  return `${where}  ${formatAge(object.ageMs).padStart(7)}  ${formatBytes(object.size).padStart(9)}  ${object.key}${outcome}`;
+}
+
+function printSummary(summary: GarbageSummary, places: Record<StorageLocation, string>, deleted: boolean, s3On: boolean): void {
+  for (const location of ['s3', 'local'] as const) {
+    const tally = summary.byLocation[location];
+    if (!tally) continue;
+    const removed = deleted ? `; deleted ${tally.deleted} (${formatBytes(tally.deletedBytes)})` : '';
+    console.log(
+      `${places[location]}: ${tally.garbage} unreferenced (${formatBytes(tally.garbageBytes)}) of ${tally.scanned} scanned; ` +
+        `${tally.referenced} in use, ${tally.young} too young to judge${removed}.`,
+    );
+  }
+  for (const failure of summary.failures) console.log(`  ✗ ${places[failure.location]} ${failure.key}: ${failure.reason}`);
+  if (deleted || summary.objects.length === 0) return;
+  console.log('Nothing was deleted. Run again with --delete to remove the files listed above.');
+  if (s3On && (summary.byLocation.local?.garbage ?? 0) > 0) {
+    console.log('Local files that no row knows may be uploads from before files were recorded: `npm run storage:migrate` moves them to S3 and records them instead.');
+  }
+}
+
+function formatAge(ms: number): string {
+  const hours = ms / HOUR_MS;
+  if (hours < 1) return `${Math.floor(ms / 60_000)} min`;
+  if (hours < 72) return `${Math.floor(hours)} h`;
+  return `${Math.floor(hours / 24)} d`;
+}
+
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('storage:gc failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+/**
+ * `npm run storage:migrate [-- --dry-run] [-- --limit N]`: moves every file on local disk into
+ * S3 (see src/storage/migrateLocalToS3.ts for how each file is moved safely). Safe to stop and
+ * rerun; exits non-zero when any file could not be moved, or when there is no S3 to move to.
+ */
+import 'dotenv/config';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type AppConfig } from '../config.js';
+import { openDatabase } from '../db/database.js';
+import { createLogger } from '../logger.js';
+import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.js';
+import { adaptersFromConfig } from '../storage/storageFromConfig.js';
+import { createProgressBar } from './progressBar.js';
+import { formatBytes } from './formatBytes.js';
+
+const USAGE = 'Usage: npm run storage:migrate [-- --dry-run] [-- --limit N]';
+/** Long lists of skips and failures are cut here; the rest are counted. */
+const MAX_LISTED = 50;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } } }).values;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    return 1;
+  }
+  const limit = args.limit === undefined ? undefined : Number(args.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
+    console.error(`--limit must be a whole number above 0 (got "${args.limit}")\n${USAGE}`);
+    return 1;
+  }
+  const dryRun = args['dry-run'] ?? false;
+
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+  if (!config.s3) {
+    console.error(nothingToMigrateTo(config.localStorageDir));
+    return 1;
+  }
+
+  const logger = createLogger({ level: 'error' });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const { s3, local, backup } = adaptersFromConfig(config);
+    if (!s3) return 1;
+    // A dry run reads only the database and the disk, so it works even while S3 is down.
+    if (!dryRun && !(await s3.isAvailable())) {
+      console.error(`S3 bucket "${config.s3.bucket}" is not answering, so nothing was moved. Run \`npm run storage:check\` to find out why.`);
+      return 1;
+    }
+    const bar = createProgressBar('files');
+    const summary = await migrateLocalToS3(
+      { db, s3, local, logger, backupConfigured: backup !== undefined },
+      {
+        dryRun,
+        ...(limit !== undefined && { limit }),
+        onProgress: ({ files, totalFiles, bytes, totalBytes, failed }) =>
+          bar.update(files, totalFiles, `${formatBytes(bytes)} of ${formatBytes(totalBytes)}${failed > 0 ? `, ${failed} failed` : ''}`),
+      },
+    );
+    const target = `S3 bucket "${config.s3.bucket}"`;
+    if (dryRun) printDryRun(summary, config.localStorageDir, target);
+    else printSummary(summary, target);
+    return summary.failed.length > 0 ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+function nothingToMigrateTo(localStorageDir: string): string {
+  return [
+    `USE_CLOUD_STORAGE is off, so there is no S3 bucket to migrate to: files stay under ${localStorageDir}.`,
+    'To move them into S3 (or an S3-compatible service), set:',
+    '  USE_CLOUD_STORAGE=true',
+    '  AWS_BUCKET_NAME=<bucket>',
+    "  AWS_REGION=<the bucket's region, e.g. eu-west-1>",
+    '  AWS_ACCESS_KEY_ID=<key id> and AWS_SECRET_ACCESS_KEY=<secret>  (or leave both unset to use an IAM role)',
+    '  AWS_ENDPOINT_URL=<https://...>  only for MinIO, Cloudflare R2, Backblaze B2, DigitalOcean Spaces and the like',
+    'check the setup with `npm run storage:check`, then run `npm run storage:migrate` again.',
+  ].join('\n');
+}
+
+function printDryRun(summary: MigrationSummary, localStorageDir: string, target: string): void {
+  const { items, files, bytes } = summary.planned;
+  if (files === 0) console.log(`Nothing to move: no file under ${localStorageDir} is waiting for ${target}.`);
+  else console.log(`Would move ${files} file(s), ${formatBytes(bytes)}, from ${localStorageDir} to ${target}:`);
+  for (const item of items) console.log(`  ${describeItem(item)}`);
+  printProblems(summary);
+  if (summary.leftForLater > 0) console.log(`(--limit: ${summary.leftForLater} more file(s) would wait for a later run.)`);
+  console.log('Dry run: nothing was changed.');
+}
+
+function printSummary(summary: MigrationSummary, target: string): void {
+  const { files, bytes } = summary.planned;
+  if (files === 0) {
+    console.log(`Nothing to move: every recorded file is already in ${target}.`);
+  } else {
+    console.log(
+      `Moved ${summary.moved} of ${files} file(s) (${formatBytes(summary.movedBytes)} of ${formatBytes(bytes)}) to ${target}; ` +
+        `${summary.skipped.length} skipped, ${summary.failed.length} failed.`,
+    );
+  }
+  printProblems(summary);
+  if (summary.leftForLater > 0) console.log(`Stopped at --limit: ${summary.leftForLater} more file(s) wait for the next run.`);
+  if (summary.failed.length > 0) console.log('Files that failed stay where they are and are tried again on the next run.');
+}
+
+function printProblems(summary: MigrationSummary): void {
+  const list = (mark: string, entries: Array<{ key: string; reason: string }>) => {
+    for (const entry of entries.slice(0, MAX_LISTED)) console.log(`  ${mark} ${entry.key}: ${entry.reason}`);
+    if (entries.length > MAX_LISTED) console.log(`  … and ${entries.length - MAX_LISTED} more`);
+  };
+  if (summary.skipped.length > 0) console.log(`Skipped ${summary.skipped.length}:`);
+  list('-', summary.skipped);
+  if (summary.failed.length > 0) console.log(`Failed ${summary.failed.length}:`);
+  list('✗', summary.failed);
+}
+
+function describeItem(item: MigrationItem): string {
+  const what = item.kind === 'row' ? `#${item.fileId}` : 'unrecorded';
+  const objects = item.objectKeys.length > 1 ? `${item.objectKeys.length} objects, ` : '';
+  return `${what} ${item.key} (${objects}${formatBytes(item.bytes)})`;
+}
+
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('storage:migrate failed:', error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,123 @@
+/**
+ * `storage:gc`: finds objects (in S3) and files (on local disk) under the image folders that
+ * no stored_files row references in that location — leftovers of interrupted uploads,
+ * deletes whose object delete failed, resyncs stopped before their clean-up — and, only when
+ * asked, deletes them. Anything younger than the grace period is left alone: an upload
+ * writes its bytes before it inserts its row, so a fresh unreferenced object may be one
+ * whose row is about to exist.
+ */
+import type { AppDatabase } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { assertSafeKey, type StorageAdapter, type StorageLocation } from './contract.js';
+import { IMAGE_FOLDERS } from './keys.js';
+import { isKeyReferenced } from './objectReferences.js';
+
+export const DEFAULT_GRACE_HOURS = 24;
+
+export interface GarbageDeps {
+  db: AppDatabase;
+  /** The backends to scan: local disk always, S3 when it is configured. */
+  adapters: StorageAdapter[];
+  logger: Logger;
+  /** The clock ages are measured against; tests move it forward instead of backdating objects. */
+  now?: () => Date;
+}
+
+export interface GarbageOptions {
+  /** Only objects at least this old are garbage. */
+  olderThanMs: number;
+  /** Delete what was found; without it the run only lists. */
+  delete: boolean;
+  onFound?: (object: GarbageObject) => void;
+}
+
+export interface GarbageObject {
+  location: StorageLocation;
+  key: string;
+  size: number;
+  lastModified: Date;
+  ageMs: number;
+  deleted: boolean;
+  /** Why it was not deleted although asked to, when that was a choice rather than a failure. */
+  keptBecause?: string;
+}
+
+export interface LocationTally {
+  scanned: number;
+  referenced: number;
+  /** Unreferenced but younger than the grace period. */
+  young: number;
+  garbage: number;
+  garbageBytes: number;
+  deleted: number;
+  deletedBytes: number;
+}
+
+export interface GarbageSummary {
+  objects: GarbageObject[];
+  byLocation: Partial<Record<StorageLocation, LocationTally>>;
+  failures: Array<{ location: StorageLocation; key: string; reason: string }>;
+}
+
+export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions): Promise<GarbageSummary> {
+  const now = (deps.now ?? (() => new Date()))();
+  const summary: GarbageSummary = { objects: [], byLocation: {}, failures: [] };
+  for (const adapter of deps.adapters) {
+    const tally: LocationTally = { scanned: 0, referenced: 0, young: 0, garbage: 0, garbageBytes: 0, deleted: 0, deletedBytes: 0 };
+    summary.byLocation[adapter.location] = tally;
+    for (const folder of IMAGE_FOLDERS) {
+      try {
+        for await (const listed of adapter.list(`${folder}/`)) {
+          tally.scanned += 1;
+          if (await isKeyReferenced(deps.db, listed.key, adapter.location)) {
+            tally.referenced += 1;
+            continue;
+          }
+          const ageMs = now.getTime() - listed.lastModified.getTime();
+          if (ageMs < options.olderThanMs) {
+            tally.young += 1;
+            continue;
+          }
+          const object: GarbageObject = { location: adapter.location, key: listed.key, size: listed.size, lastModified: listed.lastModified, ageMs, deleted: false };
+          tally.garbage += 1;
+          tally.garbageBytes += listed.size;
+          // Deleted right after the reference check, to keep the window for a new row to appear as short as possible.
+          if (!isSafeKey(listed.key)) object.keptBecause = 'its name is not a storage key the app could have made; delete it by hand';
+          else if (options.delete) await deleteGarbage(deps, adapter, object, tally, summary);
+          summary.objects.push(object);
+          options.onFound?.(object);
+        }
+      } catch (error) {
+        summary.failures.push({ location: adapter.location, key: `${folder}/`, reason: `could not list: ${messageOf(error)}` });
+        deps.logger.warn({ location: adapter.location, folder, err: error }, `Could not list ${folder}/ in ${adapter.location}`);
+      }
+    }
+  }
+  return summary;
+}
+
+async function deleteGarbage(deps: GarbageDeps, adapter: StorageAdapter, object: GarbageObject, tally: LocationTally, summary: GarbageSummary): Promise<void> {
+  try {
+    await adapter.delete(object.key);
+    object.deleted = true;
+    tally.deleted += 1;
+    tally.deletedBytes += object.size;
+  } catch (error) {
+    summary.failures.push({ location: adapter.location, key: object.key, reason: `could not delete: ${messageOf(error)}` });
+    deps.logger.warn({ key: object.key, location: adapter.location, err: error }, `Could not delete ${object.key}`);
+  }
+}
+
+/** The adapters refuse such keys; a file named like that was put there by hand, so a person decides. */
+function isSafeKey(key: string): boolean {
+  try {
+    assertSafeKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
