@@ -8,8 +8,8 @@ import type { StorageHealth } from '../storage/storageHealth.js';
 
 export function createHealthRoutes({ storageHealth }: { storageHealth: StorageHealth }): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json(storageHealth.report());
+  router.get('/healthz', async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(await storageHealth.report());
   });
   return router;
 }

@@ -1,7 +1,7 @@
 /**
  * What /healthz reports about storage, kept cheap: Render polls it every few seconds, so
- * S3 is probed (HeadBucket) at most every `probeEveryMs` in the background and the outbox is
- * counted at most every few seconds — a request never waits on S3. While S3 keeps failing
+ * S3 is probed (HeadBucket) at most every `probeEveryMs` in the background — a request never
+ * waits on S3 — and the outbox is counted at most every few seconds. While S3 keeps failing
  * for a configuration reason, one clear line per minute tells the operator what to fix.
  */
 import type { AppDatabase } from '../db/database.js';
@@ -23,7 +23,8 @@ export interface StorageHealthReport {
 }
 
 export interface StorageHealth {
-  report(): StorageHealthReport;
+  /** Never waits on S3; recounts the outbox (one indexed query) when the last count is older than a few seconds. */
+  report(): Promise<StorageHealthReport>;
   /** Probes S3 and recounts the outbox now; resolves with the fresh report. */
   refresh(): Promise<StorageHealthReport>;
   start(): void;
@@ -109,9 +110,9 @@ export function createStorageHealth(deps: {
   };
 
   return {
-    report() {
+    async report() {
       if (s3 && (checkedAt === undefined || Date.now() - checkedAt > probeEveryMs)) void probe();
-      if (Date.now() - outboxAt > OUTBOX_TTL_MS) void count();
+      if (Date.now() - outboxAt > OUTBOX_TTL_MS) await count();
       soundAlarm();
       return report();
     },
