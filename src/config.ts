@@ -32,6 +32,8 @@ export interface BackupBucketSettings {
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   port: number;
+  /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
+  host: string | undefined;
   databaseUrl: string | undefined;
   dataDir: string;
   sessionSecret: string | undefined;
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const appEnv = nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development';
 
   const port = positiveInt('PORT', 3000, 65535);
+  const host = read('HOST');
   const dataDir = path.resolve(cwd, read('DATA_DIR') ?? './data');
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -143,6 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   return {
     env: appEnv,
     port,
+    host,
     databaseUrl,
     dataDir,
     sessionSecret,

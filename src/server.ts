@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'Starting VideoVote');
 
   const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger });
-  const server = app.listen(config.port, () => logger.info(`VideoVote is listening on http://localhost:${config.port}`));
+  const server = app.listen(config.port, config.host ?? '::', () =>
+    logger.info(`VideoVote is listening on http://${config.host ?? 'localhost'}:${config.port}`),
+  );
   void startBackgroundWork().catch((error: unknown) => logger.error({ err: error }, 'Background storage work failed to start'));
 
   const shutdown = (signal: string) => {

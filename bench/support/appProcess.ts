@@ -1,0 +1,141 @@
+/**
+ * The app as production runs it, in its own process: `node --import tsx src/server.ts` with
+ * NODE_ENV=production and S3 storage, so its memory can be read from /proc/<pid> apart from
+ * the benchmark's. Spawning process.execPath directly makes the child's pid the app's pid.
+ * The environment is built from scratch (plus PATH and HOME) and DOTENV_CONFIG_PATH points at
+ * nothing, so neither the caller's variables nor a local .env can change what is measured.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { S3Connection } from '../../test/support/s3Server.js';
+import { freePort as findFreePort } from '../../test/support/network.js';
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+const OUTPUT_TAIL_CHARS = 8_000;
+
+export interface AppProcessOptions {
+  projectDir: string;
+  /** Scratch directory for DATA_DIR, LOCAL_STORAGE_DIR and UPLOAD_TEMP_DIR. */
+  workDir: string;
+  s3: S3Connection;
+  bucket: string;
+  /** PostgreSQL instead of the embedded PGlite. */
+  databaseUrl?: string;
+  maxImageMegabytes: number;
+  /** When set, the app runs with `--cpu-prof` and writes its profile here as it exits. */
+  cpuProfileDir?: string;
+  /** Extra variables for experiments, e.g. { MALLOC_ARENA_MAX: '2' } (BENCH_APP_ENV). */
+  extraEnv?: Record<string, string>;
+}
+
+export interface AppProcess {
+  pid: number;
+  origin: string;
+  localStorageDir: string;
+  /** The app's log lines (stdout; LOG_LEVEL=warn, so warnings and errors only). Stderr is kept for failure messages. */
+  warnings(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
+  const port = await findFreePort();
+  const localStorageDir = path.join(options.workDir, 'static');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DOTENV_CONFIG_PATH: path.join(options.workDir, 'no-such.env'),
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),
+    DATA_DIR: path.join(options.workDir, 'data'),
+    LOCAL_STORAGE_DIR: localStorageDir,
+    UPLOAD_TEMP_DIR: path.join(options.workDir, 'upload-tmp'),
+    USE_CLOUD_STORAGE: 'true',
+    AWS_BUCKET_NAME: options.bucket,
+    AWS_REGION: options.s3.region,
+    AWS_ENDPOINT_URL: options.s3.endpoint,
+    AWS_ACCESS_KEY_ID: options.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+    LOG_LEVEL: 'warn',
+    MAX_IMAGE_SIZE_MB: String(options.maxImageMegabytes),
+    ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
+    ...options.extraEnv,
+  };
+  const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/server.ts'], { cwd: options.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = collectOutput(child);
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (error) => {
+      output.append(`\n${error.message}\n`);
+      resolve();
+    });
+  }).finally(() => process.removeListener('exit', killOnExit));
+
+  const origin = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const inTime = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+    if (!inTime) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  try {
+    await waitUntilReady(origin, child, output.tail);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  if (child.pid === undefined) throw new Error('The app process has no pid');
+  return { pid: child.pid, origin, localStorageDir, warnings: output.warnings, stop };
+}
+
+/** Ready when /healthz answers and reports S3 reachable (else uploads would fall back to disk). */
+async function waitUntilReady(origin: string, child: ChildProcess, tail: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`The app exited (${child.exitCode ?? child.signalCode}) before it was ready. Its output:\n${tail()}`);
+    }
+    try {
+      const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      const body = (await response.json()) as { storage?: { mode?: string; s3?: { reachable?: boolean } } };
+      last = `${response.status} ${JSON.stringify(body)}`;
+      if (response.ok && body.storage?.mode === 's3' && body.storage.s3?.reachable === true) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(200);
+  }
+  throw new Error(`The app at ${origin} was not ready (S3 reachable) after ${READY_TIMEOUT_MS / 1000} s; last /healthz: ${last}. Its output:\n${tail()}`);
+}
+
+function collectOutput(child: ChildProcess) {
+  let tail = '';
+  const warnings: string[] = [];
+  const append = (text: string) => {
+    tail = (tail + text).slice(-OUTPUT_TAIL_CHARS);
+  };
+  const linesOf = (keep: boolean) => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      append(text);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      if (keep) warnings.push(...lines.filter((line) => line.trim() !== ''));
+    };
+  };
+  child.stdout?.on('data', linesOf(true));
+  child.stderr?.on('data', linesOf(false));
+  return { append, tail: () => tail, warnings: () => [...warnings] };
+}

@@ -1,0 +1,107 @@
+/**
+ * A member driving the running app over plain HTTP, as a browser would behind Render's TLS
+ * proxy: `X-Forwarded-Proto: https` on every request (production trusts one proxy hop, and
+ * express-session only issues its Secure cookie on a secure request), cookies kept by hand
+ * (a browser-like jar would refuse to send a Secure cookie over http://127.0.0.1).
+ */
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+const PASSWORD = 'bench horse battery staple';
+
+interface Reply {
+  status: number;
+  location: string | undefined;
+  body: string;
+}
+
+export class HttpMember {
+  private readonly cookies = new Map<string, string>();
+  private csrfToken = '';
+
+  private constructor(readonly origin: string, readonly username: string) {}
+
+  /** Signs up a new member (GET /signup for the token and cookie, POST /signup) and reads the profile form's token. */
+  static async signUp(origin: string, username: string): Promise<HttpMember> {
+    const member = new HttpMember(origin, username);
+    const signupToken = csrfTokenIn((await member.send('GET', '/signup')).body, '/signup');
+    const form = new URLSearchParams({ _csrf: signupToken, username, password: PASSWORD }).toString();
+    const signedUp = await member.send('POST', '/signup', { 'content-type': 'application/x-www-form-urlencoded' }, [Buffer.from(form)]);
+    if (signedUp.status !== 303) throw new Error(`Sign-up of ${username} answered ${signedUp.status}: ${textOf(signedUp.body)}`);
+    member.csrfToken = csrfTokenIn((await member.send('GET', '/profile')).body, '/profile');
+    return member;
+  }
+
+  /** POST /profile/avatar as the profile form does (`_csrf` first, then the file); throws unless 303. */
+  async uploadAvatar(fileName: string, bytes: Buffer): Promise<void> {
+    const boundary = `----bench${randomBytes(12).toString('hex')}`;
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${this.csrfToken}\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="avatar"; filename="${fileName}"\r\nContent-Type: image/jpeg\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const reply = await this.send('POST', '/profile/avatar', { 'content-type': `multipart/form-data; boundary=${boundary}` }, [head, bytes, tail]);
+    if (reply.status !== 303 || reply.location !== '/profile') {
+      throw new Error(`avatar upload by ${this.username} answered ${reply.status} ${reply.location ?? ''}: ${textOf(reply.body)}`);
+    }
+  }
+
+  private send(method: string, path: string, headers: Record<string, string> = {}, body: Buffer[] = []): Promise<Reply> {
+    const length = body.reduce((total, part) => total + part.length, 0);
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        `${this.origin}${path}`,
+        {
+          method,
+          agent,
+          headers: {
+            ...headers,
+            'x-forwarded-proto': 'https',
+            ...(this.cookies.size > 0 && { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') }),
+            ...(method !== 'GET' && { 'content-length': String(length) }),
+          },
+        },
+        (response) => {
+          this.keepCookies(response.headers['set-cookie'] ?? []);
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, location: response.headers.location, body: Buffer.concat(chunks).toString('utf8') }),
+          );
+        },
+      );
+      request.on('error', reject);
+      for (const part of body) request.write(part);
+      request.end();
+    });
+  }
+
+  private keepCookies(setCookies: string[]): void {
+    for (const line of setCookies) {
+      const [pair = '', ...attributes] = line.split(';');
+      const equals = pair.indexOf('=');
+      if (equals <= 0) continue;
+      const name = pair.slice(0, equals).trim();
+      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=thu, 01 jan 1970/i.test(attribute));
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, pair.slice(equals + 1).trim());
+    }
+  }
+}
+
+export function closeConnections(): void {
+  agent.destroy();
+}
+
+function csrfTokenIn(html: string, page: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error(`No CSRF token on ${page}: ${textOf(html)}`);
+  return match[1];
+}
+
+/** The visible gist of an HTML page for an error message. */
+function textOf(html: string): string {
+  return html.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+}
