@@ -2,30 +2,19 @@
  * `npm run images:regenerate`: rebuilds the variants of every image stored under an older
  * variant spec. Safe to stop and rerun; exits non-zero when any image could not be rebuilt.
  */
-import 'dotenv/config';
-import { ConfigError, loadConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
 import { countOutdatedImages, regenerateOutdatedImages } from '../images/regenerateImages.js';
 import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.js';
 import { createLogger } from '../logger.js';
 import { createFallbackWriter } from '../storage/fallbackWriter.js';
 import { adaptersFromConfig } from '../storage/storageFromConfig.js';
 import { createProgressBar } from './progressBar.js';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 1;
   const logger = createLogger({ level: 'error' });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
+  return withDatabase(config, async (db) => {
     const { s3, local } = adaptersFromConfig(config);
     const outdated = await countOutdatedImages(db);
     if (outdated === 0) {
@@ -48,15 +37,7 @@ async function main(): Promise<number> {
     for (const failure of summary.failures) console.log(`  ✗ #${failure.id} ${failure.key}: ${failure.reason}`);
     if (summary.failed > 0) console.log('Failed images keep their old variants and are tried again on the next run.');
     return summary.failed > 0 ? 1 : 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('images:regenerate failed:', error);
-    process.exit(1);
-  },
-);
+runCommand('images:regenerate', main);

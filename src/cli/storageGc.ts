@@ -4,15 +4,13 @@
  * period (24 h by default); deletes them only with --delete. Exits non-zero only when a
  * listing or a deletion failed. See src/storage/collectGarbage.ts for what counts as garbage.
  */
-import 'dotenv/config';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type AppConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { collectGarbage, DEFAULT_GRACE_HOURS, type GarbageObject, type GarbageSummary } from '../storage/collectGarbage.js';
 import type { StorageLocation } from '../storage/contract.js';
 import { adaptersFromConfig } from '../storage/storageFromConfig.js';
 import { formatBytes } from './formatBytes.js';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
 
 const USAGE = 'Usage: npm run storage:gc [-- --delete] [-- --older-than-hours N]';
 const HOUR_MS = 3_600_000;
@@ -33,18 +31,11 @@ async function main(): Promise<number> {
   }
   const shouldDelete = args.delete ?? false;
 
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return 1;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 1;
 
   const logger = createLogger({ level: 'error' });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
+  return withDatabase(config, async (db) => {
     const { s3, local } = adaptersFromConfig(config);
     const places = { s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3', local: `local disk (${config.localStorageDir})` };
     if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
@@ -56,9 +47,7 @@ async function main(): Promise<number> {
     );
     printSummary(summary, places, shouldDelete, s3 !== undefined);
     return summary.failures.length > 0 ? 1 : 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 function describeObject(object: GarbageObject): string {
@@ -93,10 +82,4 @@ function formatAge(ms: number): string {
 }
 
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('storage:gc failed:', error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand('storage:gc', main);

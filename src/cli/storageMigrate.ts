@@ -3,15 +3,13 @@
  * S3 (see src/storage/migrateLocalToS3.ts for how each file is moved safely). Safe to stop and
  * rerun; exits non-zero when any file could not be moved, or when there is no S3 to move to.
  */
-import 'dotenv/config';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type AppConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.js';
 import { adaptersFromConfig } from '../storage/storageFromConfig.js';
 import { createProgressBar } from './progressBar.js';
 import { formatBytes } from './formatBytes.js';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
 
 const USAGE = 'Usage: npm run storage:migrate [-- --dry-run] [-- --limit N]';
 /** Long lists of skips and failures are cut here; the rest are counted. */
@@ -32,27 +30,21 @@ async function main(): Promise<number> {
   }
   const dryRun = args['dry-run'] ?? false;
 
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return 1;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 1;
   if (!config.s3) {
     console.error(nothingToMigrateTo(config.localStorageDir));
     return 1;
   }
 
+  const s3Settings = config.s3;
   const logger = createLogger({ level: 'error' });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
+  return withDatabase(config, async (db) => {
     const { s3, local, backup } = adaptersFromConfig(config);
     if (!s3) return 1;
     // A dry run reads only the database and the disk, so it works even while S3 is down.
     if (!dryRun && !(await s3.isAvailable())) {
-      console.error(`S3 bucket "${config.s3.bucket}" is not answering, so nothing was moved. Run \`npm run storage:check\` to find out why.`);
+      console.error(`S3 bucket "${s3Settings.bucket}" is not answering, so nothing was moved. Run \`npm run storage:check\` to find out why.`);
       return 1;
     }
     const bar = createProgressBar('files');
@@ -65,13 +57,11 @@ async function main(): Promise<number> {
           bar.update(files, totalFiles, `${formatBytes(bytes)} of ${formatBytes(totalBytes)}${failed > 0 ? `, ${failed} failed` : ''}`),
       },
     );
-    const target = `S3 bucket "${config.s3.bucket}"`;
+    const target = `S3 bucket "${s3Settings.bucket}"`;
     if (dryRun) printDryRun(summary, config.localStorageDir, target);
     else printSummary(summary, target);
     return summary.failed.length > 0 ? 1 : 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 function nothingToMigrateTo(localStorageDir: string): string {
@@ -129,11 +119,4 @@ function describeItem(item: MigrationItem): string {
   return `${what} ${item.key} (${objects}${formatBytes(item.bytes)})`;
 }
 
-
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('storage:migrate failed:', error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand('storage:migrate', main);

@@ -4,30 +4,21 @@
  * the same in the background; this run also retries rows that are backing off or leased by a
  * crashed worker (every step is safe to repeat).
  */
-import 'dotenv/config';
-import { ConfigError, loadConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { summariseOutbox } from '../storage/outbox.js';
 import { createResync } from '../storage/resync.js';
 import { adaptersFromConfig } from '../storage/storageFromConfig.js';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    return 1;
-  }
+  const config = loadConfigOrReport();
+  if (!config) return 1;
   if (!config.s3) {
     console.log('USE_CLOUD_STORAGE is off: images live on local disk and there is nothing to sync. Set USE_CLOUD_STORAGE=true and the AWS_* variables first.');
     return 1;
   }
   const logger = createLogger({ level: 'error' });
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
+  return withDatabase(config, async (db) => {
     const { s3, local, backup } = adaptersFromConfig(config);
     const before = await summariseOutbox(db);
     console.log(`Pending: ${before.pending} file(s) waiting for S3, ${before.backupPending} waiting for the backup bucket.`);
@@ -37,15 +28,7 @@ async function main(): Promise<number> {
     for (const failure of summary.failures) console.log(`  ✗ #${failure.fileId} ${failure.key} → ${failure.target}: ${failure.reason}`);
     console.log(`Still pending: ${after.pending} for S3, ${after.backupPending} for the backup bucket${after.pending + after.backupPending > 0 ? ' (failed copies are retried with back-off; run again or let the app do it)' : ''}.`);
     return summary.failed > 0 ? 1 : 0;
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('storage:sync failed:', error);
-    process.exit(1);
-  },
-);
+runCommand('storage:sync', main);

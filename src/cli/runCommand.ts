@@ -1,0 +1,38 @@
+/**
+ * What every operator command shares: configuration read once with every problem listed by
+ * variable name, the database open for exactly the command's duration, and one exit code.
+ */
+import 'dotenv/config';
+import { ConfigError, loadConfig, type AppConfig } from '../config.js';
+import { openDatabase, type AppDatabase } from '../db/database.js';
+
+/** The configuration, or undefined after printing what is wrong with it. */
+export function loadConfigOrReport(): AppConfig | undefined {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return undefined;
+  }
+}
+
+export async function withDatabase<T>(config: AppConfig, work: (db: AppDatabase) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** Runs `main` and exits with its code; an unexpected error prints one line and exits 1. */
+export function runCommand(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`${name} failed:`, error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
