@@ -3,6 +3,7 @@ import { Router, type Response } from 'express';
 import type { AppDatabase } from '../db/database.js';
 import { checkLogin } from '../members/accounts.js';
 import type { ImageStorage } from '../storage/imageStorage.js';
+import { replaceImage, replacedMessage } from '../storage/replaceImage.js';
 import { listVideosByOwner } from '../videos/videoCatalog.js';
 import { deleteAccount } from '../videos/videoRemoval.js';
 import { requireUser, signedInUser } from '../web/currentUser.js';
@@ -51,21 +52,9 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
     }
     if (!file || file.size === 0) return renderProfile(res, 400, { avatarError: 'Please choose an image file to upload.' });
 
-    let previousImageId: number | null = null;
-    const result = await imageStorage.uploadImage(file, 'avatars', `u${member.id}`, member.id, {
-      attach: async (trx, image) => {
-        const before = await trx.selectFrom('users').select('avatar_image_id').where('id', '=', member.id).forUpdate().executeTakeFirstOrThrow();
-        previousImageId = before.avatar_image_id;
-        await trx.updateTable('users').set({ avatar_image_id: image.id }).where('id', '=', member.id).execute();
-      },
-    });
+    const result = await replaceImage(imageStorage, { kind: 'avatar', userId: member.id }, file);
     if (!result.success) return renderProfile(res, result.status, { avatarError: result.error });
-
-    // Only after the new avatar is committed: a failure above must leave the old one in place.
-    if (previousImageId !== null) await imageStorage.deleteImage(previousImageId);
-    req.session.flash = result.location === 'local' && imageStorage.mode === 's3'
-      ? 'Avatar updated. (Cloud storage is unreachable right now, so it is kept on this server for the moment.)'
-      : 'Avatar updated.';
+    req.session.flash = replacedMessage('Avatar', result, imageStorage.mode);
     res.redirect(303, '/profile');
   });
 

@@ -3,6 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import fs from 'node:fs/promises';
 import type { AppDatabase } from '../db/database.js';
 import type { ImageStorage, UploadResult } from '../storage/imageStorage.js';
+import { replaceImage, replacedMessage } from '../storage/replaceImage.js';
 import { requireUser, signedInUser } from '../web/currentUser.js';
 import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
@@ -142,17 +143,9 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
       throw error;
     }
     if (!file || file.size === 0) return renderVideo(400, 'Please choose an image file to upload.');
-    let previousId: number | null = null;
-    const result = await imageStorage.uploadImage(file, 'thumbnails', `u${video.owner.id}`, video.owner.id, {
-      attach: async (trx, image) => {
-        const before = await trx.selectFrom('videos').select('thumbnail_file_id').where('id', '=', video.id).forUpdate().executeTakeFirstOrThrow();
-        previousId = before.thumbnail_file_id;
-        await trx.updateTable('videos').set({ thumbnail_file_id: image.id }).where('id', '=', video.id).execute();
-      },
-    });
+    const result = await replaceImage(imageStorage, { kind: 'thumbnail', videoId: video.id, ownerId: video.owner.id }, file);
     if (!result.success) return renderVideo(result.status, result.error);
-    if (previousId !== null) await imageStorage.deleteImage(previousId);
-    req.session.flash = 'Thumbnail updated.';
+    req.session.flash = replacedMessage('Thumbnail', result, imageStorage.mode);
     res.redirect(303, `/videos/${video.id}`);
   });
 
