@@ -104,6 +104,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('pending_copies_due').on('pending_copies').columns(['next_attempt_at']).execute();
     },
   },
+  '0005_direct_uploads': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('direct_uploads')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('avatar', 'thumbnail')`))
+        .addColumn('video_id', 'integer', (c) => c.references('videos.id').onDelete('cascade'))
+        .addColumn('max_bytes', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('finalized_at', 'timestamptz')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -87,12 +87,25 @@ export interface VotesTable {
   created_at: CreatedAt;
 }
 
+/** An upload a browser was allowed to send straight to S3, until the app has checked and finalized it. */
+export interface DirectUploadsTable {
+  /** The temporary object key, under incoming/u<user>/. */
+  key: string;
+  user_id: number;
+  purpose: 'avatar' | 'thumbnail';
+  video_id: number | null;
+  max_bytes: number;
+  created_at: CreatedAt;
+  finalized_at: Date | null;
+}
+
 export interface Database {
   users: UsersTable;
   videos: VideosTable;
   votes: VotesTable;
   stored_files: StoredFilesTable;
   pending_copies: PendingCopiesTable;
+  direct_uploads: DirectUploadsTable;
   sessions: SessionsTable;
 }
 

@@ -1,0 +1,44 @@
+/**
+ * JSON endpoints behind the direct-upload script (static/js/directUpload.js): sign a POST
+ * policy, then finalize what the browser sent to S3. Both need a member and the CSRF token
+ * (sent as X-CSRF-Token). Pages never depend on them: without JavaScript, or when these say
+ * 409, the same forms post to the app as before.
+ */
+import express, { Router } from 'express';
+import type { createDirectUploads, DirectUploadPurpose } from '../uploads/directUploads.js';
+import { replacedMessage } from '../storage/replaceImage.js';
+import type { ImageStorage } from '../storage/imageStorage.js';
+import { requireUser, signedInUser } from '../web/currentUser.js';
+
+type DirectUploads = ReturnType<typeof createDirectUploads>;
+
+const PURPOSES: DirectUploadPurpose[] = ['avatar', 'thumbnail'];
+
+export function createDirectUploadRoutes({ directUploads, imageStorage }: { directUploads: DirectUploads; imageStorage: ImageStorage }): Router {
+  const router = Router();
+  const json = express.json({ limit: '2kb' });
+
+  router.post('/uploads/presign', requireUser, json, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const purpose = PURPOSES.find((candidate) => candidate === body.purpose);
+    if (!purpose || typeof body.contentType !== 'string' || typeof body.size !== 'number') {
+      return res.status(400).json({ error: 'Send purpose (avatar or thumbnail), contentType and size.' });
+    }
+    const videoId = typeof body.videoId === 'number' ? body.videoId : null;
+    const outcome = await directUploads.presign(signedInUser(res).id, { purpose, contentType: body.contentType, size: body.size, videoId });
+    if (!outcome.ok) return res.status(outcome.status).json({ error: outcome.error });
+    res.json({ url: outcome.value.url, fields: outcome.value.fields, key: outcome.value.key });
+  });
+
+  router.post('/uploads/finalize', requireUser, json, async (req, res) => {
+    const key = (req.body as Record<string, unknown> | undefined)?.key;
+    if (typeof key !== 'string') return res.status(400).json({ error: 'Send the key of the upload to finalize.' });
+    const outcome = await directUploads.finalize(signedInUser(res).id, key);
+    if (!outcome.ok) return res.status(outcome.status).json({ error: outcome.error });
+    const { result, page } = outcome.value;
+    req.session.flash = replacedMessage(result.image.folder === 'avatars' ? 'Avatar' : 'Thumbnail', result, imageStorage.mode);
+    res.json({ redirect: page });
+  });
+
+  return router;
+}

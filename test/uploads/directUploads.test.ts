@@ -1,0 +1,126 @@
+/**
+ * Direct uploads end to end against a real S3 server: sign, let "the browser" POST to the
+ * bucket, finalize. Finalize runs the same pipeline as a form upload and refuses what is not
+ * an image, what is not the caller's, and what was finalized already — leaving nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openDatabase, type AppDatabase } from '../../src/db/database.js';
+import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
+import { createLocalAdapter } from '../../src/storage/adapters/local.js';
+import { publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
+import { withCircuitBreaker } from '../../src/storage/circuitBreaker.js';
+import { createImageStorage } from '../../src/storage/imageStorage.js';
+import { createPresignedPost } from '../../src/storage/presignedPost.js';
+import { s3AdapterFor } from '../../src/storage/storageFromConfig.js';
+import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.js';
+import { captureLogs } from '../support/captureLogs.js';
+import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
+import { createBucket, s3SettingsFor } from '../support/s3Server.js';
+import { listObjects } from '../support/storedState.js';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs/promises';
+
+const server = inject('s3');
+
+describe('direct uploads', () => {
+  let db: AppDatabase;
+  let bucket: string;
+  let localDir: string;
+  let directUploads: ReturnType<typeof createDirectUploads>;
+  let alice: number;
+  let bob: number;
+
+  beforeAll(async () => {
+    db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
+    bucket = `direct-${randomBytes(4).toString('hex')}`;
+    await createBucket(server, bucket);
+    localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-direct-'));
+    const settings = s3SettingsFor(server, bucket);
+    const s3 = withCircuitBreaker(s3AdapterFor(settings));
+    const logger = captureLogs().logger;
+    const local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
+    const imageStorage = createImageStorage({ db, s3, local, logger, placeholderUrl: () => '', imageJobs: createImageJobQueue(2), maxImagePixels: 40e6 });
+    directUploads = createDirectUploads({
+      db,
+      s3,
+      imageStorage,
+      logger,
+      maxImageBytes: 5 * 1024 * 1024,
+      sign: (key, contentType, maxBytes) =>
+        createPresignedPost({
+          bucketUrl: publicBaseUrlFor(settings),
+          bucket,
+          region: server.region,
+          credentials: settings.credentials,
+          key,
+          contentType,
+          maxBytes,
+          expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
+        }),
+    });
+    const users = await db.insertInto('users').values([{ username: 'alice', password_hash: 'x' }, { username: 'bob', password_hash: 'x' }]).returning('id').execute();
+    alice = users[0]!.id;
+    bob = users[1]!.id;
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await fs.rm(localDir, { recursive: true, force: true });
+  });
+
+  /** What the browser script does with a signed form. */
+  async function sendToBucket(signed: { url: string; fields: Record<string, string> }, bytes: Buffer): Promise<number> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(signed.fields)) form.set(name, value);
+    form.set('file', new Blob([new Uint8Array(bytes)]), 'photo');
+    return (await fetch(signed.url, { method: 'POST', body: form })).status;
+  }
+
+  async function signed(userId: number, bytes: Buffer, contentType = 'image/jpeg') {
+    const outcome = await directUploads.presign(userId, { purpose: 'avatar', contentType, size: bytes.length, videoId: null });
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(await sendToBucket(outcome.value, bytes)).toBeLessThan(300);
+    return outcome.value;
+  }
+
+  it('stores a directly uploaded avatar through the pipeline and removes the temporary object', async () => {
+    const upload = await signed(alice, await makeImage('jpeg', 300, 300, '#0a7'));
+    expect(upload.key).toMatch(new RegExp(`^incoming/u${alice}/[0-9a-f]{32}$`));
+    const outcome = await directUploads.finalize(alice, upload.key);
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(outcome.value.page).toBe('/profile');
+    expect(outcome.value.result.location).toBe('s3');
+    const user = await db.selectFrom('users').select('avatar_image_id').where('id', '=', alice).executeTakeFirstOrThrow();
+    expect(user.avatar_image_id).toBe(outcome.value.result.image.id);
+    const keys = await listObjects(server, bucket);
+    expect(keys.some((key) => key.startsWith('incoming/'))).toBe(false);
+    expect(keys).toEqual((outcome.value.result.image.variants ?? []).map((variant) => variant.key).sort());
+  });
+
+  it('refuses bytes that are not an image, whatever type was declared, leaving nothing behind', async () => {
+    const before = await listObjects(server, bucket);
+    const rows = (await db.selectFrom('stored_files').select('id').execute()).length;
+    const upload = await signed(alice, NOT_AN_IMAGE.html);
+    const outcome = await directUploads.finalize(alice, upload.key);
+    expect(outcome).toMatchObject({ ok: false, status: 415 });
+    expect(await listObjects(server, bucket)).toEqual(before);
+    expect((await db.selectFrom('stored_files').select('id').execute()).length).toBe(rows);
+  });
+
+  it("refuses to finalize another member's upload, and one finalized already", async () => {
+    const upload = await signed(bob, await makeImage('png', 200, 200, '#a0a'));
+    expect(await directUploads.finalize(alice, upload.key)).toMatchObject({ ok: false, status: 403 });
+    expect(await directUploads.finalize(bob, upload.key)).toMatchObject({ ok: true });
+    expect(await directUploads.finalize(bob, upload.key)).toMatchObject({ ok: false, status: 409 });
+    expect(await directUploads.finalize(bob, 'incoming/u1/nonexistent')).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it('signs nothing for a declared non-image type, an oversized file, or a video that is not yours', async () => {
+    expect(await directUploads.presign(alice, { purpose: 'avatar', contentType: 'text/html', size: 100, videoId: null })).toMatchObject({ ok: false, status: 415 });
+    expect(await directUploads.presign(alice, { purpose: 'avatar', contentType: 'image/png', size: 6 * 1024 * 1024, videoId: null })).toMatchObject({ ok: false, status: 413 });
+    const video = await db.insertInto('videos').values({ owner_id: bob, title: 't', description: '', source_url: 'https://example.com/v' }).returning('id').executeTakeFirstOrThrow();
+    expect(await directUploads.presign(alice, { purpose: 'thumbnail', contentType: 'image/png', size: 100, videoId: video.id })).toMatchObject({ ok: false, status: 403 });
+    expect(await directUploads.presign(bob, { purpose: 'thumbnail', contentType: 'image/png', size: 100, videoId: video.id })).toMatchObject({ ok: true });
+  });
+});
