@@ -10,6 +10,8 @@ import type { AppDatabase } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { assertSafeKey, type StorageAdapter, type StorageLocation } from './contract.js';
 import { IMAGE_FOLDERS } from './keys.js';
+
+const INCOMING_FOLDER = 'incoming';
 import { isKeyReferenced } from './objectReferences.js';
 
 export const DEFAULT_GRACE_HOURS = 24;
@@ -65,7 +67,9 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
   for (const adapter of deps.adapters) {
     const tally: LocationTally = { scanned: 0, referenced: 0, young: 0, garbage: 0, garbageBytes: 0, deleted: 0, deletedBytes: 0 };
     summary.byLocation[adapter.location] = tally;
-    for (const folder of IMAGE_FOLDERS) {
+    // Direct uploads wait under incoming/ until finalized; one never finalized is garbage too.
+    const folders = adapter.location === 's3' ? [...IMAGE_FOLDERS, INCOMING_FOLDER] : IMAGE_FOLDERS;
+    for (const folder of folders) {
       try {
         for await (const listed of adapter.list(`${folder}/`)) {
           tally.scanned += 1;

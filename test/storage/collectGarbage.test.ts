@@ -68,7 +68,8 @@ describe('storage:gc', () => {
   it('lists old orphans in S3 and deletes them only with delete; referenced, variant and young objects stay', async () => {
     const referenced = keyIn('avatars');
     const variant = keyIn('avatars');
-    const orphans = [keyIn('avatars'), keyIn('thumbnails'), `uploads/u1-${randomBytes(16).toString('hex')}.mp4`];
+    // The last one is a direct upload that was signed but never finalized.
+    const orphans = [keyIn('avatars'), keyIn('thumbnails'), `uploads/u1-${randomBytes(16).toString('hex')}.mp4`, `incoming/u1/${randomBytes(16).toString('hex')}`];
     // Recorded, but on local disk: the S3 object with that key is not what the row points at.
     const localOnly = keyIn('thumbnails');
     for (const key of [referenced, variant, ...orphans, localOnly]) await store(s3, key);
@@ -80,19 +81,19 @@ describe('storage:gc', () => {
 
     const young = await collectGarbage(deps, { olderThanMs: 24 * HOUR_MS, delete: true });
     expect(young.objects).toEqual([]);
-    expect(young.byLocation.s3).toMatchObject({ scanned: 6, referenced: 2, young: 4, garbage: 0, deleted: 0 });
+    expect(young.byLocation.s3).toMatchObject({ scanned: 7, referenced: 2, young: 5, garbage: 0, deleted: 0 });
 
     const found: string[] = [];
     const listed = await collectGarbage({ ...deps, now: tomorrow }, { olderThanMs: 24 * HOUR_MS, delete: false, onFound: (object) => found.push(object.key) });
     const expectedGarbage = [...orphans, localOnly].sort();
     expect([...found].sort()).toEqual(expectedGarbage);
     expect(listed.objects.every((object) => object.location === 's3' && object.size === 100 && !object.deleted && object.ageMs >= 24 * HOUR_MS)).toBe(true);
-    expect(listed.byLocation.s3).toMatchObject({ garbage: 4, garbageBytes: 400, deleted: 0 });
-    expect(await listObjects(server, bucket)).toHaveLength(7);
+    expect(listed.byLocation.s3).toMatchObject({ garbage: 5, garbageBytes: 500, deleted: 0 });
+    expect(await listObjects(server, bucket)).toHaveLength(8);
 
     const deleted = await collectGarbage({ ...deps, now: tomorrow }, { olderThanMs: 24 * HOUR_MS, delete: true });
     expect(deleted.failures).toEqual([]);
-    expect(deleted.byLocation.s3).toMatchObject({ garbage: 4, deleted: 4, deletedBytes: 400 });
+    expect(deleted.byLocation.s3).toMatchObject({ garbage: 5, deleted: 5, deletedBytes: 500 });
     expect(await listObjects(server, bucket)).toEqual(['elsewhere/not-an-image.txt', referenced, variant].sort());
   });
 
@@ -129,7 +130,8 @@ describe('storage:gc', () => {
     const missingBucket = createS3Adapter({ client: createS3Client(settings), bucket: 'gc-no-such-bucket', publicBaseUrl: publicBaseUrlFor(settings) });
 
     const summary = await collectGarbage({ db, adapters: [missingBucket, local], logger }, { olderThanMs: 24 * HOUR_MS, delete: false });
-    expect(summary.failures).toHaveLength(3);
+    // avatars/, thumbnails/, uploads/ and incoming/ (unfinalized direct uploads).
+    expect(summary.failures).toHaveLength(4);
     expect(summary.failures[0]).toMatchObject({ location: 's3', key: 'avatars/', reason: expect.stringContaining('could not list') });
     expect(summary.byLocation.local?.scanned).toBeGreaterThan(0);
   });
