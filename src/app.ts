@@ -11,10 +11,12 @@ import type { AppDatabase } from './db/database.js';
 import type { DatabaseSessionStore } from './db/sessionStore.js';
 import type { Logger } from './logger.js';
 import type { ImageStorage } from './storage/imageStorage.js';
+import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/imageUrls.js';
 import type { StorageHealth } from './storage/storageHealth.js';
 import { createAuthRoutes } from './routes/auth.js';
 import { createHealthRoutes } from './routes/health.js';
 import { createHomeRoutes } from './routes/home.js';
+import { createMediaRoutes } from './routes/media.js';
 import { createMemberRoutes } from './routes/members.js';
 import { createProfileRoutes } from './routes/profile.js';
 import { createVideoRoutes } from './routes/videos.js';
@@ -33,8 +35,12 @@ export interface AppDeps {
   sessionStore: DatabaseSessionStore;
   sessionSecret: string;
   logger: Logger;
-  /** Origins images may load from besides the app itself (bucket or CDN). */
+  /** Origins images may load from besides the app itself (bucket or CDN; none in proxy mode). */
   imageOrigins: string[];
+  /** Origins uploaded videos may load from besides the app itself; imageOrigins when not given. */
+  mediaOrigins?: string[];
+  /** The URL modes (IMAGE_URL_MODE / VIDEO_URL_MODE): /media/<key> serves only proxied folders. */
+  delivery?: MediaDelivery;
 }
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
@@ -54,7 +60,7 @@ export function createApp(deps: AppDeps): Express {
       contentSecurityPolicy: {
         directives: {
           imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
-          mediaSrc: ["'self'", ...deps.imageOrigins],
+          mediaSrc: ["'self'", ...(deps.mediaOrigins ?? deps.imageOrigins)],
           // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
           upgradeInsecureRequests: production ? [] : null,
         },
@@ -64,6 +70,9 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }));
   app.use(createHealthRoutes({ storageHealth: deps.storageHealth }));
+  // Before the session: a cacheable media response must never carry a Set-Cookie.
+  const delivery = deps.delivery ?? PUBLIC_DELIVERY;
+  app.use(createMediaRoutes({ db, adapterFor: imageStorage.adapterFor, serves: (key) => urlModeForKey(delivery, key) === 'proxy', logger }));
 
   app.use(createSessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: production }));
   app.use(loadCurrentUser(db));

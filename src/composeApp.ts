@@ -43,7 +43,7 @@ export interface ComposeOptions {
 export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions): Promise<ComposedApp> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir });
   let resyncLoop: ResyncLoop | undefined;
-  const { s3, local, backup, imageOrigins } = adaptersFromConfig(config, {
+  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
     cooldownMs: breakerCooldownMs,
     onStateChange(state, failure) {
       if (state === 'open') logger.warn({ s3ErrorCode: failure?.code }, `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`);
@@ -62,6 +62,7 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
     placeholderUrl: (folder) => `/static/img/${folder}-placeholder.svg`,
     imageJobs: createImageJobQueue(),
     maxImagePixels: config.maxImagePixels,
+    delivery,
   });
   if (s3) {
     const resync = createResync({ db, s3, local, backup, logger });
@@ -76,7 +77,7 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery });
   return {
     app,
     db,

@@ -29,6 +29,19 @@ export interface BackupBucketSettings {
   credentials: S3Settings['credentials'];
 }
 
+/** How S3-located files reach browsers: the bucket (or CDN) URL, a presigned URL, or the app's /media route. */
+export type UrlMode = 'public' | 'signed' | 'proxy';
+export const URL_MODES: readonly UrlMode[] = ['public', 'signed', 'proxy'];
+
+export interface MediaDeliverySettings {
+  /** Avatars and thumbnails (IMAGE_URL_MODE). */
+  imageUrlMode: UrlMode;
+  /** Uploaded videos (VIDEO_URL_MODE; defaults to the image mode). */
+  videoUrlMode: UrlMode;
+  /** Signed URLs are signed at the start of a window of this length and stay valid for two windows. */
+  signedUrlWindowMinutes: number;
+}
+
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   port: number;
@@ -51,6 +64,8 @@ export interface AppConfig {
   /** How long SIGTERM may take: finish requests, then push pending images to S3. */
   shutdownGraceMs: number;
   logLevel: string;
+  /** How S3-located images and videos are delivered (files on local disk are always served under /static). */
+  mediaDelivery: MediaDeliverySettings;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +156,23 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
 
   const s3 = flag('USE_CLOUD_STORAGE', false) ? readS3Settings(read, flag, httpUrl, problems) : undefined;
 
+  const urlMode = (name: string, fallback: UrlMode): UrlMode => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if ((URL_MODES as readonly string[]).includes(raw)) return raw as UrlMode;
+    problems.push(`${name} must be one of ${URL_MODES.join(', ')} (got "${raw}")`);
+    return fallback;
+  };
+  const imageUrlMode = urlMode('IMAGE_URL_MODE', 'public');
+  const videoUrlMode = urlMode('VIDEO_URL_MODE', imageUrlMode);
+  // S3 refuses presigned URLs valid for more than 7 days, and a URL lives for two windows.
+  const signedUrlWindowMinutes = positiveInt('SIGNED_URL_WINDOW_MINUTES', 60, 5040);
+  if (s3 && s3.credentials === undefined && (imageUrlMode === 'signed' || videoUrlMode === 'signed')) {
+    problems.push(
+      'IMAGE_URL_MODE / VIDEO_URL_MODE "signed" needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: links are signed on the spot with the secret key, and temporary credentials (an IAM role) expire before the links do. Set both, or use "proxy".',
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -159,6 +191,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     shutdownGraceMs: shutdownGraceSeconds * 1000,
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),
     logLevel,
+    mediaDelivery: { imageUrlMode, videoUrlMode, signedUrlWindowMinutes },
   };
 }
 
@@ -228,5 +261,14 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
           backup: config.s3.backup ? { bucket: config.s3.backup.bucket, region: config.s3.backup.region, endpoint: config.s3.backup.endpoint ?? 'aws' } : 'none',
         }
       : { mode: 'local', dir: config.localStorageDir },
+    urlModes: config.s3
+      ? {
+          images: config.mediaDelivery.imageUrlMode,
+          videos: config.mediaDelivery.videoUrlMode,
+          ...((config.mediaDelivery.imageUrlMode === 'signed' || config.mediaDelivery.videoUrlMode === 'signed') && {
+            signedUrlWindowMinutes: config.mediaDelivery.signedUrlWindowMinutes,
+          }),
+        }
+      : 'local files are served under /static',
   };
 }

@@ -6,10 +6,11 @@
  * contained the secret is redacted before it is written.
  */
 import 'dotenv/config';
-import { ConfigError, loadConfig, type BackupBucketSettings, type AppConfig, type S3Settings } from '../config.js';
+import { ConfigError, loadConfig, type BackupBucketSettings, type AppConfig, type MediaDeliverySettings, type S3Settings } from '../config.js';
 import { publicBaseUrlFor } from '../storage/adapters/s3.js';
 import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.js';
 import { createS3Client } from '../storage/s3Client.js';
+import { bucketBaseUrlFor, urlSignerFor } from '../storage/storageFromConfig.js';
 
 async function main(): Promise<number> {
   let config: AppConfig;
@@ -31,12 +32,21 @@ async function main(): Promise<number> {
   const publicBaseUrl = publicBaseUrlFor(settings);
   const print = (lines: string[]): void => console.log(redactSecret(lines.join('\n'), settings.credentials?.secretAccessKey));
   // The settings first: against a silent endpoint the steps can take the client's full timeouts.
-  print([...describeS3Settings(settings, publicBaseUrl), '']);
+  const delivery = config.mediaDelivery;
+  print([...describeS3Settings(settings, publicBaseUrl, delivery), '']);
   const client = createS3Client(settings);
   let usable: boolean;
   try {
-    const diagnosis = await diagnoseS3({ client, bucket: settings.bucket, publicBaseUrl });
-    print([...formatSteps(diagnosis.steps), '', verdict(diagnosis, settings, publicBaseUrl)]);
+    const diagnosis = await diagnoseS3({
+      client,
+      bucket: settings.bucket,
+      publicBaseUrl,
+      urlModes: { images: delivery.imageUrlMode, videos: delivery.videoUrlMode },
+      // The very signer pages use, so a passing check means page links load.
+      signUrl: urlSignerFor(settings, delivery.signedUrlWindowMinutes),
+    });
+    const advice = diagnosis.modeAdvice ? ['', `URL mode: ${diagnosis.modeAdvice}`] : [];
+    print([...formatSteps(diagnosis.steps), ...advice, '', verdict(diagnosis, settings, browserSource(settings, publicBaseUrl, delivery))]);
     usable = diagnosis.usable;
   } finally {
     client.destroy();
@@ -74,11 +84,23 @@ function describeLocalStorage(localStorageDir: string): string {
     '  AWS_ACCESS_KEY_ID=<key id> and AWS_SECRET_ACCESS_KEY=<secret>  (or leave both unset to use an IAM role)',
     '  AWS_ENDPOINT_URL=<https://...>  only for MinIO, Cloudflare R2, Backblaze B2, DigitalOcean Spaces and the like',
     '  CDN_BASE_URL=<https://...>      optional: load images through a CDN',
+    '  IMAGE_URL_MODE=public|signed|proxy  optional: how browsers reach a bucket (signed or proxy keep it private)',
     'then run `npm run storage:check` again to verify the setup.',
   ].join('\n');
 }
 
-function describeS3Settings(settings: S3Settings, publicBaseUrl: string): string[] {
+/** Where browsers load S3 files from, in words, for the settings and the verdict. */
+function browserSource(settings: S3Settings, publicBaseUrl: string, delivery: MediaDeliverySettings): string {
+  const sourceOf = (mode: MediaDeliverySettings['imageUrlMode']): string => {
+    if (mode === 'proxy') return 'the app itself (/media/...)';
+    if (mode === 'signed') return `signed URLs of ${bucketBaseUrlFor(settings)}/... (valid ${2 * delivery.signedUrlWindowMinutes} min, renewed every ${delivery.signedUrlWindowMinutes} min)`;
+    return `${publicBaseUrl}/...${settings.cdnBaseUrl ? ' (CDN_BASE_URL)' : ''}`;
+  };
+  if (delivery.imageUrlMode === delivery.videoUrlMode) return sourceOf(delivery.imageUrlMode);
+  return `${sourceOf(delivery.imageUrlMode)} for images, ${sourceOf(delivery.videoUrlMode)} for videos`;
+}
+
+function describeS3Settings(settings: S3Settings, publicBaseUrl: string, delivery: MediaDeliverySettings): string[] {
   const endpoint = settings.endpoint ?? 'Amazon S3';
   const addressing = settings.forcePathStyle ? 'path-style' : 'virtual-hosted';
   const credentials = settings.credentials
@@ -90,7 +112,11 @@ function describeS3Settings(settings: S3Settings, publicBaseUrl: string): string
     `  Endpoint:     ${endpoint} (${addressing} URLs)`,
     `  Region:       ${settings.region}`,
     `  Credentials:  ${credentials}`,
-    `  Image URLs:   ${publicBaseUrl}/...${settings.cdnBaseUrl ? ' (CDN_BASE_URL)' : ''}`,
+    `  URL modes:    images ${delivery.imageUrlMode} (IMAGE_URL_MODE), videos ${delivery.videoUrlMode} (VIDEO_URL_MODE)`,
+    `  Image URLs:   ${browserSource(settings, publicBaseUrl, delivery)}`,
+    ...(settings.cdnBaseUrl && (delivery.imageUrlMode !== 'public' || delivery.videoUrlMode !== 'public')
+      ? ['  Note:         CDN_BASE_URL is used in public mode only; signed URLs point at the bucket, and in proxy mode the CDN goes in front of the app.']
+      : []),
   ];
 }
 
@@ -122,9 +148,9 @@ function labelled(indent: string, label: string, text: string): string[] {
   return [indent + label + first, ...rest.map((line) => hanging + line)];
 }
 
-function verdict(diagnosis: S3Diagnosis, settings: S3Settings, publicBaseUrl: string): string {
+function verdict(diagnosis: S3Diagnosis, settings: S3Settings, source: string): string {
   if (diagnosis.usable) {
-    return `✓ S3 is usable: images are stored in bucket "${settings.bucket}" and browsers load them from ${publicBaseUrl}.`;
+    return `✓ S3 is usable: images are stored in bucket "${settings.bucket}" and browsers load them from ${source}.`;
   }
   const failed = diagnosis.steps.flatMap((step, index) => (step.ok || step.skipped ? [] : [`${index + 1} (${step.name})`]));
   const skippedCount = diagnosis.steps.filter((step) => step.skipped).length;

@@ -94,7 +94,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
   return {
     location: adapter.location,
     put: (key, body, putOptions) => guarded(() => adapter.put(key, body, putOptions)),
-    get: (key) => guarded(() => adapter.get(key)),
+    get: (key, range) => guarded(() => adapter.get(key, range)),
     head: (key) => guarded(() => adapter.head(key)),
     delete: (key) => guarded(() => adapter.delete(key)),
     async *list(prefix) {

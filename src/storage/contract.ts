@@ -22,6 +22,12 @@ export interface ObjectInfo {
   sha256?: string;
 }
 
+/** Bytes `start` to `end` of an object, both inclusive (as in HTTP's `Range: bytes=start-end`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 export interface ListedObject {
   key: string;
   size: number;
@@ -38,8 +44,13 @@ export interface StorageAdapter {
    */
   put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
 
-  /** Opens the stored bytes as a stream. Throws StorageError with code 'NotFound' when missing. */
-  get(key: string): Promise<Readable>;
+  /**
+   * Opens the stored bytes as a stream — only bytes `range.start` to `range.end` (inclusive)
+   * when a range is given; an end past the last byte stops at the last byte. Callers know the
+   * object's size and never ask for a range that starts past its end. The caller must read
+   * the stream to the end or destroy it. Throws StorageError with code 'NotFound' when missing.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
 
   /** Size and type of the stored object, or undefined when there is none. Throws StorageError otherwise. */
   head(key: string): Promise<ObjectInfo | undefined>;

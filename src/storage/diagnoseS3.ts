@@ -1,7 +1,9 @@
 /**
  * The diagnosis behind `npm run storage:check`: walks the path every image takes — reach the
- * bucket, write, read back, load it anonymously as a browser does, delete — and reports each
- * step with the cause and the fix of any failure, so an operator fixes a setup in one round.
+ * bucket, write, read back, load it as a browser does (anonymously, and through a signed URL
+ * in signed mode), delete — and reports each step with the cause and the fix of any failure,
+ * plus which URL mode (public, signed, proxy) fits the bucket, so an operator fixes a setup
+ * in one round.
  *
  * It talks to S3 through the raw client rather than the adapter, because the adapter folds
  * errors into StorageError codes and the diagnosis needs each request's own answer (which
@@ -12,12 +14,13 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Adapter } from './adapters/s3.js';
 import { factsAbout, type FailureContext } from './diagnosis/explainS3Failure.js';
-import { checkPublicRead } from './diagnosis/publicReadCheck.js';
+import { checkDelivery, type AnonymousRead, type DeliveryModes } from './diagnosis/deliveryCheck.js';
 import { checkReach, configuredRegionOf } from './diagnosis/reachCheck.js';
 import { failed, failedRequest, passed, skipped, STEP_NAMES, type DiagnosisStep } from './diagnosis/steps.js';
 
 // Callers (storage:check, the tests) know this module only; the step shape lives with the steps.
 export { STEP_NAMES, type DiagnosisStep, type DiagnosisStepId } from './diagnosis/steps.js';
+export type { AnonymousRead, DeliveryModes } from './diagnosis/deliveryCheck.js';
 
 export interface S3Diagnosis {
   /** Always all five steps, in order. */
@@ -26,6 +29,10 @@ export interface S3Diagnosis {
   usable: boolean;
   /** The test object's key, so an operator can remove it by hand if the delete failed. */
   testKey: string;
+  /** Whether anonymous GETs of the public URL work; undefined when not tried (no test object, or a bucket browsers never read). */
+  anonymousRead?: AnonymousRead;
+  /** Which URL mode fits the bucket as found, and what to change if the configured one does not. */
+  modeAdvice?: string;
 }
 
 export interface DiagnoseS3Options {
@@ -37,6 +44,10 @@ export interface DiagnoseS3Options {
   fetch?: typeof globalThis.fetch;
   /** Bound on the public-read request, which the S3 client's timeouts do not cover. */
   publicReadTimeoutMs?: number;
+  /** How pages link to files (IMAGE_URL_MODE / VIDEO_URL_MODE); public for both by default. */
+  urlModes?: DeliveryModes;
+  /** Presigns a GET URL with the same code that signs page links; needed when a mode is signed. */
+  signUrl?: (key: string) => string;
 }
 
 /** Runs every step it can and never throws: each failure, expected or not, becomes a step. */
@@ -63,6 +74,7 @@ export async function diagnoseS3(options: DiagnoseS3Options): Promise<S3Diagnosi
   };
 
   const steps: DiagnosisStep[] = [];
+  let delivery: Pick<S3Diagnosis, 'anonymousRead' | 'modeAdvice'> = {};
   try {
     const reach = await checkReach(client, context, writeTestObject);
     steps.push(reach.step);
@@ -80,22 +92,26 @@ export async function diagnoseS3(options: DiagnoseS3Options): Promise<S3Diagnosi
     if (written && publicBaseUrl === undefined) {
       steps.push(passed('publicRead', 'Not needed: browsers never load images from this bucket.'));
     } else if (written && publicBaseUrl !== undefined) {
-      const url = createS3Adapter({ client, bucket, publicBaseUrl }).urlFor(key);
-      const outcome = await checkPublicRead({
-        url,
+      const modes = options.urlModes ?? { images: 'public', videos: 'public' };
+      const outcome = await checkDelivery({
+        modes,
+        publicUrl: createS3Adapter({ client, bucket, publicBaseUrl }).urlFor(key),
         publicBaseUrl,
+        signedUrl: modes.images === 'signed' || modes.videos === 'signed' ? options.signUrl?.(key) : undefined,
         expected: body,
         bucket,
         fetch: options.fetch ?? globalThis.fetch,
         timeoutMs: options.publicReadTimeoutMs ?? 10_000,
       });
-      steps.push({ id: 'publicRead', name: STEP_NAMES.publicRead, ...outcome });
+      const { anonymousRead, advice, ...step } = outcome;
+      steps.push({ id: 'publicRead', name: STEP_NAMES.publicRead, ...step });
+      delivery = { anonymousRead, modeAdvice: advice };
     }
   } finally {
     // Cleanup runs even if a step above has a bug, so a check never leaves litter behind.
     steps.push(written ? await deleteTestObject(client, key, context) : skipped('delete', 'nothing to delete'));
   }
-  return { steps, usable: steps.every((step) => step.ok), testKey: key };
+  return { steps, usable: steps.every((step) => step.ok), testKey: key, ...delivery };
 }
 
 async function checkWrite(

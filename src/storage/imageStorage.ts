@@ -16,7 +16,7 @@ import { processImage } from '../images/processImage.js';
 import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.js';
 import type { StorageAdapter, StorageLocation } from './contract.js';
 import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.js';
-import { createImageUrlBuilder, type ImageRef } from './imageUrls.js';
+import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from './imageUrls.js';
 import { describeProcessedImage } from './imageRecord.js';
 import { newObjectKey, type ImageFolder } from './keys.js';
 import { deleteUnreferencedObjects } from './objectReferences.js';
@@ -68,6 +68,8 @@ export interface ImageStorageDeps {
   placeholderUrl: (folder: ImageFolder) => string;
   imageJobs: ImageJobQueue;
   maxImagePixels: number;
+  /** How S3-located files reach browsers (IMAGE_URL_MODE / VIDEO_URL_MODE); public bucket URLs by default. */
+  delivery?: MediaDelivery;
 }
 
 const STORAGE_UNAVAILABLE = { success: false, status: 503, error: 'Storage is unavailable right now. Please try again in a minute.' } as const;
@@ -76,6 +78,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const { db, s3, local, logger } = deps;
   const adapterFor = (location: StorageLocation): StorageAdapter | undefined => (location === 's3' ? s3 : local);
   const writeObjects = createFallbackWriter({ s3, local, logger });
+  const storedFileUrl = createStoredFileUrl(adapterFor, deps.delivery);
 
   async function storeAndRecord(objects: ObjectToWrite[], row: Omit<NewStoredFileRow, 'location'>, options: UploadOptions): Promise<UploadResult> {
     let adapter: StorageAdapter;
@@ -93,7 +96,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         await options.attach?.(trx, inserted);
         return inserted;
       });
-      return { success: true, url: adapter.urlFor(row.key), filename: row.key.slice(row.folder.length + 1), location: adapter.location, image: recorded };
+      return { success: true, url: storedFileUrl(row.key, adapter.location) ?? adapter.urlFor(row.key), filename: row.key.slice(row.folder.length + 1), location: adapter.location, image: recorded };
     } catch (error) {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
@@ -105,7 +108,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   return {
     mode: s3 ? 's3' : 'local',
     adapterFor,
-    getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl),
+    getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl, deps.delivery),
 
     async uploadImage(file, folder, prefix, ownerId, options = {}) {
       let processed;

@@ -1,9 +1,60 @@
 /**
  * URL building for templates: pure string work from a row's key, location and variants plus
- * the adapters' URL rules. Never any I/O — a page of 60 cards calls this hundreds of times.
+ * the adapters' URL rules and the delivery mode. Never any I/O — a page of 60 cards calls
+ * this hundreds of times. This is the one place that decides what URL a stored file gets:
+ *   - on local disk: the app's /static URL, whatever the mode;
+ *   - in S3, by the mode of the key's folder (videos under uploads/ follow VIDEO_URL_MODE,
+ *     images IMAGE_URL_MODE): `public` the bucket or CDN URL, `signed` a presigned URL
+ *     (signedUrls.ts, synchronous), `proxy` the app's own /media/<key> route.
  */
+import type { UrlMode } from '../config.js';
 import type { StorageAdapter, StorageLocation } from './contract.js';
 import type { ImageFolder } from './keys.js';
+
+export type { UrlMode } from '../config.js';
+
+/** How S3-located files reach browsers. */
+export interface MediaDelivery {
+  imageMode: UrlMode;
+  videoMode: UrlMode;
+  /** The presigned GET URL of a key; required when either mode is `signed`. */
+  signedUrlFor?: ((key: string) => string) | undefined;
+}
+
+export const PUBLIC_DELIVERY: MediaDelivery = { imageMode: 'public', videoMode: 'public' };
+
+/** Where the app streams S3 objects itself (proxy mode); see routes/media.ts. */
+export const MEDIA_PATH = '/media';
+
+/** The mode that applies to a key: uploaded videos live under uploads/, images everywhere else. */
+export function urlModeForKey(delivery: MediaDelivery, key: string): UrlMode {
+  return key.startsWith('uploads/') ? delivery.videoMode : delivery.imageMode;
+}
+
+export function mediaPathFor(key: string): string {
+  return `${MEDIA_PATH}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The URL of a stored key in a location, or undefined when that location is not configured. */
+export function createStoredFileUrl(adapterFor: (location: StorageLocation) => StorageAdapter | undefined, delivery: MediaDelivery = PUBLIC_DELIVERY) {
+  const { signedUrlFor } = delivery;
+  if ((delivery.imageMode === 'signed' || delivery.videoMode === 'signed') && signedUrlFor === undefined) {
+    throw new Error('Signed URL mode needs a URL signer (S3 credentials)');
+  }
+  return function storedFileUrl(key: string, location: StorageLocation): string | undefined {
+    const adapter = adapterFor(location);
+    if (!adapter) return undefined;
+    if (adapter.location !== 's3') return adapter.urlFor(key);
+    switch (urlModeForKey(delivery, key)) {
+      case 'proxy':
+        return mediaPathFor(key);
+      case 'signed':
+        return signedUrlFor!(key);
+      default:
+        return adapter.urlFor(key);
+    }
+  };
+}
 
 export interface VariantRef {
   key: string;
@@ -29,11 +80,20 @@ export function variantFor(image: ImageRef, width: number | undefined): VariantR
   return wideEnough.at(-1) ?? variants[0]!;
 }
 
-export function createImageUrlBuilder(adapterFor: (location: StorageLocation) => StorageAdapter | undefined, fallbackAdapter: StorageAdapter, placeholderUrl: (folder: ImageFolder) => string) {
+export function createImageUrlBuilder(
+  adapterFor: (location: StorageLocation) => StorageAdapter | undefined,
+  fallbackAdapter: StorageAdapter,
+  placeholderUrl: (folder: ImageFolder) => string,
+  delivery: MediaDelivery = PUBLIC_DELIVERY,
+) {
+  const storedFileUrl = createStoredFileUrl(adapterFor, delivery);
   return function getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string {
     if (image === null || image === undefined || image === '') return placeholderUrl(folder);
-    if (typeof image === 'string') return fallbackAdapter.urlFor(image.includes('/') ? image : `${folder}/${image}`);
-    const adapter = adapterFor(image.location);
-    return adapter ? adapter.urlFor(variantFor(image, width).key) : placeholderUrl(folder);
+    if (typeof image === 'string') {
+      // A bare key or file name from before rows recorded a location: it lives in the current primary store.
+      const key = image.includes('/') ? image : `${folder}/${image}`;
+      return storedFileUrl(key, fallbackAdapter.location) ?? fallbackAdapter.urlFor(key);
+    }
+    return storedFileUrl(variantFor(image, width).key, image.location) ?? placeholderUrl(folder);
   };
 }

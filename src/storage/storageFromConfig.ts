@@ -1,18 +1,24 @@
 /** Wires the storage adapters from configuration; shared by the server and the CLI tools. */
-import type { AppConfig, BackupBucketSettings, S3Settings } from '../config.js';
+import type { AppConfig, BackupBucketSettings, MediaDeliverySettings, S3Settings, UrlMode } from '../config.js';
 import { withCircuitBreaker, type BreakerOptions, type GuardedAdapter } from './circuitBreaker.js';
 import type { StorageAdapter } from './contract.js';
 import { createLocalAdapter } from './adapters/local.js';
 import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.js';
+import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.js';
 import { createS3Client } from './s3Client.js';
+import { createUrlSigner, type UrlSigner } from './signedUrls.js';
 
 export interface ConfiguredAdapters {
   /** S3 behind its circuit breaker, when USE_CLOUD_STORAGE is on. */
   s3: GuardedAdapter | undefined;
   local: StorageAdapter;
   backup: StorageAdapter | undefined;
-  /** Origins that serve images besides the app (for the Content-Security-Policy). */
+  /** Origins that serve images besides the app (for the Content-Security-Policy's img-src). */
   imageOrigins: string[];
+  /** Origins that serve uploaded videos besides the app (for media-src). */
+  mediaOrigins: string[];
+  /** How S3-located files reach browsers: the URL modes and, for `signed`, the signer. */
+  delivery: MediaDelivery;
 }
 
 export function s3AdapterFor(settings: S3Settings | (BackupBucketSettings & { cdnBaseUrl?: undefined })): StorageAdapter {
@@ -20,10 +26,55 @@ export function s3AdapterFor(settings: S3Settings | (BackupBucketSettings & { cd
   return createS3Adapter({ client: createS3Client(settings), bucket: settings.bucket, publicBaseUrl });
 }
 
-export function adaptersFromConfig(config: Pick<AppConfig, 's3' | 'localStorageDir'>, breaker: BreakerOptions = {}): ConfiguredAdapters {
+/** The bucket's own address (never the CDN): what signed URLs point at. */
+export function bucketBaseUrlFor(settings: S3Settings): string {
+  return publicBaseUrlFor({ ...settings, cdnBaseUrl: undefined });
+}
+
+/**
+ * The signer for presigned GET URLs (signedUrls.ts); the same code path serves pages and
+ * storage:check. Undefined without static credentials, which config.ts refuses in signed mode.
+ */
+export function urlSignerFor(settings: S3Settings, windowMinutes: number, now?: () => number): UrlSigner | undefined {
+  if (!settings.credentials) return undefined;
+  return createUrlSigner({
+    bucketBaseUrl: bucketBaseUrlFor(settings),
+    region: settings.region,
+    credentials: settings.credentials,
+    windowMs: windowMinutes * 60_000,
+    now,
+  });
+}
+
+/** The delivery modes from configuration, with a signer when a mode needs one. */
+export function deliveryFromConfig(s3: S3Settings | undefined, settings: MediaDeliverySettings | undefined): MediaDelivery {
+  if (!s3 || !settings) return PUBLIC_DELIVERY;
+  const { imageUrlMode: imageMode, videoUrlMode: videoMode } = settings;
+  const signed = imageMode === 'signed' || videoMode === 'signed';
+  return { imageMode, videoMode, signedUrlFor: signed ? urlSignerFor(s3, settings.signedUrlWindowMinutes) : undefined };
+}
+
+/** Where browsers fetch S3-located files from in a mode: the CSP must allow that origin ('self' covers proxy). */
+function originsFor(settings: S3Settings, mode: UrlMode): string[] {
+  if (mode === 'proxy') return [];
+  return [new URL(mode === 'signed' ? bucketBaseUrlFor(settings) : publicBaseUrlFor(settings)).origin];
+}
+
+export function adaptersFromConfig(
+  config: Pick<AppConfig, 's3' | 'localStorageDir'> & Partial<Pick<AppConfig, 'mediaDelivery'>>,
+  breaker: BreakerOptions = {},
+): ConfiguredAdapters {
   const local = createLocalAdapter({ rootDir: config.localStorageDir, publicPath: '/static' });
-  if (!config.s3) return { s3: undefined, local, backup: undefined, imageOrigins: [] };
+  if (!config.s3) return { s3: undefined, local, backup: undefined, imageOrigins: [], mediaOrigins: [], delivery: PUBLIC_DELIVERY };
   const s3 = withCircuitBreaker(s3AdapterFor(config.s3), breaker);
   const backup = config.s3.backup ? s3AdapterFor(config.s3.backup) : undefined;
-  return { s3, local, backup, imageOrigins: [new URL(publicBaseUrlFor(config.s3)).origin] };
+  const delivery = deliveryFromConfig(config.s3, config.mediaDelivery);
+  return {
+    s3,
+    local,
+    backup,
+    imageOrigins: originsFor(config.s3, delivery.imageMode),
+    mediaOrigins: originsFor(config.s3, delivery.videoMode),
+    delivery,
+  };
 }

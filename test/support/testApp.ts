@@ -21,6 +21,8 @@ export interface TestAppOptions {
   database?: TestDatabaseKind;
   /** Store images in a fresh public-read bucket on this server. */
   s3?: S3Connection;
+  /** Leave the bucket private (no public-read policy), as signed and proxy modes allow. Only MinIO enforces it. */
+  privateBucket?: boolean;
   extraEnv?: Record<string, string>;
   /** Replace the S3 settings the server would get (e.g. a proxy endpoint or wrong keys). */
   s3Overrides?: Partial<{ endpoint: string; secretAccessKey: string }>;
@@ -51,7 +53,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       backupBucket = `backup-${randomBytes(5).toString('hex')}`;
       await createBucket(options.s3, backupBucket);
     }
-    if (options.s3.kind === 'minio') {
+    if (options.s3.kind === 'minio' && !options.privateBucket) {
       const admin = makeS3Client(options.s3);
       await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
       admin.destroy();

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mime from 'mime-types';
-import { assertSafeKey, StorageError, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
+import { assertSafeKey, StorageError, type ByteRange, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
 
 export interface LocalAdapterOptions {
   rootDir: string;
@@ -45,13 +45,14 @@ export function createLocalAdapter({ rootDir, publicPath }: LocalAdapterOptions)
       }
     },
 
-    async get(key: string): Promise<Readable> {
+    async get(key: string, range?: ByteRange): Promise<Readable> {
       const file = fileFor(key);
       const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') throw new StorageError('NotFound', `No local file for ${key}`, { cause: error });
         throw new StorageError('Unknown', `Could not read ${key} from local storage`, { cause: error });
       });
-      return handle.createReadStream();
+      // createReadStream's `end` is inclusive too, and stops at the end of the file.
+      return handle.createReadStream(range && { start: range.start, end: range.end });
     },
 
     async head(key: string): Promise<ObjectInfo | undefined> {

@@ -14,7 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertSafeKey, StorageError, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
+import { assertSafeKey, StorageError, type ByteRange, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
 import { toStorageError } from '../s3Errors.js';
 
 export interface S3AdapterOptions {
@@ -50,10 +50,12 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       }
     },
 
-    async get(key: string): Promise<Readable> {
+    async get(key: string, range?: ByteRange): Promise<Readable> {
       assertSafeKey(key);
       try {
-        const result = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const result = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, ...(range && { Range: `bytes=${range.start}-${range.end}` }) }),
+        );
         if (!(result.Body instanceof Readable)) throw new StorageError('Unknown', `S3 returned no body for ${key}`);
         return result.Body;
       } catch (error) {

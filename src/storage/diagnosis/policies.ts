@@ -28,9 +28,10 @@ export function leastPrivilegeIamPolicy(bucket: string): PolicyDocument {
 
 /**
  * The seed's bucket policy that lets browsers read objects (never list or write them),
- * narrowed to the folders the app stores in, so anything else in the bucket stays private.
+ * narrowed to the folders the app stores in, so anything else in the bucket stays private —
+ * or to fewer folders, e.g. without uploads/ when VIDEO_URL_MODE keeps videos private.
  */
-export function publicReadBucketPolicy(bucket: string): PolicyDocument {
+export function publicReadBucketPolicy(bucket: string, folders: readonly string[] = IMAGE_FOLDERS): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -39,7 +40,7 @@ export function publicReadBucketPolicy(bucket: string): PolicyDocument {
         Effect: 'Allow',
         Principal: '*',
         Action: 's3:GetObject',
-        Resource: IMAGE_FOLDERS.map((folder) => `arn:aws:s3:::${bucket}/${folder}/*`),
+        Resource: folders.map((folder) => `arn:aws:s3:::${bucket}/${folder}/*`),
       },
     ],
   };

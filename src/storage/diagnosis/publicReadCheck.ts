@@ -23,6 +23,8 @@ export interface PublicReadCheckOptions {
   fetch: typeof globalThis.fetch;
   /** The S3 client's timeouts do not cover this request, so it carries its own. */
   timeoutMs: number;
+  /** The folders browsers load anonymously (public URL mode), for the policy in the fix; every app folder by default. */
+  publicFolders?: readonly string[];
 }
 
 /** Never throws: a network failure is an outcome like any other. */
@@ -45,7 +47,7 @@ export async function checkPublicRead(options: PublicReadCheckOptions): Promise<
   const detail = `Fetched ${url} without credentials: HTTP ${response.status}.`;
   if (response.status === 403) {
     await response.body?.cancel();
-    return { ok: false, detail, ...explainBlockedPublicRead(options.publicBaseUrl, bucket) };
+    return { ok: false, detail, ...explainBlockedPublicRead(options.publicBaseUrl, bucket, options.publicFolders) };
   }
   if (!response.ok) {
     await response.body?.cancel();
@@ -68,7 +70,7 @@ export async function checkPublicRead(options: PublicReadCheckOptions): Promise<
   return { ok: true, detail: `${detail} The bytes match: browsers can load images.` };
 }
 
-function explainBlockedPublicRead(publicBaseUrl: string, bucket: string): { cause: string; fix: string } {
+function explainBlockedPublicRead(publicBaseUrl: string, bucket: string, folders: readonly string[] | undefined): { cause: string; fix: string } {
   return {
     cause: 'Public read is blocked by the bucket policy / Block Public Access: anonymous requests get 403, so every image would show as broken in browsers.',
     fix: [
@@ -76,14 +78,16 @@ function explainBlockedPublicRead(publicBaseUrl: string, bucket: string): { caus
       '- add this bucket policy (S3 console → the bucket → Permissions → Bucket policy; on AWS first turn off',
       '  the two Block Public Access settings about "bucket or access point policies", on the bucket and on',
       `  the account; on MinIO save it as policy.json and run \`mc anonymous set-json policy.json ALIAS/${bucket}\`):`,
-      policyJson(publicReadBucketPolicy(bucket)),
+      policyJson(publicReadBucketPolicy(bucket, folders)),
       '- or keep the bucket private and serve images through a CDN allowed to read it (for example CloudFront',
-      '  with origin access control), and set CDN_BASE_URL to the CDN\'s address.',
+      '  with origin access control), and set CDN_BASE_URL to the CDN\'s address;',
+      '- or keep the bucket private and switch IMAGE_URL_MODE (and VIDEO_URL_MODE) to signed (pages link to',
+      '  presigned URLs of the bucket) or proxy (the app streams files under /media/ itself).',
     ].join('\n'),
   };
 }
 
-function urlSettingsFix(bucket: string): string {
+export function urlSettingsFix(bucket: string): string {
   return [
     `If CDN_BASE_URL is set, point the CDN's origin at bucket "${bucket}" with no extra path.`,
     'Otherwise check AWS_ENDPOINT_URL, AWS_REGION and AWS_S3_FORCE_PATH_STYLE: path-style URLs look like',
@@ -91,7 +95,7 @@ function urlSettingsFix(bucket: string): string {
   ].join('\n');
 }
 
-function networkReason(error: unknown, timeoutMs: number): string {
+export function networkReason(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
   // Node's fetch hides the socket error (ECONNREFUSED, ENOTFOUND) in `cause`.
   const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
