@@ -20,6 +20,8 @@ import { createMediaRoutes } from './routes/media.js';
 import { createMemberRoutes } from './routes/members.js';
 import { createProfileRoutes } from './routes/profile.js';
 import { createVideoRoutes } from './routes/videos.js';
+import { createDirectUploadRoutes } from './routes/directUploads.js';
+import type { DirectUploads } from './uploads/directUploads.js';
 import { configureViews } from './views/configureViews.js';
 import { provideCsrfToken, requireCsrfToken } from './web/csrf.js';
 import { loadCurrentUser } from './web/currentUser.js';
@@ -41,6 +43,10 @@ export interface AppDeps {
   mediaOrigins?: string[];
   /** The URL modes (IMAGE_URL_MODE / VIDEO_URL_MODE): /media/<key> serves only proxied folders. */
   delivery?: MediaDelivery;
+  /** Browser-to-S3 uploads, when S3 and static credentials are configured. */
+  directUploads?: DirectUploads;
+  /** The bucket origin direct uploads post to (CSP connect-src). */
+  uploadOrigin?: string;
 }
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
@@ -54,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
   if (production) app.set('trust proxy', 1);
   app.disable('x-powered-by');
   configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage });
+  // Forms get the direct-upload script only when there is a bucket to send to.
+  app.locals.directUploadsEnabled = deps.directUploads !== undefined;
 
   app.use(
     helmet({
@@ -61,6 +69,8 @@ export function createApp(deps: AppDeps): Express {
         directives: {
           imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
           mediaSrc: ["'self'", ...(deps.mediaOrigins ?? deps.imageOrigins)],
+          // The direct-upload script posts files straight to the bucket.
+          connectSrc: ["'self'", ...(deps.directUploads && deps.uploadOrigin ? [deps.uploadOrigin] : [])],
           // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
           upgradeInsecureRequests: production ? [] : null,
         },
@@ -88,6 +98,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createHomeRoutes({ db }));
   app.use(createAuthRoutes({ db }));
   app.use(createMemberRoutes({ db }));
+  if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage }));
 
   app.use(notFound);
   app.use(createErrorRenderer(logger));

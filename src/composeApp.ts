@@ -10,6 +10,7 @@ import type { AppConfig } from './config.js';
 import { openDatabase, type AppDatabase } from './db/database.js';
 import { DatabaseSessionStore } from './db/sessionStore.js';
 import { createImageJobQueue } from './images/imageJobQueue.js';
+import { createDirectUploads } from './uploads/directUploads.js';
 import type { Logger } from './logger.js';
 import { resolveSessionSecret } from './sessionSecret.js';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.js';
@@ -17,7 +18,7 @@ import { reconcileLocalFiles } from './storage/lostFiles.js';
 import { createResync } from './storage/resync.js';
 import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.js';
 import { createStorageHealth, type StorageHealth } from './storage/storageHealth.js';
-import { adaptersFromConfig } from './storage/storageFromConfig.js';
+import { adaptersFromConfig, bucketBaseUrlFor, postSignerFor } from './storage/storageFromConfig.js';
 
 export interface ComposedApp {
   app: Express;
@@ -74,10 +75,12 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
       logger,
     });
   }
+  const sign = config.s3 ? postSignerFor(config.s3) : undefined;
+  const directUploads = s3 && sign ? createDirectUploads({ db, s3, imageStorage, logger, maxImageBytes: config.maxImageBytes, sign }) : undefined;
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined });
   return {
     app,
     db,

@@ -5,12 +5,10 @@
  * 409, the same forms post to the app as before.
  */
 import express, { Router } from 'express';
-import type { createDirectUploads, DirectUploadPurpose } from '../uploads/directUploads.js';
+import type { DirectUploadPurpose, DirectUploads } from '../uploads/directUploads.js';
 import { replacedMessage } from '../storage/replaceImage.js';
 import type { ImageStorage } from '../storage/imageStorage.js';
 import { requireUser, signedInUser } from '../web/currentUser.js';
-
-type DirectUploads = ReturnType<typeof createDirectUploads>;
 
 const PURPOSES: DirectUploadPurpose[] = ['avatar', 'thumbnail'];
 

@@ -4,7 +4,7 @@
  * Content-Type, and a short expiry — a client cannot stretch any of them.
  * See https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  */
-import { createHmac } from 'node:crypto';
+import { hmacSha256, signingKey } from './sigv4.js';
 
 export interface PostCredentials {
   accessKeyId: string;
@@ -32,12 +32,6 @@ export interface PresignedPost {
   expiresAt: Date;
 }
 
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
-
-export function signingKey(secretAccessKey: string, date: string, region: string, service = 's3'): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), 'aws4_request');
-}
-
 export function createPresignedPost(request: PresignedPostRequest): PresignedPost {
   const now = request.now ?? new Date();
   const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -61,7 +55,7 @@ export function createPresignedPost(request: PresignedPostRequest): PresignedPos
     ],
   };
   const encodedPolicy = Buffer.from(JSON.stringify(policy)).toString('base64');
-  const signature = hmac(signingKey(request.credentials.secretAccessKey, date, request.region), encodedPolicy).toString('hex');
+  const signature = hmacSha256(signingKey(request.credentials.secretAccessKey, date, request.region), encodedPolicy).toString('hex');
   return {
     url: request.bucketUrl,
     fields: { key: request.key, 'Content-Type': request.contentType, ...signed, policy: encodedPolicy, 'x-amz-signature': signature },

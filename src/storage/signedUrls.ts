@@ -17,6 +17,7 @@
  * authenticates with its own mechanism, not with S3 query signatures.
  */
 import { createHmac, hash } from 'node:crypto';
+import { signingKey } from './sigv4.js';
 
 export interface UrlSignerOptions {
   /** The bucket's own base URL, no trailing slash: https://host/bucket (path-style) or https://bucket.host. */
@@ -45,7 +46,6 @@ export function encodeRfc3986(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
 
 /** "20130524T000000Z" */
 function amzDateOf(ms: number): string {
@@ -113,7 +113,7 @@ export function createUrlSigner(options: UrlSignerOptions): UrlSigner {
     const amzDate = amzDateOf(start);
     const date = amzDate.slice(0, 8);
     const scope = `${date}/${region}/${SERVICE}/aws4_request`;
-    const signingKey = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, date), region), SERVICE), 'aws4_request');
+    const key = signingKey(credentials.secretAccessKey, date, region, SERVICE);
     // Sorted by parameter name, as the canonical query string requires.
     const params: Array<[string, string]> = [
       ['X-Amz-Algorithm', ALGORITHM],
@@ -124,7 +124,7 @@ export function createUrlSigner(options: UrlSignerOptions): UrlSigner {
       ['X-Amz-SignedHeaders', 'host'],
     ];
     const query = params.map(([name, value]) => `${name}=${encodeRfc3986(value)}`).join('&');
-    return { index, signingKey, amzDate, scope, query, cache: new RecentlyUsed(cacheSize) };
+    return { index, signingKey: key, amzDate, scope, query, cache: new RecentlyUsed(cacheSize) };
   };
 
   return function signedUrlFor(key: string): string {

@@ -6,6 +6,8 @@ import { createLocalAdapter } from './adapters/local.js';
 import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.js';
 import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.js';
 import { createS3Client } from './s3Client.js';
+import { createPresignedPost, type PresignedPost } from './presignedPost.js';
+import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directUploads.js';
 import { createUrlSigner, type UrlSigner } from './signedUrls.js';
 
 export interface ConfiguredAdapters {
@@ -29,6 +31,19 @@ export function s3AdapterFor(settings: S3Settings | (BackupBucketSettings & { cd
 /** The bucket's own address (never the CDN): what signed URLs point at. */
 export function bucketBaseUrlFor(settings: S3Settings): string {
   return publicBaseUrlFor({ ...settings, cdnBaseUrl: undefined });
+}
+
+/**
+ * Signs browser-to-S3 upload forms (POST policies) for direct uploads. Undefined without static
+ * credentials: an IAM role's rotating keys would need an async lookup per form, so direct
+ * uploads are then off and forms post to the app.
+ */
+export function postSignerFor(settings: S3Settings): ((key: string, contentType: string, maxBytes: number) => PresignedPost) | undefined {
+  const credentials = settings.credentials;
+  if (!credentials) return undefined;
+  const bucketUrl = bucketBaseUrlFor(settings);
+  return (key, contentType, maxBytes) =>
+    createPresignedPost({ bucketUrl, bucket: settings.bucket, region: settings.region, credentials, key, contentType, maxBytes, expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS });
 }
 
 /**

@@ -28,11 +28,13 @@ export interface DirectUploadDeps {
   db: AppDatabase;
   s3: GuardedAdapter;
   imageStorage: ImageStorage;
-  /** Signs a POST policy for exactly this key, type and size limit; undefined when no static credentials are configured. */
-  sign: ((key: string, contentType: string, maxBytes: number) => PresignedPost) | undefined;
+  /** Signs a POST policy for exactly this key, type and size limit. */
+  sign: (key: string, contentType: string, maxBytes: number) => PresignedPost;
   maxImageBytes: number;
   logger: Logger;
 }
+
+export type DirectUploads = ReturnType<typeof createDirectUploads>;
 
 export function createDirectUploads(deps: DirectUploadDeps) {
   const { db, s3, logger } = deps;
@@ -50,7 +52,7 @@ export function createDirectUploads(deps: DirectUploadDeps) {
   return {
     /** A signed form for one upload, or 409 when the browser should use the ordinary form instead. */
     async presign(userId: number, request: { purpose: DirectUploadPurpose; contentType: string; size: number; videoId: number | null }): Promise<Outcome<PresignedPost & { key: string }>> {
-      if (!deps.sign || s3.breakerStatus().state === 'open') return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+      if (s3.breakerStatus().state === 'open') return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
       if (!DECLARED_IMAGE_TYPES.includes(request.contentType)) return refuse(415, `Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`);
       if (!Number.isInteger(request.size) || request.size <= 0) return refuse(400, 'Please choose an image file to upload.');
       if (request.size > deps.maxImageBytes) return refuse(413, `That file is too large. Images can be at most ${Math.round(deps.maxImageBytes / 104857.6) / 10} MB.`);
