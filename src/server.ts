@@ -24,9 +24,14 @@ async function main(): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'Starting VideoVote');
 
   const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger });
-  const server = app.listen(config.port, config.host ?? '::', () =>
-    logger.info(`VideoVote is listening on http://${config.host ?? 'localhost'}:${config.port}`),
-  );
+  // Express 5 hands listen errors (port in use, no permission) to this callback.
+  const server = app.listen(config.port, config.host ?? '::', (error?: Error) => {
+    if (error) {
+      logger.fatal({ err: error }, `Could not listen on port ${config.port}: ${error.message}`);
+      process.exit(1);
+    }
+    logger.info(`VideoVote is listening on http://${config.host ?? 'localhost'}:${config.port}`);
+  });
   void startBackgroundWork().catch((error: unknown) => logger.error({ err: error }, 'Background storage work failed to start'));
 
   const shutdown = (signal: string) => {
