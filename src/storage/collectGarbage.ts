@@ -8,7 +8,7 @@
  */
 import type { AppDatabase } from '../db/database.js';
 import type { Logger } from '../logger.js';
-import { assertSafeKey, type StorageAdapter, type StorageLocation } from './contract.js';
+import { isSafeKey, type StorageAdapter, type StorageLocation } from './contract.js';
 import { IMAGE_FOLDERS } from './keys.js';
 
 const INCOMING_FOLDER = 'incoming';
@@ -112,15 +112,6 @@ async function deleteGarbage(deps: GarbageDeps, adapter: StorageAdapter, object:
   }
 }
 
-/** The adapters refuse such keys; a file named like that was put there by hand, so a person decides. */
-function isSafeKey(key: string): boolean {
-  try {
-    assertSafeKey(key);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -105,3 +105,13 @@ export function assertSafeKey(key: string): void {
     throw new StorageError('Unknown', `Refusing unsafe storage key "${key}"`);
   }
 }
+
+/** The same rule as a yes/no, for tools that meet files someone put there by hand. */
+export function isSafeKey(key: string): boolean {
+  try {
+    assertSafeKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -12,7 +12,7 @@ import mime from 'mime-types';
 import type { AppDatabase } from '../db/database.js';
 import type { StoredFileRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { assertSafeKey, type StorageAdapter } from './contract.js';
+import { isSafeKey, type StorageAdapter } from './contract.js';
 import { IMAGE_FOLDERS } from './keys.js';
 import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.js';
 import { enqueueCopy } from './outbox.js';
@@ -200,14 +200,6 @@ async function isKeyKnown(db: AppDatabase, key: string): Promise<boolean> {
   return (await isKeyReferenced(db, key, 'local')) || (await isKeyReferenced(db, key, 's3'));
 }
 
-function isSafeKey(key: string): boolean {
-  try {
-    assertSafeKey(key);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function missingMessage(key: string, item: PlannedItem): string {
   const consequence = item.row ? 'the app marks such files lost at start-up' : 'it vanished while this run was working';

@@ -4,9 +4,7 @@
  * mode when a presigned GET (signed by the code pages use) loads, and passes proxy mode
  * without any public read. Private buckets need MinIO: s3rver serves everything anonymously.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import type { S3Settings, UrlMode } from '../../src/config.js';
@@ -16,10 +14,10 @@ import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/
 import { createS3Client } from '../../src/storage/s3Client.js';
 import { urlSignerFor } from '../../src/storage/storageFromConfig.js';
 import { createBucket, makeS3Client } from '../support/s3Server.js';
+import { runStorageCheck } from '../support/storageCheckCli.js';
 
 const s3 = inject('s3');
 const notMinio = s3.kind !== 'minio';
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TEST_MS = 15_000;
 
 function settingsFor(bucket: string, secretAccessKey = s3.secretAccessKey): S3Settings {
@@ -118,32 +116,7 @@ describe('storage:check names the URL mode that fits', () => {
 describe.skipIf(notMinio)('npm run storage:check in signed mode (MinIO only: needs a private bucket)', () => {
   it('passes on a private bucket, says signed fits, exits 0 and never prints the secret', { timeout: 30_000 }, async () => {
     const bucket = await newBucket(false);
-    const { exitCode, output } = await new Promise<{ exitCode: number | null; output: string }>((resolve) => {
-      execFile(
-        'npx',
-        ['tsx', 'src/cli/storageCheck.ts'],
-        {
-          cwd: REPO_ROOT,
-          timeout: 25_000,
-          env: {
-            ...process.env,
-            NODE_ENV: 'test',
-            USE_CLOUD_STORAGE: 'true',
-            AWS_BUCKET_NAME: bucket,
-            AWS_REGION: s3.region,
-            AWS_ENDPOINT_URL: s3.endpoint,
-            AWS_S3_FORCE_PATH_STYLE: 'true',
-            AWS_ACCESS_KEY_ID: s3.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-            CDN_BASE_URL: '',
-            IMAGE_URL_MODE: 'signed',
-            VIDEO_URL_MODE: '',
-            SIGNED_URL_WINDOW_MINUTES: '',
-          },
-        },
-        (error, stdout, stderr) => resolve({ exitCode: error === null ? 0 : typeof error.code === 'number' ? error.code : null, output: `${stdout}${stderr}` }),
-      );
-    });
+    const { exitCode, output } = await runStorageCheck(s3, bucket, { IMAGE_URL_MODE: 'signed' });
     expect(output).toContain('URL modes:    images signed (IMAGE_URL_MODE), videos signed (VIDEO_URL_MODE)');
     expect(output).toContain('✓ 4. Load it as a browser would');
     expect(output).toContain('URL mode: The bucket is private and signed URLs load: IMAGE_URL_MODE=signed fits.');

@@ -5,11 +5,9 @@
  * when skipped. Faults no real server can be asked for (a wrong region, an endpoint that
  * never answers) come from tiny local servers that speak just enough HTTP.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 // STS is how MinIO hands out credentials with less than root's permissions; see credentialsAllowedOnly.
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -20,10 +18,10 @@ import { diagnoseS3, type DiagnosisStep, type DiagnosisStepId, type S3Diagnosis 
 import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.js';
 import { createS3Client, type S3ClientTimeouts } from '../../src/storage/s3Client.js';
 import { createBucket, makeS3Client } from '../support/s3Server.js';
+import { runStorageCheck } from '../support/storageCheckCli.js';
 
 const s3 = inject('s3');
 const notMinio = s3.kind !== 'minio';
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Short limits keep every failure case to a few seconds; the CLI uses DEFAULT_S3_TIMEOUTS.
 const TEST_TIMEOUTS: S3ClientTimeouts = { connectionTimeoutMs: 1_000, requestTimeoutMs: 1_500, maxAttempts: 2 };
@@ -316,37 +314,12 @@ describe('diagnoseS3 when the endpoint is wrong', () => {
   });
 });
 
-interface CliRun {
-  exitCode: number | null;
-  output: string;
-}
-
-function runStorageCheck(env: NodeJS.ProcessEnv): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'src/cli/storageCheck.ts'], { cwd: REPO_ROOT, env, timeout: 25_000 }, (error, stdout, stderr) => {
-      const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      resolve({ exitCode, output: `${stdout}${stderr}` });
-    });
-  });
-}
 
 describe('npm run storage:check', () => {
   // Starting npx and compiling with tsx takes a few seconds on its own.
   it('names the cause, exits 1 and never prints the secret key', { timeout: 30_000 }, async () => {
     const bucket = newBucketName();
-    const { exitCode, output } = await runStorageCheck({
-      ...process.env,
-      NODE_ENV: 'test',
-      USE_CLOUD_STORAGE: 'true',
-      AWS_BUCKET_NAME: bucket,
-      AWS_REGION: s3.region,
-      AWS_ENDPOINT_URL: s3.endpoint,
-      AWS_S3_FORCE_PATH_STYLE: 'true',
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      // Set but empty, so a developer's .env cannot slip a CDN into the run.
-      CDN_BASE_URL: '',
-    });
+    const { exitCode, output } = await runStorageCheck(s3, bucket);
 
     expect(output).toContain(`✗ 1. Reach the bucket`);
     expect(output).toContain(`Bucket "${bucket}" does not exist at this endpoint.`);
