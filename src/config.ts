@@ -47,6 +47,8 @@ export interface AppConfig {
   port: number;
   /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
   host: string | undefined;
+  /** The app's public origin (APP_ORIGIN, or Render's RENDER_EXTERNAL_URL): storage:check tests the bucket's CORS for it. */
+  appOrigin: string | undefined;
   databaseUrl: string | undefined;
   dataDir: string;
   sessionSecret: string | undefined;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
 
   const port = positiveInt('PORT', 3000, 65535);
   const host = read('HOST');
+  const appOrigin = httpUrl('APP_ORIGIN', false) ?? httpUrl('RENDER_EXTERNAL_URL', false);
   const dataDir = path.resolve(cwd, read('DATA_DIR') ?? './data');
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -179,6 +182,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     env: appEnv,
     port,
     host,
+    appOrigin: appOrigin === undefined ? undefined : new URL(appOrigin).origin,
     databaseUrl,
     dataDir,
     sessionSecret,

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type BackupBucketSettings, type AppConfig, typ
 import { publicBaseUrlFor } from '../storage/adapters/s3.js';
 import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.js';
 import { createS3Client } from '../storage/s3Client.js';
+import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.js';
 import { bucketBaseUrlFor, urlSignerFor } from '../storage/storageFromConfig.js';
 
 async function main(): Promise<number> {
@@ -52,7 +53,17 @@ async function main(): Promise<number> {
     client.destroy();
   }
   if (settings.backup) usable = (await checkBackupBucket(settings.backup, print)) && usable;
+  print(['', await describeCors(config.appOrigin, bucketBaseUrlFor(settings))]);
   return usable ? 0 : 1;
+}
+
+/** Direct uploads are an optimisation: a CORS problem is reported, but does not fail the check. */
+async function describeCors(appOrigin: string | undefined, bucketUrl: string): Promise<string> {
+  if (!appOrigin) {
+    return '- Direct uploads: set APP_ORIGIN (e.g. https://videovote.onrender.com; Render sets RENDER_EXTERNAL_URL) to check the bucket\'s CORS rule for browser uploads.';
+  }
+  const cors = await checkDirectUploadCors({ bucketUrl, appOrigin });
+  return cors.ok ? `✓ Direct uploads: ${cors.detail}` : `✗ Direct uploads: ${cors.detail}\n  Fix: ${cors.fix?.split('\n').join('\n       ')}`;
 }
 
 /** The backup bucket needs the same reach, write, read and delete — but never public read. */
