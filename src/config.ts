@@ -7,6 +7,8 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { createEnvReaders, type Env } from './config/envReaders.js';
+import { readS3Settings } from './config/s3Settings.js';
 
 export interface S3Settings {
   bucket: string;
@@ -77,54 +79,11 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
-
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', '']);
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const problems: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === '' ? undefined : value;
-  };
-
-  const flag = (name: string, fallback: boolean): boolean => {
-    const raw = read(name)?.toLowerCase();
-    if (raw === undefined) return fallback;
-    if (TRUE_WORDS.has(raw)) return true;
-    if (FALSE_WORDS.has(raw)) return false;
-    problems.push(`${name} must be true or false (got "${raw}")`);
-    return fallback;
-  };
-
-  const positiveInt = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0 || value > max) {
-      problems.push(`${name} must be a whole number between 1 and ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  };
-
-  const httpUrl = (name: string, requireHttps: boolean): string | undefined => {
-    const raw = read(name);
-    if (raw === undefined) return undefined;
-    try {
-      const url = new URL(raw);
-      const allowed = requireHttps ? ['https:'] : ['https:', 'http:'];
-      if (!allowed.includes(url.protocol)) {
-        problems.push(`${name} must start with ${allowed.join(' or ')}// (got "${raw}")`);
-        return undefined;
-      }
-      return raw.replace(/\/+$/, '');
-    } catch {
-      problems.push(`${name} must be a full URL such as https://example.com (got "${raw}")`);
-      return undefined;
-    }
-  };
+  const readers = createEnvReaders(env, problems);
+  const { read, flag, positiveInt, httpUrl } = readers;
 
   const nodeEnv = read('NODE_ENV') ?? 'development';
   const appEnv = nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development';
@@ -157,7 +116,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "${logLevel}")`);
   }
 
-  const s3 = flag('USE_CLOUD_STORAGE', false) ? readS3Settings(read, flag, httpUrl, problems) : undefined;
+  const s3 = flag('USE_CLOUD_STORAGE', false) ? readS3Settings(readers, problems) : undefined;
 
   const urlMode = (name: string, fallback: UrlMode): UrlMode => {
     const raw = read(name)?.toLowerCase();
@@ -196,55 +155,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),
     logLevel,
     mediaDelivery: { imageUrlMode, videoUrlMode, signedUrlWindowMinutes },
-  };
-}
-
-function readS3Settings(
-  read: (name: string) => string | undefined,
-  flag: (name: string, fallback: boolean) => boolean,
-  httpUrl: (name: string, requireHttps: boolean) => string | undefined,
-  problems: string[],
-): S3Settings {
-  const bucket = read('AWS_BUCKET_NAME');
-  if (bucket === undefined) {
-    problems.push('AWS_BUCKET_NAME is required when USE_CLOUD_STORAGE is true');
-  } else if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    problems.push(`AWS_BUCKET_NAME "${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
-  }
-  const accessKeyId = read('AWS_ACCESS_KEY_ID');
-  const secretAccessKey = read('AWS_SECRET_ACCESS_KEY');
-  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or both left unset to use an IAM role)');
-  }
-  const endpoint = httpUrl('AWS_ENDPOINT_URL', false) ?? httpUrl('AWS_ENDPOINT_URL_S3', false);
-  const credentials = accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
-  const backupBucket = read('AWS_BACKUP_BUCKET_NAME');
-  if (backupBucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(backupBucket)) {
-    problems.push(`AWS_BACKUP_BUCKET_NAME "${backupBucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
-  }
-  const backupEndpoint = httpUrl('AWS_BACKUP_ENDPOINT_URL', false) ?? endpoint;
-  const backup =
-    backupBucket === undefined
-      ? undefined
-      : {
-          bucket: backupBucket,
-          region: read('AWS_BACKUP_REGION') ?? read('AWS_REGION') ?? 'us-east-1',
-          endpoint: backupEndpoint,
-          forcePathStyle: flag('AWS_S3_FORCE_PATH_STYLE', backupEndpoint !== undefined),
-          credentials,
-        };
-  if (backupBucket !== undefined && backupBucket === bucket && backupEndpoint === endpoint) {
-    problems.push('AWS_BACKUP_BUCKET_NAME must name a different bucket (or endpoint) than AWS_BUCKET_NAME');
-  }
-  return {
-    bucket: bucket ?? '',
-    region: read('AWS_REGION') ?? 'us-east-1',
-    endpoint,
-    // Most S3-compatible servers (MinIO in particular) only speak path-style out of the box.
-    forcePathStyle: flag('AWS_S3_FORCE_PATH_STYLE', endpoint !== undefined),
-    credentials,
-    cdnBaseUrl: httpUrl('CDN_BASE_URL', false),
-    backup,
   };
 }
 
