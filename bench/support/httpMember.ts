@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 const PASSWORD = 'bench horse battery staple';
 
-interface Reply {
+export interface Reply {
   status: number;
   location: string | undefined;
   body: string;
@@ -18,7 +18,8 @@ interface Reply {
 
 export class HttpMember {
   private readonly cookies = new Map<string, string>();
-  private csrfToken = '';
+  /** The profile form's CSRF token (scripts send it as X-CSRF-Token; bench/direct.ts does). */
+  csrfToken = '';
 
   private constructor(readonly origin: string, readonly username: string) {}
 
@@ -47,7 +48,8 @@ export class HttpMember {
     }
   }
 
-  private send(method: string, path: string, headers: Record<string, string> = {}, body: Buffer[] = []): Promise<Reply> {
+  /** One request as this member (cookies, `X-Forwarded-Proto: https`); bench/direct.ts sends its own through it. */
+  send(method: string, path: string, headers: Record<string, string> = {}, body: Buffer[] = []): Promise<Reply> {
     const length = body.reduce((total, part) => total + part.length, 0);
     return new Promise((resolve, reject) => {
       const request = http.request(
