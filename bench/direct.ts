@@ -21,6 +21,7 @@ import { makePhotos } from './support/jpegs.js';
 import { log } from './support/log.js';
 import { parseOptions as parseImagesOptions } from './support/options.js';
 import { fixed } from './support/stats.js';
+import { createBenchRun, parseWholeNumberFlags } from './support/benchRun.js';
 
 const DEFAULTS = { images: 4, rounds: 5, uploads: 16, concurrency: 4 };
 type DirectOptions = typeof DEFAULTS;
@@ -34,33 +35,15 @@ Environment: S3_TEST_SERVER / MINIO_BIN (S3 server), BENCH_CPU_PROF_DIR (profile
   BENCH_APP_ENV="NAME=value ..." (extra app variables).`;
 
 function parseOptions(argv: string[]): DirectOptions {
-  const options = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const key = FLAGS[flag];
-    if (!key) throw new Error(`Unknown option ${flag}. Options: ${Object.keys(FLAGS).join(', ')} (each takes a whole number).`);
-    const raw = inline ?? argv[++i];
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`${flag} needs a whole number between 1 and 1000 (got "${raw}")`);
-    options[key] = value;
-  }
-  return options;
+  return parseWholeNumberFlags(argv, FLAGS, DEFAULTS);
 }
 
-/** Cleanup steps, run last-in first-out, once, whatever happens (also on Ctrl-C); as in bench/images.ts. */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-const defer = (step: () => Promise<unknown>) => void cleanups.push(step);
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    closeConnections();
-    closeBucketConnections();
-    while (cleanups.length > 0) {
-      await cleanups.pop()!().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
-    }
-  })();
-  return cleaning;
-}
+const bench = createBenchRun(() => {
+  closeConnections();
+  closeBucketConnections();
+});
+const defer = bench.defer;
+
 
 /** Finalize deletes every temporary object, stored or refused: none may be left under incoming/. */
 async function countObjects(s3: S3Connection, bucket: string, prefix: string): Promise<number> {
@@ -123,18 +106,4 @@ async function main(): Promise<void> {
   );
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping the app and the S3 server`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (error) {
-  process.exitCode = 1;
-  log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
-} finally {
-  await cleanUp();
-}
+await bench.run(main);

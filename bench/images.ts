@@ -13,6 +13,7 @@ import { findChildPid } from './support/cpuTime.js';
 import { closeConnections } from './support/httpMember.js';
 import { makePhotos, type Photo } from './support/jpegs.js';
 import { log } from './support/log.js';
+import { createBenchRun } from './support/benchRun.js';
 import { parseOptions, uploadsPerRound, USAGE, type BenchOptions } from './support/options.js';
 import { fixed } from './support/stats.js';
 import { formatTable, type DatabaseSection } from './support/table.js';
@@ -24,18 +25,8 @@ import { measureThroughput } from './support/throughput.js';
  * so the app's graceful shutdown has no requests to wait for. Steps deferred while cleanup
  * runs (a server that finished starting meanwhile) are picked up by the same loop.
  */
-const cleanups: Array<() => Promise<unknown>> = [];
-let cleaning: Promise<void> | undefined;
-const defer = (step: () => Promise<unknown>) => void cleanups.push(step);
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    closeConnections();
-    while (cleanups.length > 0) {
-      await cleanups.pop()!().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
-    }
-  })();
-  return cleaning;
-}
+const bench = createBenchRun(closeConnections);
+const defer = bench.defer;
 
 /** Every measurement against one app process, on PGlite or (given a URL) PostgreSQL. */
 async function measureWithDatabase(label: string, s3: S3TestServer, photos: Photo[], options: BenchOptions, databaseUrl?: string): Promise<DatabaseSection> {
@@ -76,18 +67,4 @@ async function main(): Promise<void> {
   console.log(formatTable({ serverKind, photoCount: photos.length, meanPhotoBytes, options, uploadsPerRound: uploadsPerRound(options), sections }));
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping the app and the S3 server`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-try {
-  await main();
-} catch (error) {
-  process.exitCode = 1;
-  log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
-} finally {
-  await cleanUp();
-}
+await bench.run(main);

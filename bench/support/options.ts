@@ -3,6 +3,7 @@
  * --min-uploads N`), plus BENCH_APP_ENV: extra variables for the app process, for trying a
  * runtime setting without editing code (e.g. BENCH_APP_ENV="MALLOC_ARENA_MAX=2").
  */
+import { parseWholeNumberFlags } from './benchRun.js';
 
 export interface BenchOptions {
   /** Distinct photos made for the run. */
@@ -39,17 +40,7 @@ Environment: BENCH_DATABASE_URL (also run on PostgreSQL), S3_TEST_SERVER / MINIO
   BENCH_CPU_PROF_DIR (profile the app), BENCH_APP_ENV="NAME=value ..." (extra app variables).`;
 
 export function parseOptions(argv: string[], appEnv = process.env.BENCH_APP_ENV ?? ''): BenchOptions {
-  const options: BenchOptions = { ...DEFAULTS, appEnv: parseAppEnv(appEnv) };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
-    const key = FLAGS[flag];
-    if (!key) throw new Error(`Unknown option ${flag}. Options: ${Object.keys(FLAGS).join(', ')} (each takes a whole number).`);
-    const raw = inline ?? argv[++i];
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`${flag} needs a whole number between 1 and 1000 (got "${raw}")`);
-    options[key] = value;
-  }
-  return options;
+  return { ...parseWholeNumberFlags(argv, FLAGS, DEFAULTS), appEnv: parseAppEnv(appEnv) };
 }
 
 export function uploadsPerRound(options: BenchOptions): number {
