@@ -77,19 +77,20 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
         return renderForm(res, result.status, values, { [field]: result.error });
       };
 
-      let videoFileId: number | null = null;
-      if (submission.video && submission.video.size > 0) {
-        const result = await imageStorage.uploadVideo(submission.video, `u${member.id}`, member.id);
-        if (!result.success) return await fail('video', result);
-        stored.push(result);
-        videoFileId = result.image.id;
-      }
+      // The thumbnail first: it is small and the likelier to be refused, so a bad one never costs a video upload.
       let thumbnailFileId: number | null = null;
       if (submission.thumbnail && submission.thumbnail.size > 0) {
         const result = await imageStorage.uploadImage({ buffer: await fs.readFile(submission.thumbnail.path) }, 'thumbnails', `u${member.id}`, member.id);
         if (!result.success) return await fail('thumbnail', result);
         stored.push(result);
         thumbnailFileId = result.image.id;
+      }
+      let videoFileId: number | null = null;
+      if (submission.video && submission.video.size > 0) {
+        const result = await imageStorage.uploadVideo(submission.video, `u${member.id}`, member.id);
+        if (!result.success) return await fail('video', result);
+        stored.push(result);
+        videoFileId = result.image.id;
       }
 
       const video = await db
