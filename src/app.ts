@@ -28,9 +28,10 @@ import { loadCurrentUser } from './web/currentUser.js';
 import { createErrorRenderer, notFound } from './web/errorHandlers.js';
 import { createSessionMiddleware } from './web/session.js';
 import { createStaticRoutes } from './web/staticFiles.js';
+import { createUploadRateLimit } from './web/uploadRateLimit.js';
 
 export interface AppDeps {
-  config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes' | 'maxVideoBytes' | 'uploadTempDir'>;
+  config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes' | 'maxVideoBytes' | 'uploadTempDir' | 'uploadsPerMinute'>;
   db: AppDatabase;
   imageStorage: ImageStorage;
   storageHealth: StorageHealth;
@@ -92,13 +93,15 @@ export function createApp(deps: AppDeps): Express {
   // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
   // these routers come before the blanket check that needs an already-parsed body; their
   // urlencoded POSTs add requireCsrfToken themselves.
-  app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes }));
-  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir }));
+  // One budget across every upload route, forms and direct uploads alike.
+  const uploadLimit = createUploadRateLimit({ perMinute: config.uploadsPerMinute });
+  app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
+  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit }));
   app.use(requireCsrfToken);
   app.use(createHomeRoutes({ db }));
   app.use(createAuthRoutes({ db }));
   app.use(createMemberRoutes({ db }));
-  if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage }));
+  if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));
 
   app.use(notFound);
   app.use(createErrorRenderer(logger));

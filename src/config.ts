@@ -61,6 +61,8 @@ export interface AppConfig {
   maxVideoBytes: number;
   /** Images whose header declares more pixels are refused before decoding. */
   maxImagePixels: number;
+  /** Uploads one member may start per minute (forms and direct uploads alike). */
+  uploadsPerMinute: number;
   /** Where large uploads are spooled while they are checked and stored; emptied as each request ends. */
   uploadTempDir: string;
   /** How often pending copies (fallback → S3, S3 → backup) are retried. */
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
+  const uploadsPerMinute = positiveInt('UPLOADS_PER_MINUTE', 20, 10_000);
   const resyncIntervalSeconds = positiveInt('RESYNC_INTERVAL_SECONDS', 15, 3600);
   const shutdownGraceSeconds = positiveInt('SHUTDOWN_GRACE_SECONDS', 25, 600);
   const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
@@ -150,6 +153,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxImageBytes: maxImageMb * 1024 * 1024,
     maxVideoBytes: maxVideoMb * 1024 * 1024,
     maxImagePixels: maxImageMegapixels * 1_000_000,
+    uploadsPerMinute,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),

@@ -4,7 +4,7 @@
  * (sent as X-CSRF-Token). Pages never depend on them: without JavaScript, or when these say
  * 409, the same forms post to the app as before.
  */
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import type { DirectUploadPurpose, DirectUploads } from '../uploads/directUploads.js';
 import { replacedMessage } from '../storage/replaceImage.js';
 import type { ImageStorage } from '../storage/imageStorage.js';
@@ -12,11 +12,11 @@ import { requireUser, signedInUser } from '../web/currentUser.js';
 
 const PURPOSES: DirectUploadPurpose[] = ['avatar', 'thumbnail'];
 
-export function createDirectUploadRoutes({ directUploads, imageStorage }: { directUploads: DirectUploads; imageStorage: ImageStorage }): Router {
+export function createDirectUploadRoutes({ directUploads, imageStorage, uploadLimit }: { directUploads: DirectUploads; imageStorage: ImageStorage; uploadLimit: RequestHandler }): Router {
   const router = Router();
   const json = express.json({ limit: '2kb' });
 
-  router.post('/uploads/presign', requireUser, json, async (req, res) => {
+  router.post('/uploads/presign', requireUser, uploadLimit, json, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const purpose = PURPOSES.find((candidate) => candidate === body.purpose);
     if (!purpose || typeof body.contentType !== 'string' || typeof body.size !== 'number') {

@@ -1,5 +1,5 @@
 /** The member's own profile: see the avatar, replace it, list their videos, leave. */
-import { Router, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import type { AppDatabase } from '../db/database.js';
 import { checkLogin } from '../members/accounts.js';
 import type { ImageStorage } from '../storage/imageStorage.js';
@@ -11,7 +11,7 @@ import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
 
-export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number }): Router {
+export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number; uploadLimit: RequestHandler }): Router {
   const { db, imageStorage, maxImageBytes } = deps;
   const router = Router();
   const receiveAvatar = createImageUploadReceiver({ field: 'avatar', maxBytes: maxImageBytes });
@@ -41,7 +41,7 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
     });
   });
 
-  router.post('/profile/avatar', requireUser, async (req, res) => {
+  router.post('/profile/avatar', requireUser, deps.uploadLimit, async (req, res) => {
     const member = signedInUser(res);
     let file;
     try {

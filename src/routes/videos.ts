@@ -1,5 +1,5 @@
 /** Submitting, watching, voting on and managing videos. */
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import fs from 'node:fs/promises';
 import type { AppDatabase } from '../db/database.js';
 import type { ImageStorage, UploadResult } from '../storage/imageStorage.js';
@@ -22,6 +22,7 @@ export interface VideoRouteDeps {
   maxImageBytes: number;
   maxVideoBytes: number;
   uploadTempDir: string;
+  uploadLimit: RequestHandler;
 }
 
 function videoIdFrom(req: Request): number {
@@ -30,7 +31,7 @@ function videoIdFrom(req: Request): number {
   return id;
 }
 
-export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir }: VideoRouteDeps): Router {
+export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit }: VideoRouteDeps): Router {
   const router = Router();
   const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir });
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
@@ -53,7 +54,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
 
   router.get('/videos/new', requireUser, (_req, res) => renderForm(res, 200, {}));
 
-  router.post('/videos', requireUser, async (req, res) => {
+  router.post('/videos', requireUser, uploadLimit, async (req, res) => {
     const member = signedInUser(res);
     let submission: VideoSubmission | undefined;
     try {
@@ -133,7 +134,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   });
 
-  router.post('/videos/:id/thumbnail', requireUser, async (req, res) => {
+  router.post('/videos/:id/thumbnail', requireUser, uploadLimit, async (req, res) => {
     const video = await loadOwnVideo(req, res);
     const renderVideo = (status: number, thumbnailError: string) => res.status(status).render('pages/video.njk', { video, thumbnailError, ...limits });
     let file;
