@@ -17,7 +17,7 @@ import { closeBucketConnections } from './support/directClient.js';
 import { createRounds, type RoundCpu } from './support/directRounds.js';
 import { formatDirectTable } from './support/directTable.js';
 import { closeConnections } from './support/httpMember.js';
-import { makePhotos } from './support/jpegs.js';
+import { makePhotoSet } from './support/jpegs.js';
 import { log } from './support/log.js';
 import { parseOptions as parseImagesOptions } from './support/options.js';
 import { fixed } from './support/stats.js';
@@ -60,11 +60,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--help')) return console.log(USAGE);
   const options = parseOptions(process.argv.slice(2));
   const started = performance.now();
-  log(`making ${options.images} photos of 12 MP`);
-  const photos = await makePhotos(options.images);
-  const sizes = photos.map((photo) => photo.bytes.length);
-  const meanPhotoBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
-  log(`photos: mean ${fixed(meanPhotoBytes / 1e6)} MB (${fixed(Math.min(...sizes) / 1e6)}–${fixed(Math.max(...sizes) / 1e6)} MB)`);
+  const { photos, meanPhotoBytes } = await makePhotoSet(options.images);
 
   const s3 = await startS3Server();
   defer(() => s3.stop());

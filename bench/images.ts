@@ -11,11 +11,10 @@ import { measureBurstPeak, measureStorage, reportAppLogs, startAppRun } from './
 import { createBenchDatabase } from './support/benchDatabase.js';
 import { findChildPid } from './support/cpuTime.js';
 import { closeConnections } from './support/httpMember.js';
-import { makePhotos, type Photo } from './support/jpegs.js';
+import { makePhotoSet, type Photo } from './support/jpegs.js';
 import { log } from './support/log.js';
 import { createBenchRun } from './support/benchRun.js';
 import { parseOptions, uploadsPerRound, USAGE, type BenchOptions } from './support/options.js';
-import { fixed } from './support/stats.js';
 import { formatTable, type DatabaseSection } from './support/table.js';
 import { measureThroughput } from './support/throughput.js';
 
@@ -43,11 +42,7 @@ async function measureWithDatabase(label: string, s3: S3TestServer, photos: Phot
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) return console.log(USAGE);
   const options = parseOptions(process.argv.slice(2));
-  log(`making ${options.images} photos of 12 MP`);
-  const photos = await makePhotos(options.images);
-  const sizes = photos.map((photo) => photo.bytes.length);
-  const meanPhotoBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
-  log(`photos: mean ${fixed(meanPhotoBytes / 1e6)} MB (${fixed(Math.min(...sizes) / 1e6)}–${fixed(Math.max(...sizes) / 1e6)} MB)`);
+  const { photos, meanPhotoBytes } = await makePhotoSet(options.images);
 
   const s3 = await startS3Server();
   defer(() => s3.stop());

@@ -6,6 +6,8 @@
  * Seeded, so every run uses the same photos.
  */
 import sharp from 'sharp';
+import { log } from './log.js';
+import { fixed } from './stats.js';
 
 export const PHOTO_WIDTH = 4000;
 export const PHOTO_HEIGHT = 3000;
@@ -69,4 +71,14 @@ function seededBytes(seed: number): () => number {
 
 function clamp(value: number): number {
   return value < 0 ? 0 : value > 255 ? 255 : value;
+}
+
+/** The run's photos, with their mean size for the table; logs what was made. */
+export async function makePhotoSet(count: number): Promise<{ photos: Photo[]; meanPhotoBytes: number }> {
+  log(`making ${count} photos of 12 MP`);
+  const photos = await makePhotos(count);
+  const sizes = photos.map((photo) => photo.bytes.length);
+  const meanPhotoBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
+  log(`photos: mean ${fixed(meanPhotoBytes / 1e6)} MB (${fixed(Math.min(...sizes) / 1e6)}–${fixed(Math.max(...sizes) / 1e6)} MB)`);
+  return { photos, meanPhotoBytes };
 }

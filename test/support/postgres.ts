@@ -20,10 +20,13 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 export async function createTestDatabaseUrl(): Promise<TestDatabase | undefined> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) return undefined;
+  return adminUrl ? createThrowawayDatabase(adminUrl, 'vv_test') : undefined;
+}
 
+/** An empty database `<prefix>_<random>` inside the server `adminUrl` reaches (tests and benchmarks). */
+export async function createThrowawayDatabase(adminUrl: string, prefix: 'vv_test' | 'vv_bench'): Promise<TestDatabase> {
   // Generated from hex only, so it is safe to splice into the identifier position.
-  const name = `vv_test_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
 
   const url = new URL(adminUrl);
