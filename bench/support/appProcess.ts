@@ -27,8 +27,10 @@ export interface AppProcessOptions {
   maxImageMegabytes: number;
   /** When set, the app runs with `--cpu-prof` and writes its profile here as it exits. */
   cpuProfileDir?: string;
-  /** Extra variables for experiments, e.g. { MALLOC_ARENA_MAX: '2' } (BENCH_APP_ENV). */
+  /** Extra variables for experiments, e.g. { MALLOC_ARENA_MAX: '2' } (BENCH_APP_ENV), or to point storage elsewhere. */
   extraEnv?: Record<string, string>;
+  /** 's3-reachable' (default): ready once /healthz says S3 answers; 'listening': once /healthz answers at all (local-only or S3 down on purpose). */
+  readiness?: 's3-reachable' | 'listening';
 }
 
 export interface AppProcess {
@@ -40,10 +42,9 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
-  const port = await findFreePort();
-  const localStorageDir = path.join(options.workDir, 'static');
-  const env: NodeJS.ProcessEnv = {
+/** The app's whole environment, built from scratch; the page benchmark's floor server reads the same. */
+export function appEnvironment(options: AppProcessOptions, port: number): Record<string, string> {
+  const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DOTENV_CONFIG_PATH: path.join(options.workDir, 'no-such.env'),
@@ -54,7 +55,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     UPLOADS_PER_MINUTE: '10000',
     SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),
     DATA_DIR: path.join(options.workDir, 'data'),
-    LOCAL_STORAGE_DIR: localStorageDir,
+    LOCAL_STORAGE_DIR: path.join(options.workDir, 'static'),
     UPLOAD_TEMP_DIR: path.join(options.workDir, 'upload-tmp'),
     USE_CLOUD_STORAGE: 'true',
     AWS_BUCKET_NAME: options.bucket,
@@ -67,6 +68,13 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
     ...options.extraEnv,
   };
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
+  const port = await findFreePort();
+  const localStorageDir = path.join(options.workDir, 'static');
+  const env = appEnvironment(options, port);
   const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
   const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/server.ts'], { cwd: options.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = collectOutput(child);
@@ -91,7 +99,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     }
   };
   try {
-    await waitUntilReady(origin, child, output.tail);
+    await waitUntilReady(origin, child, output.tail, options.readiness ?? 's3-reachable');
   } catch (error) {
     await stop();
     throw error;
@@ -100,8 +108,8 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
   return { pid: child.pid, origin, localStorageDir, warnings: output.warnings, stop };
 }
 
-/** Ready when /healthz answers and reports S3 reachable (else uploads would fall back to disk). */
-async function waitUntilReady(origin: string, child: ChildProcess, tail: () => string): Promise<void> {
+/** Ready when /healthz answers and (by default) reports S3 reachable, else uploads would fall back to disk. */
+async function waitUntilReady(origin: string, child: ChildProcess, tail: () => string, readiness: 's3-reachable' | 'listening'): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -112,13 +120,13 @@ async function waitUntilReady(origin: string, child: ChildProcess, tail: () => s
       const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2_000) });
       const body = (await response.json()) as { storage?: { mode?: string; s3?: { reachable?: boolean } } };
       last = `${response.status} ${JSON.stringify(body)}`;
-      if (response.ok && body.storage?.mode === 's3' && body.storage.s3?.reachable === true) return;
+      if (response.ok && (readiness === 'listening' || (body.storage?.mode === 's3' && body.storage.s3?.reachable === true))) return;
     } catch {
       // Not listening yet.
     }
     await sleep(200);
   }
-  throw new Error(`The app at ${origin} was not ready (S3 reachable) after ${READY_TIMEOUT_MS / 1000} s; last /healthz: ${last}. Its output:\n${tail()}`);
+  throw new Error(`The app at ${origin} was not ready (${readiness}) after ${READY_TIMEOUT_MS / 1000} s; last /healthz: ${last}. Its output:\n${tail()}`);
 }
 
 function collectOutput(child: ChildProcess) {

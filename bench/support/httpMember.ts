@@ -23,6 +23,11 @@ export class HttpMember {
 
   private constructor(readonly origin: string, readonly username: string) {}
 
+  /** No account and no cookies: for the benchmark's own competing servers, which have no sessions. */
+  static visitor(origin: string): HttpMember {
+    return new HttpMember(origin, 'visitor');
+  }
+
   /** Signs up a new member (GET /signup for the token and cookie, POST /signup) and reads the profile form's token. */
   static async signUp(origin: string, username: string): Promise<HttpMember> {
     const member = new HttpMember(origin, username);
@@ -36,16 +41,21 @@ export class HttpMember {
 
   /** POST /profile/avatar as the profile form does (`_csrf` first, then the file); throws unless 303. */
   async uploadAvatar(fileName: string, bytes: Buffer): Promise<void> {
-    const boundary = `----bench${randomBytes(12).toString('hex')}`;
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${this.csrfToken}\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="avatar"; filename="${fileName}"\r\nContent-Type: image/jpeg\r\n\r\n`,
-    );
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const reply = await this.send('POST', '/profile/avatar', { 'content-type': `multipart/form-data; boundary=${boundary}` }, [head, bytes, tail]);
+    const reply = await this.postForm('/profile/avatar', { _csrf: this.csrfToken }, { field: 'avatar', fileName, contentType: 'image/jpeg', bytes });
     if (reply.status !== 303 || reply.location !== '/profile') {
       throw new Error(`avatar upload by ${this.username} answered ${reply.status} ${reply.location ?? ''}: ${textOf(reply.body)}`);
     }
+  }
+
+  /** A multipart form as a browser sends it: the text fields in order, then the file. */
+  postForm(path: string, fields: Record<string, string>, file: { field: string; fileName: string; contentType: string; bytes: Buffer }): Promise<Reply> {
+    const boundary = `----bench${randomBytes(12).toString('hex')}`;
+    const fieldParts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+    const head = Buffer.from(
+      `${fieldParts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.fileName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    return this.send('POST', path, { 'content-type': `multipart/form-data; boundary=${boundary}` }, [head, file.bytes, tail]);
   }
 
   /** One request as this member (cookies, `X-Forwarded-Proto: https`); bench/direct.ts sends its own through it. */
@@ -104,6 +114,6 @@ function csrfTokenIn(html: string, page: string): string {
 }
 
 /** The visible gist of an HTML page for an error message. */
-function textOf(html: string): string {
+export function textOf(html: string): string {
   return html.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
 }

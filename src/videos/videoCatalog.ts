@@ -25,7 +25,7 @@ export interface VideoDetails extends VideoCard {
   votedByViewer: boolean;
 }
 
-export const VIDEOS_PER_PAGE = 24;
+export const VIDEOS_PER_PAGE = 60;
 
 function cardQuery(db: AppDatabase) {
   return db
