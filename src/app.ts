@@ -48,6 +48,8 @@ export interface AppDeps {
   directUploads?: DirectUploads;
   /** The bucket origin direct uploads post to (CSP connect-src). */
   uploadOrigin?: string;
+  /** Goes up after each write this process makes (db/writeWatcher.ts): in-memory read models reload then. */
+  writeGeneration: () => number;
 }
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
@@ -98,7 +100,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
   app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit }));
   app.use(requireCsrfToken);
-  app.use(createHomeRoutes({ db }));
+  app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
   app.use(createAuthRoutes({ db }));
   app.use(createMemberRoutes({ db }));
   if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));

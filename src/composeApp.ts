@@ -9,6 +9,7 @@ import { createApp } from './app.js';
 import type { AppConfig } from './config.js';
 import { openDatabase, type AppDatabase } from './db/database.js';
 import { DatabaseSessionStore } from './db/sessionStore.js';
+import { createWriteWatcher } from './db/writeWatcher.js';
 import { createImageJobQueue } from './images/imageJobQueue.js';
 import { createDirectUploads } from './uploads/directUploads.js';
 import type { Logger } from './logger.js';
@@ -42,7 +43,8 @@ export interface ComposeOptions {
 }
 
 export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions): Promise<ComposedApp> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir });
+  const writeWatcher = createWriteWatcher();
+  const db = (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir })).withPlugin(writeWatcher.plugin);
   let resyncLoop: ResyncLoop | undefined;
   const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
     cooldownMs: breakerCooldownMs,
@@ -80,7 +82,7 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation });
   return {
     app,
     db,

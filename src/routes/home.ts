@@ -2,21 +2,29 @@
 import { Router } from 'express';
 import type { AppDatabase } from '../db/database.js';
 import { listNewestMembers } from '../members/memberProfiles.js';
+import { createHomePageCache } from '../videos/homePageCache.js';
 import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.js';
 import { HttpError } from '../web/httpError.js';
 
 const MAX_PAGE = 10_000;
+/** How long another instance's vote may take to show on this instance's front page. */
+const HOME_PAGE_TTL_MS = 2_000;
 
-export function createHomeRoutes({ db }: { db: AppDatabase }): Router {
+export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; writeGeneration: () => number }): Router {
   const router = Router();
+  const homePage = createHomePageCache({
+    async load(page) {
+      const [{ videos, hasNextPage }, newestMembers] = await Promise.all([listRankedVideos(db, page), page === 1 ? listNewestMembers(db, 12) : Promise.resolve([])]);
+      return { videos, hasNextPage, newestMembers };
+    },
+    generation: writeGeneration,
+    ttlMs: HOME_PAGE_TTL_MS,
+    cachedPages: 3,
+  });
   router.get('/', async (req, res) => {
     const page = req.query.page === undefined ? 1 : Number(req.query.page);
     if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) throw new HttpError(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
-    const [{ videos, hasNextPage }, newestMembers] = await Promise.all([
-      listRankedVideos(db, page),
-      page === 1 ? listNewestMembers(db, 12) : Promise.resolve([]),
-    ]);
-    res.render('pages/home.njk', { videos, hasNextPage, page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1, newestMembers });
+    res.render('pages/home.njk', { ...(await homePage(page)), page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1 });
   });
   return router;
 }
