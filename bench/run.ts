@@ -60,7 +60,7 @@ await bench.run(async () => {
   bench.defer(() => s3.stop());
   const serverKind = s3.kind === 'minio' ? 'MinIO' : 's3rver (MinIO not found)';
   log(`S3 server: ${serverKind} at ${s3.endpoint}`);
-  const context: SuiteContext = { s3, tiny, rounds: rounds ?? (tiny ? 1 : 3), adminDatabaseUrl: process.env.BENCH_DATABASE_URL, defer: bench.defer };
+  const context: SuiteContext = { s3, tiny, rounds: rounds ?? (tiny ? 1 : 3), adminDatabaseUrl: process.env.BENCH_DATABASE_URL || undefined, defer: bench.defer };
   const results: BenchmarkResult[] = [];
   for (const name of only) {
     log(`— ${name}`);

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench` on tiny sizes: every benchmark starts its servers, runs each side, and
+ * prints its rows in the one table — so the benchmark cannot rot between the runs that
+ * measure. The figures themselves mean nothing at these sizes and are not checked.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const PROJECT_DIR = path.resolve(import.meta.dirname, '..', '..');
+
+describe('npm run bench --tiny', () => {
+  it('runs all five benchmarks and prints their ratios in one table', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny'], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, BENCH_DATABASE_URL: '' },
+      timeout: 280_000,
+      maxBuffer: 4 * 1024 * 1024,
+    });
+    const sections = ['image-heavy page', 'video pass-through', 'avatar uploads under load', 'fallback latency', 'ranking at scale'];
+    for (const section of sections) expect(stdout).toContain(`\n${section} (`);
+    const rows = stdout.split('\n').filter((line) => /^ {2}\S/.test(line));
+    expect(rows.map((row) => row.trim().split(/\s{2,}/)[0])).toEqual([
+      'requests/s: app / template from precomputed URLs',
+      'p99 latency ms: app / template',
+      'MiB/s: app / SDK Upload straight to S3',
+      'MiB/s: app / multer-s3 through Express',
+      'app RSS growth MiB / 64 MiB budget',
+      'uploads/s at c=2: app / naive port',
+      'peak RSS at c=2: app / naive port',
+      'median upload ms: S3 down / local-only',
+      'p99 latency ms: 500 videos / 100 videos',
+      'requests/s: 500 videos / 100 videos',
+    ]);
+    for (const row of rows) {
+      const [, ours, baseline, ratio] = row.trim().split(/\s{2,}/);
+      // Memory growth may be about zero; everything else measured must be a positive figure.
+      expect(Number.isFinite(Number.parseFloat(ours!)), row).toBe(true);
+      expect(Number.parseFloat(baseline!), row).toBeGreaterThan(0);
+      expect(Number.isFinite(Number.parseFloat(ratio!)), row).toBe(true);
+    }
+  }, 300_000);
+});
