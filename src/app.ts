@@ -20,6 +20,7 @@ import { createMediaRoutes } from './routes/media.js';
 import { createMemberRoutes } from './routes/members.js';
 import { createProfileRoutes } from './routes/profile.js';
 import { createVideoRoutes } from './routes/videos.js';
+import type { StartEarlyVideoUpload } from './storage/earlyVideoUpload.js';
 import { createDirectUploadRoutes } from './routes/directUploads.js';
 import type { DirectUploads } from './uploads/directUploads.js';
 import { configureViews } from './views/configureViews.js';
@@ -48,6 +49,8 @@ export interface AppDeps {
   directUploads?: DirectUploads;
   /** The bucket origin direct uploads post to (CSP connect-src). */
   uploadOrigin?: string;
+  /** Streams form-uploaded videos on to S3 as they arrive; undefined without S3. */
+  startEarlyVideoUpload?: StartEarlyVideoUpload;
   /** Goes up after each write this process makes (db/writeWatcher.ts): in-memory read models reload then. */
   writeGeneration: () => number;
 }
@@ -98,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
   // One budget across every upload route, forms and direct uploads alike.
   const uploadLimit = createUploadRateLimit({ perMinute: config.uploadsPerMinute });
   app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
-  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit }));
+  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit, startEarlyVideoUpload: deps.startEarlyVideoUpload }));
   app.use(requireCsrfToken);
   app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
   app.use(createAuthRoutes({ db }));

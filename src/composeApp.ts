@@ -14,6 +14,7 @@ import { createImageJobQueue } from './images/imageJobQueue.js';
 import { createDirectUploads } from './uploads/directUploads.js';
 import type { Logger } from './logger.js';
 import { resolveSessionSecret } from './sessionSecret.js';
+import { createEarlyVideoUploads } from './storage/earlyVideoUpload.js';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.js';
 import { reconcileLocalFiles } from './storage/lostFiles.js';
 import { createResync } from './storage/resync.js';
@@ -82,7 +83,7 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
   return {
     app,
     db,

@@ -2,6 +2,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import fs from 'node:fs/promises';
 import type { AppDatabase } from '../db/database.js';
+import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.js';
 import type { ImageStorage, UploadResult } from '../storage/imageStorage.js';
 import { replaceImage, replacedMessage } from '../storage/replaceImage.js';
 import { requireUser, signedInUser } from '../web/currentUser.js';
@@ -23,6 +24,7 @@ export interface VideoRouteDeps {
   maxVideoBytes: number;
   uploadTempDir: string;
   uploadLimit: RequestHandler;
+  startEarlyVideoUpload?: StartEarlyVideoUpload;
 }
 
 function videoIdFrom(req: Request): number {
@@ -31,9 +33,9 @@ function videoIdFrom(req: Request): number {
   return id;
 }
 
-export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit }: VideoRouteDeps): Router {
+export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit, startEarlyVideoUpload }: VideoRouteDeps): Router {
   const router = Router();
-  const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir });
+  const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir, startEarlyVideoUpload });
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
   const limits = { maxImageMegabytes: megabytes(maxImageBytes), maxVideoMegabytes: megabytes(maxVideoBytes) };
 
@@ -70,11 +72,16 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     try {
       const values = readVideoForm(submission.fields);
       const errors = validateVideoForm(values, submission.video !== undefined && submission.video.size > 0);
-      if (Object.keys(errors).length > 0) return renderForm(res, 422, values, errors);
+      // Refused uploads are cleaned up before the answer, so a member never sees a file that is about to vanish.
+      if (Object.keys(errors).length > 0) {
+        await removeSpooledFiles(spooled);
+        return renderForm(res, 422, values, errors);
+      }
 
       const stored: UploadResult[] = [];
       const fail = async (field: 'video' | 'thumbnail', result: Extract<UploadResult, { success: false }>) => {
         for (const done of stored) if (done.success) await imageStorage.deleteImage(done.image.id);
+        await removeSpooledFiles(spooled);
         return renderForm(res, result.status, values, { [field]: result.error });
       };
 

@@ -15,6 +15,7 @@ import type { ImageJobQueue } from '../images/imageJobQueue.js';
 import { processImage } from '../images/processImage.js';
 import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.js';
 import type { StorageAdapter, StorageLocation } from './contract.js';
+import type { EarlyUpload } from './earlyVideoUpload.js';
 import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.js';
 import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from './imageUrls.js';
 import { describeProcessedImage } from './imageRecord.js';
@@ -34,6 +35,8 @@ export interface SpooledFile {
   path: string;
   size: number;
   sha256: string;
+  /** The same bytes streamed on to S3 while they arrived (earlyVideoUpload.ts); used when it got there whole. */
+  early?: EarlyUpload;
 }
 
 export type UploadResult =
@@ -88,6 +91,11 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
       return STORAGE_UNAVAILABLE;
     }
+    return record(adapter, objects.map((object) => object.key), row, options);
+  }
+
+  /** Records objects already written to `adapter`, with their pending copies; deletes them again if recording fails. */
+  async function record(adapter: StorageAdapter, keys: string[], row: Omit<NewStoredFileRow, 'location'>, options: UploadOptions): Promise<UploadResult> {
     try {
       const recorded = await db.transaction().execute(async (trx) => {
         const inserted = await trx.insertInto('stored_files').values({ ...row, location: adapter.location }).returningAll().executeTakeFirstOrThrow();
@@ -100,7 +108,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     } catch (error) {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
-      await deleteUnreferencedObjects(db, adapter, objects.map((object) => object.key), logger);
+      await deleteUnreferencedObjects(db, adapter, keys, logger);
       return { success: false, status: 500, error: 'Your upload could not be saved. Please try again.' };
     }
   }
@@ -123,6 +131,11 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     },
 
     async uploadVideo(file, prefix, ownerId, options = {}) {
+      if (s3 && file.early && (await file.early.stored)) {
+        file.early.claim();
+        const { key, contentType } = file.early;
+        return record(s3, [key], { owner_id: ownerId, folder: 'uploads', key, content_type: contentType, bytes: file.size, sha256: file.sha256 }, options);
+      }
       const sniffed = await sniffVideoFile(file.path);
       if (!sniffed.accepted) return { success: false, status: 415, error: unsupportedVideoMessage(sniffed.detected) };
       const key = newObjectKey('uploads', prefix, sniffed.accepted.extension);

@@ -1,5 +1,5 @@
 /** Decides from the file's own bytes whether an upload is a video we accept (MP4 or WebM). */
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import type { AcceptedType } from '../storage/acceptedType.js';
 
 const ACCEPTED: Record<string, AcceptedType> = {
@@ -15,6 +15,12 @@ export async function sniffVideoFile(path: string): Promise<{ accepted: Accepted
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return { accepted };
   return { accepted: undefined, detected: detected?.ext.toUpperCase() };
+}
+
+/** The same decision from a file's first bytes (a few kB are enough), for a file still arriving. */
+export async function sniffVideoBytes(head: Buffer): Promise<AcceptedType | undefined> {
+  const detected = await fileTypeFromBuffer(head);
+  return detected ? ACCEPTED[detected.mime] : undefined;
 }
 
 export function unsupportedVideoMessage(detected: string | undefined): string {

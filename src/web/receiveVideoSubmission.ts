@@ -7,6 +7,8 @@ import multer from 'multer';
 import type { Request, Response } from 'express';
 import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
 import { HttpError } from './httpError.js';
+import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.js';
+import { signedInUser } from './currentUser.js';
 import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.js';
 import { CSRF_REJECTED, translateUploadError } from './uploadErrors.js';
 
@@ -16,7 +18,16 @@ export interface VideoSubmission {
   video: SpooledUpload | undefined;
 }
 
-export function createVideoSubmissionReceiver(options: { maxImageBytes: number; maxVideoBytes: number; tempDir: string }) {
+export interface VideoSubmissionOptions {
+  maxImageBytes: number;
+  maxVideoBytes: number;
+  tempDir: string;
+  /** With S3, the video streams on to it as it arrives (storage/earlyVideoUpload.ts). */
+  startEarlyVideoUpload?: StartEarlyVideoUpload;
+}
+
+export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
+  const startEarly = options.startEarlyVideoUpload;
   const limitsByField = { thumbnail: options.maxImageBytes, video: options.maxVideoBytes };
   const parse = multer({
     storage: createTempFileStorage({
@@ -25,6 +36,8 @@ export function createVideoSubmissionReceiver(options: { maxImageBytes: number; 
       beforeFile(req) {
         if (!hasValidCsrfToken(req)) throw new Error(CSRF_REJECTED);
       },
+      // requireUser ran before the body was read, so the member is known; keys carry their prefix.
+      startEarlyUpload: startEarly && (async (req, field, head) => (field === 'video' ? startEarly(`u${signedInUser(req.res!).id}`, head) : undefined)),
     }),
     limits: {
       fileSize: Math.max(options.maxImageBytes, options.maxVideoBytes),

@@ -12,9 +12,13 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import type multer from 'multer';
+import type { EarlyUpload } from '../storage/earlyVideoUpload.js';
+import { createEarlyUploadTee } from './earlyUploadTee.js';
 
 export interface SpooledUpload extends Express.Multer.File {
   sha256: string;
+  /** The same bytes on their way to S3 already, when the field streams early (see earlyVideoUpload.ts). */
+  early?: EarlyUpload;
 }
 
 export class FieldTooLargeError extends Error {
@@ -29,9 +33,11 @@ export interface TempFileStorageOptions {
   limitsByField: Record<string, number>;
   /** Checked when each file part starts; throwing rejects the upload before a byte is written. */
   beforeFile?: (req: Request, field: string) => void;
+  /** Starts an early upload for a field's first bytes, or returns undefined to only spool it. */
+  startEarlyUpload?: (req: Request, field: string, head: Buffer) => Promise<EarlyUpload | undefined>;
 }
 
-export function createTempFileStorage({ tempDir, limitsByField, beforeFile }: TempFileStorageOptions): multer.StorageEngine {
+export function createTempFileStorage({ tempDir, limitsByField, beforeFile, startEarlyUpload }: TempFileStorageOptions): multer.StorageEngine {
   return {
     _handleFile(req, file, callback) {
       void (async () => {
@@ -49,25 +55,32 @@ export function createTempFileStorage({ tempDir, limitsByField, beforeFile }: Te
             done(null, chunk);
           },
         });
+        let early: EarlyUpload | undefined;
+        const spool = createWriteStream(filePath, { flags: 'wx', mode: 0o600 });
         try {
-          await pipeline(file.stream, meter, createWriteStream(filePath, { flags: 'wx', mode: 0o600 }));
+          if (startEarlyUpload) {
+            const tee = createEarlyUploadTee((head) => startEarlyUpload(req as Request, file.fieldname, head), (started) => (early = started));
+            await pipeline(file.stream, meter, tee, spool);
+          } else {
+            await pipeline(file.stream, meter, spool);
+          }
         } catch (error) {
-          await fs.rm(filePath, { force: true });
+          await Promise.all([fs.rm(filePath, { force: true }), early?.discard()]);
           // Keep reading (and discarding) the rest of this part so busboy can finish the request.
           file.stream.resume();
           throw error;
         }
-        return { path: filePath, size, sha256: hash.digest('hex') } as Partial<SpooledUpload>;
+        return { path: filePath, size, sha256: hash.digest('hex'), early } as Partial<SpooledUpload>;
       })().then((info) => callback(null, info), (error: unknown) => callback(error as Error));
     },
 
     _removeFile(_req, file, callback) {
-      fs.rm(file.path, { force: true }).then(() => callback(null), callback);
+      Promise.all([fs.rm(file.path, { force: true }), (file as SpooledUpload).early?.discard()]).then(() => callback(null), callback);
     },
   };
 }
 
-/** Deletes every spooled file of a request; safe to call whatever happened before. */
-export async function removeSpooledFiles(files: Iterable<{ path: string }>): Promise<void> {
-  await Promise.all([...files].map((file) => fs.rm(file.path, { force: true })));
+/** Deletes every spooled file of a request, and any early upload nothing recorded; safe to call whatever happened before. */
+export async function removeSpooledFiles(files: Iterable<{ path: string; early?: EarlyUpload }>): Promise<void> {
+  await Promise.all([...files].flatMap((file) => [fs.rm(file.path, { force: true }), file.early?.discard()]));
 }
