@@ -1,5 +1,5 @@
 /** Decides from the file's own bytes whether an upload is a video we accept (MP4 or WebM). */
-import { fileTypeFromFile } from 'file-type';
+import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
 import type { AcceptedType } from '../storage/acceptedType.js';
 
 const ACCEPTED: Record<string, AcceptedType> = {
@@ -9,9 +9,22 @@ const ACCEPTED: Record<string, AcceptedType> = {
 
 export const ACCEPTED_VIDEO_FORMATS = 'MP4 or WebM';
 
+export type VideoSniff = { accepted: AcceptedType } | { accepted: undefined; detected: string | undefined };
+
+/** How many leading bytes sniffing needs (file-type reads at most this many). */
+export const VIDEO_SNIFF_BYTES = 4100;
+
 /** The accepted type, or undefined with what the bytes looked like instead. */
-export async function sniffVideoFile(path: string): Promise<{ accepted: AcceptedType } | { accepted: undefined; detected: string | undefined }> {
-  const detected = await fileTypeFromFile(path);
+export async function sniffVideoFile(path: string): Promise<VideoSniff> {
+  return judge(await fileTypeFromFile(path));
+}
+
+/** The same judgement from the first VIDEO_SNIFF_BYTES of a file (e.g. a Range GET of an object). */
+export async function sniffVideoBytes(firstBytes: Uint8Array): Promise<VideoSniff> {
+  return judge(await fileTypeFromBuffer(firstBytes));
+}
+
+function judge(detected: { mime: string; ext: string } | undefined): VideoSniff {
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return { accepted };
   return { accepted: undefined, detected: detected?.ext.toUpperCase() };
