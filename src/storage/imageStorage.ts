@@ -52,6 +52,12 @@ export interface ImageStorage {
   readonly mode: StorageLocation;
   uploadImage(file: ImageFile, folder: ImageFolder, prefix: string, ownerId: number | null, options?: UploadOptions): Promise<UploadResult>;
   uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
+  /**
+   * Records a video that is already in S3 under its final key (a browser-to-S3 upload the app
+   * checked and copied): the row, a backup copy owed, and `attach`, in one transaction. If that
+   * fails, the object is deleted again and a failure is returned.
+   */
+  recordVideoInS3(file: { key: string; contentType: string; bytes: number; sha256: string }, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
   getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string;
   deleteImage(fileId: number): Promise<void>;
   adapterFor(location: StorageLocation): StorageAdapter | undefined;
@@ -88,6 +94,10 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
       return STORAGE_UNAVAILABLE;
     }
+    return record(adapter, objects.map((object) => object.key), row, options);
+  }
+
+  async function record(adapter: StorageAdapter, keys: string[], row: Omit<NewStoredFileRow, 'location'>, options: UploadOptions): Promise<UploadResult> {
     try {
       const recorded = await db.transaction().execute(async (trx) => {
         const inserted = await trx.insertInto('stored_files').values({ ...row, location: adapter.location }).returningAll().executeTakeFirstOrThrow();
@@ -100,7 +110,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     } catch (error) {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
-      await deleteUnreferencedObjects(db, adapter, objects.map((object) => object.key), logger);
+      await deleteUnreferencedObjects(db, adapter, keys, logger);
       return { success: false, status: 500, error: 'Your upload could not be saved. Please try again.' };
     }
   }
@@ -131,6 +141,11 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         { owner_id: ownerId, folder: 'uploads', key, content_type: sniffed.accepted.mime, bytes: file.size, sha256: file.sha256 },
         options,
       );
+    },
+
+    async recordVideoInS3(file, ownerId, options = {}) {
+      if (!s3) throw new Error('recordVideoInS3 needs S3');
+      return record(s3, [file.key], { owner_id: ownerId, folder: 'uploads', key: file.key, content_type: file.contentType, bytes: file.bytes, sha256: file.sha256 }, options);
     },
 
     async deleteImage(fileId) {
