@@ -27,6 +27,9 @@
       request.send(form);
     });
 
+  // Shared with directVideoUpload.js, which sends a video's thumbnail the same way.
+  window.videoVoteDirectUpload = { postJson, sendToBucket };
+
   for (const form of document.querySelectorAll('form[data-direct-upload]')) {
     form.addEventListener('submit', async (event) => {
       const input = form.querySelector('input[type=file]');
