@@ -157,7 +157,7 @@
       const presign = await postJson('/uploads/presign', { purpose: 'thumbnail', contentType: file.type, size: file.size, videoId }, csrfToken);
       if (!presign.ok) return presign.data.error || 'it was refused.';
       await sendToBucket(presign.data, file, () => undefined);
-      const finalized = await postJson('/uploads/finalize', { key: presign.data.key }, csrfToken);
+      const finalized = await postJson('/uploads/finalize', { key: presign.data.key, announce: false }, csrfToken);
       return finalized.ok ? undefined : finalized.data.error || 'it could not be processed.';
     } catch {
       return 'storage could not be reached.';
