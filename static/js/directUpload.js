@@ -6,7 +6,7 @@
   const postJson = async (url, body, csrfToken) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrfToken },
       body: JSON.stringify(body),
       credentials: 'same-origin',
     });
