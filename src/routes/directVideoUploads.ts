@@ -39,6 +39,7 @@ export function createDirectVideoUploadRoutes({ directVideoUploads, uploadLimit 
     const outcome = await directVideoUploads.start(signedInUser(res).id, {
       title: body.title,
       description: typeof body.description === 'string' ? body.description : '',
+      url: typeof body.url === 'string' ? body.url : undefined,
       contentType: body.contentType,
       size: body.size,
       thumbnail: thumbnail ? { contentType: thumbnail.contentType as string, size: thumbnail.size as number } : undefined,

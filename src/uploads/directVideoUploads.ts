@@ -49,6 +49,8 @@ export interface DirectVideoUploadDeps {
 export interface VideoUploadRequest {
   title: string;
   description: string;
+  /** The form's link field: it must be empty when a file is uploaded. */
+  url?: string;
   contentType: string;
   size: number;
   /** The thumbnail the member picked, checked by its declared type and size before any video byte moves. */
@@ -79,7 +81,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
     /** Checks the form and the declared files, then starts the multipart upload; 409 when the browser should post the form to the app instead. */
     async start(userId: number, request: VideoUploadRequest): Promise<Outcome<{ key: string; partBytes: number; partCount: number }>> {
       if (s3.breakerStatus().state === 'open') return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
-      const values = readVideoForm({ title: request.title, description: request.description });
+      const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
       const errors = validateVideoForm(values, true);
       if (Object.keys(errors).length > 0) return refuse(422, Object.values(errors).join(' '), errors);
       if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) return refuse(415, `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`, { video: `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.` });

@@ -59,6 +59,7 @@
       const started = await postJson('/uploads/videos/start', {
         title: field('title'),
         description: field('description'),
+        url: field('url'),
         contentType: file.type,
         size: file.size,
         thumbnail: thumbnail ? { contentType: thumbnail.type, size: thumbnail.size } : undefined,

@@ -191,9 +191,10 @@ describe('direct video uploads (multipart, browser to S3)', () => {
     expect(await uploads.signParts(alice, key, [2])).toMatchObject({ ok: false, status: 404 });
   });
 
-  it('refuses before any byte moves: a missing title, a declared non-video, a file or thumbnail over its limit', async () => {
+  it('refuses before any byte moves: a missing title, a link as well as a file, a declared non-video, a file or thumbnail over its limit', async () => {
     const request = { title: 'Fine', description: '', contentType: 'video/mp4', size: MiB };
     expect(await uploads.start(alice, { ...request, title: ' ' })).toMatchObject({ ok: false, status: 422, fields: { title: expect.any(String) } });
+    expect(await uploads.start(alice, { ...request, url: 'https://example.com/v' })).toMatchObject({ ok: false, status: 422, fields: { url: 'Either link to a video or upload a file, not both.' } });
     expect(await uploads.start(alice, { ...request, contentType: 'application/zip' })).toMatchObject({ ok: false, status: 415 });
     expect(await uploads.start(alice, { ...request, size: MAX_VIDEO_BYTES + 1 })).toMatchObject({ ok: false, status: 413, error: expect.stringContaining('at most 12 MB') });
     expect(await uploads.start(alice, { ...request, thumbnail: { contentType: 'image/svg+xml', size: 100 } })).toMatchObject({ ok: false, status: 415, fields: { thumbnail: expect.any(String) } });
