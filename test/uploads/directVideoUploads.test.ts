@@ -5,28 +5,20 @@
  * larger than allowed — and a refused or cancelled upload leaves no object, no row and no
  * incomplete multipart upload behind.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { openDatabase, type AppDatabase } from '../../src/db/database.js';
-import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
+import type { AppDatabase } from '../../src/db/database.js';
 import { publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import { withCircuitBreaker } from '../../src/storage/circuitBreaker.js';
-import { createImageStorage } from '../../src/storage/imageStorage.js';
 import { createMultipartStore } from '../../src/storage/multipartUploads.js';
 import { createPartUrlSigner } from '../../src/storage/presignedPartUrls.js';
 import { createS3Client } from '../../src/storage/s3Client.js';
-import { s3AdapterFor } from '../../src/storage/storageFromConfig.js';
 import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.js';
 import { createDirectVideoUploads, type DirectVideoUploads } from '../../src/uploads/directVideoUploads.js';
 import { MIN_PART_BYTES } from '../../src/uploads/videoPartPlan.js';
-import { captureLogs } from '../support/captureLogs.js';
 import { NOT_AN_IMAGE } from '../support/imageFixtures.js';
-import { createBucket, makeS3Client, s3SettingsFor } from '../support/s3Server.js';
+import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.js';
+import { makeS3Client } from '../support/s3Server.js';
 import { listObjects } from '../support/storedState.js';
 import { makeWebm } from '../support/videoFixtures.js';
 
@@ -35,23 +27,17 @@ const MiB = 1024 * 1024;
 const MAX_VIDEO_BYTES = 12 * MiB;
 
 describe('direct video uploads (multipart, browser to S3)', () => {
+  let setting: DirectUploadSetting;
   let db: AppDatabase;
   let bucket: string;
-  let localDir: string;
   let uploads: DirectVideoUploads;
   let alice: number;
   let bob: number;
 
   beforeAll(async () => {
-    db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
-    bucket = `video-${randomBytes(4).toString('hex')}`;
-    await createBucket(server, bucket);
-    localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-direct-video-'));
-    const settings = s3SettingsFor(server, bucket);
-    const s3 = withCircuitBreaker(s3AdapterFor(settings));
-    const logger = captureLogs().logger;
-    const local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
-    const imageStorage = createImageStorage({ db, s3, local, logger, placeholderUrl: () => '', imageJobs: createImageJobQueue(1), maxImagePixels: 40e6 });
+    setting = await openDirectUploadSetting(server, 'video');
+    ({ db, bucket, alice, bob } = setting);
+    const { settings, s3, imageStorage, logger } = setting;
     uploads = createDirectVideoUploads({
       db,
       s3,
@@ -63,14 +49,8 @@ describe('direct video uploads (multipart, browser to S3)', () => {
       maxImageBytes: 5 * MiB,
       partBytes: MIN_PART_BYTES,
     });
-    const users = await db.insertInto('users').values([{ username: 'alice', password_hash: 'x' }, { username: 'bob', password_hash: 'x' }]).returning('id').execute();
-    alice = users[0]!.id;
-    bob = users[1]!.id;
   });
-  afterAll(async () => {
-    await db.destroy();
-    await fs.rm(localDir, { recursive: true, force: true });
-  });
+  afterAll(async () => setting?.close());
 
   /** Incomplete multipart uploads in the bucket (listed without a prefix: MinIO honours only exact keys). */
   async function incompleteUploads(): Promise<string[]> {
