@@ -66,14 +66,14 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
   const maxVideoBytes = Math.min(deps.maxVideoBytes, MAX_RECORDABLE_BYTES);
   const refuse = (status: number, error: string, fields?: Record<string, string>) => ({ ok: false as const, status, error, ...(fields && { fields }) });
 
-  /** The caller's unfinished video upload, or why it cannot be used. */
-  async function ownUpload(userId: number, key: string) {
+  /** The caller's unfinished video upload, or why it cannot be used (an expired one can still be cancelled). */
+  async function ownUpload(userId: number, key: string, purpose: 'use' | 'cancel' = 'use') {
     const upload = await db.selectFrom('direct_uploads').selectAll().where('key', '=', key).executeTakeFirst();
     if (!upload) return refuse(404, 'There is no such upload.');
     if (upload.user_id !== userId) return refuse(403, 'That upload is not yours.');
     if (upload.purpose !== 'video' || !upload.upload_id || !upload.part_bytes) return refuse(400, 'That upload is not a video upload.');
     if (upload.finalized_at) return refuse(409, 'That upload was already completed.');
-    if (now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS) return refuse(410, 'That upload has expired. Please start again.');
+    if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS) return refuse(410, 'That upload has expired. Please start again.');
     return { ok: true as const, value: { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes } };
   }
 
@@ -149,7 +149,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
 
     /** Cancels: aborts the multipart upload and forgets it. 409 once completing has begun. */
     async abort(userId: number, key: string): Promise<Outcome<null>> {
-      const found = await ownUpload(userId, key);
+      const found = await ownUpload(userId, key, 'cancel');
       if (!found.ok) return found;
       const removed = await db.deleteFrom('direct_uploads').where('key', '=', key).where('finalized_at', 'is', null).executeTakeFirst();
       if (removed.numDeletedRows === 0n) return refuse(409, 'That upload is already being completed.');

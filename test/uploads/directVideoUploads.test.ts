@@ -14,7 +14,7 @@ import { createMultipartStore } from '../../src/storage/multipartUploads.js';
 import { createPartUrlSigner } from '../../src/storage/presignedPartUrls.js';
 import { createS3Client } from '../../src/storage/s3Client.js';
 import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.js';
-import { createDirectVideoUploads, type DirectVideoUploads } from '../../src/uploads/directVideoUploads.js';
+import { createDirectVideoUploads, type DirectVideoUploadDeps, type DirectVideoUploads } from '../../src/uploads/directVideoUploads.js';
 import { MIN_PART_BYTES } from '../../src/uploads/videoPartPlan.js';
 import { NOT_AN_IMAGE } from '../support/imageFixtures.js';
 import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.js';
@@ -31,6 +31,7 @@ describe('direct video uploads (multipart, browser to S3)', () => {
   let db: AppDatabase;
   let bucket: string;
   let uploads: DirectVideoUploads;
+  let deps: DirectVideoUploadDeps;
   let alice: number;
   let bob: number;
 
@@ -38,7 +39,7 @@ describe('direct video uploads (multipart, browser to S3)', () => {
     setting = await openDirectUploadSetting(server, 'video');
     ({ db, bucket, alice, bob } = setting);
     const { settings, s3, imageStorage, logger } = setting;
-    uploads = createDirectVideoUploads({
+    deps = {
       db,
       s3,
       imageStorage,
@@ -48,7 +49,8 @@ describe('direct video uploads (multipart, browser to S3)', () => {
       maxVideoBytes: MAX_VIDEO_BYTES,
       maxImageBytes: 5 * MiB,
       partBytes: MIN_PART_BYTES,
-    });
+    };
+    uploads = createDirectVideoUploads(deps);
   });
   afterAll(async () => setting?.close());
 
@@ -169,6 +171,17 @@ describe('direct video uploads (multipart, browser to S3)', () => {
     expect(await uploads.abort(alice, key)).toEqual({ ok: true, value: null });
     expect(await leftovers()).toEqual(before);
     expect(await uploads.signParts(alice, key, [2])).toMatchObject({ ok: false, status: 404 });
+  });
+
+  it('signs and completes nothing a day after the start, but still cancels', async () => {
+    const bytes = makeWebm(MiB);
+    const { key, partBytes, partCount } = await start(alice, bytes);
+    const parts = await sendParts(alice, key, bytes, partBytes, partCount);
+    const tomorrow = createDirectVideoUploads({ ...deps, now: () => new Date(Date.now() + 25 * 3_600_000) });
+    expect(await tomorrow.signParts(alice, key, [1])).toMatchObject({ ok: false, status: 410 });
+    expect(await tomorrow.complete(alice, key, parts)).toMatchObject({ ok: false, status: 410 });
+    expect(await tomorrow.abort(alice, key)).toEqual({ ok: true, value: null });
+    expect(await leftovers()).toEqual(before);
   });
 
   it('refuses before any byte moves: a missing title, a link as well as a file, a declared non-video, a file or thumbnail over its limit', async () => {
