@@ -99,6 +99,7 @@
           try {
             const signed = await postJson('/uploads/videos/parts', { key, partNumbers: [partNumber] }, csrfToken);
             if (!signed.ok) throw new Error(signed.data.error || `signing answered ${signed.status}`);
+            if (cancelled) throw new Cancelled();
             return await putPart(signed.data.parts[0].url, blob, (bytes) => {
               loaded[partNumber - 1] = bytes;
               report();
