@@ -23,6 +23,8 @@ import { createVideoRoutes } from './routes/videos.js';
 import type { StartEarlyVideoUpload } from './storage/earlyVideoUpload.js';
 import { createDirectUploadRoutes } from './routes/directUploads.js';
 import type { DirectUploads } from './uploads/directUploads.js';
+import { createDirectVideoUploadRoutes } from './routes/directVideoUploads.js';
+import type { DirectVideoUploads } from './uploads/directVideoUploads.js';
 import { configureViews } from './views/configureViews.js';
 import { provideCsrfToken, requireCsrfToken } from './web/csrf.js';
 import { loadCurrentUser } from './web/currentUser.js';
@@ -47,6 +49,8 @@ export interface AppDeps {
   delivery?: MediaDelivery;
   /** Browser-to-S3 uploads, when S3 and static credentials are configured. */
   directUploads?: DirectUploads;
+  /** Browser-to-S3 multipart uploads of video files, under the same conditions. */
+  directVideoUploads?: DirectVideoUploads;
   /** The bucket origin direct uploads post to (CSP connect-src). */
   uploadOrigin?: string;
   /** Streams form-uploaded videos on to S3 as they arrive; undefined without S3. */
@@ -68,6 +72,7 @@ export function createApp(deps: AppDeps): Express {
   configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage });
   // Forms get the direct-upload script only when there is a bucket to send to.
   app.locals.directUploadsEnabled = deps.directUploads !== undefined;
+  app.locals.directVideoUploadsEnabled = deps.directVideoUploads !== undefined;
 
   app.use(
     helmet({
@@ -76,7 +81,7 @@ export function createApp(deps: AppDeps): Express {
           imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
           mediaSrc: ["'self'", ...(deps.mediaOrigins ?? deps.imageOrigins)],
           // The direct-upload script posts files straight to the bucket.
-          connectSrc: ["'self'", ...(deps.directUploads && deps.uploadOrigin ? [deps.uploadOrigin] : [])],
+          connectSrc: ["'self'", ...((deps.directUploads || deps.directVideoUploads) && deps.uploadOrigin ? [deps.uploadOrigin] : [])],
           // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
           upgradeInsecureRequests: production ? [] : null,
         },
@@ -107,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createAuthRoutes({ db }));
   app.use(createMemberRoutes({ db }));
   if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));
+  if (deps.directVideoUploads) app.use(createDirectVideoUploadRoutes({ directVideoUploads: deps.directVideoUploads, uploadLimit }));
 
   app.use(notFound);
   app.use(createErrorRenderer(logger));

@@ -12,6 +12,7 @@ import { DatabaseSessionStore } from './db/sessionStore.js';
 import { createWriteWatcher } from './db/writeWatcher.js';
 import { createImageJobQueue } from './images/imageJobQueue.js';
 import { createDirectUploads } from './uploads/directUploads.js';
+import { createDirectVideoUploads } from './uploads/directVideoUploads.js';
 import type { Logger } from './logger.js';
 import { resolveSessionSecret } from './sessionSecret.js';
 import { createEarlyVideoUploads } from './storage/earlyVideoUpload.js';
@@ -20,7 +21,7 @@ import { reconcileLocalFiles } from './storage/lostFiles.js';
 import { createResync } from './storage/resync.js';
 import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.js';
 import { createStorageHealth, type StorageHealth } from './storage/storageHealth.js';
-import { adaptersFromConfig, bucketBaseUrlFor, postSignerFor } from './storage/storageFromConfig.js';
+import { adaptersFromConfig, bucketBaseUrlFor, multipartUploadsFor, postSignerFor } from './storage/storageFromConfig.js';
 
 export interface ComposedApp {
   app: Express;
@@ -80,10 +81,15 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
   }
   const sign = config.s3 ? postSignerFor(config.s3) : undefined;
   const directUploads = s3 && sign ? createDirectUploads({ db, s3, imageStorage, logger, maxImageBytes: config.maxImageBytes, sign }) : undefined;
+  const videoParts = config.s3 ? multipartUploadsFor(config.s3) : undefined;
+  const directVideoUploads =
+    s3 && videoParts
+      ? createDirectVideoUploads({ db, s3, ...videoParts, imageStorage, logger, maxVideoBytes: config.maxVideoBytes, maxImageBytes: config.maxImageBytes })
+      : undefined;
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, directVideoUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
   return {
     app,
     db,

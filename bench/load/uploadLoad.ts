@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { serveRequests } from '../support/childScript.js';
-import { HttpMember, textOf, type Reply } from '../support/httpMember.js';
+import { closeConnections, HttpMember, textOf, type Reply } from '../support/httpMember.js';
 import { runPool } from '../support/pool.js';
 
 let members: HttpMember[] = [];
@@ -48,7 +48,7 @@ async function avatars(request: { target: string; files: string[]; uploads: numb
     await uploadAvatar(request.target, worker, request.files[index % request.files.length]!);
     latenciesMs.push(performance.now() - started);
   });
-  if (result.failures.length > 0) throw new Error(`${result.failures.length} of ${request.uploads} uploads failed; first: ${result.failures[0]}`);
+  if (result.failures.length > 0) throw new Error(`${result.failures.length} of ${request.uploads} uploads to ${request.target} failed; first: ${result.failures[0]}`);
   return { perSecond: result.perSecond, latenciesMs };
 }
 
@@ -80,6 +80,9 @@ async function linkVideos(request: { count: number; files: string[]; concurrency
 }
 
 serveRequests({ pid: process.pid }, async (request) => {
+  // Kept-alive sockets idle since the last batch may be closing on the server's side right now
+  // (its keep-alive timeout); reusing one would fail a request for reasons that are not the server's.
+  closeConnections();
   switch (request.cmd) {
     case 'signUp':
       return signUp(String(request.origin), Number(request.count));

@@ -11,7 +11,8 @@ import { publicBaseUrlFor } from '../storage/adapters/s3.js';
 import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.js';
 import { createS3Client } from '../storage/s3Client.js';
 import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.js';
-import { bucketBaseUrlFor, urlSignerFor } from '../storage/storageFromConfig.js';
+import { randomBytes } from 'node:crypto';
+import { bucketBaseUrlFor, multipartUploadsFor, urlSignerFor } from '../storage/storageFromConfig.js';
 
 async function main(): Promise<number> {
   let config: AppConfig;
@@ -53,16 +54,31 @@ async function main(): Promise<number> {
     client.destroy();
   }
   if (settings.backup) usable = (await checkBackupBucket(settings.backup, print)) && usable;
-  print(['', await describeCors(config.appOrigin, bucketBaseUrlFor(settings))]);
+  print(['', await describeCors(config.appOrigin, settings)]);
   return usable ? 0 : 1;
 }
 
-/** Direct uploads are an optimisation: a CORS problem is reported, but does not fail the check. */
-async function describeCors(appOrigin: string | undefined, bucketUrl: string): Promise<string> {
+/**
+ * Direct uploads are an optimisation: a CORS problem is reported, but does not fail the check.
+ * With static keys a throwaway multipart upload under incoming/ receives one real part PUT,
+ * as a browser would send it, so the check can see whether ETag is exposed; it is aborted after.
+ */
+async function describeCors(appOrigin: string | undefined, settings: S3Settings): Promise<string> {
   if (!appOrigin) {
     return '- Direct uploads: set APP_ORIGIN (e.g. https://videovote.onrender.com; Render sets RENDER_EXTERNAL_URL) to check the bucket\'s CORS rule for browser uploads.';
   }
-  const cors = await checkDirectUploadCors({ bucketUrl, appOrigin });
+  const bucketUrl = bucketBaseUrlFor(settings);
+  const video = multipartUploadsFor(settings);
+  const key = `incoming/storage-check-${randomBytes(8).toString('hex')}`;
+  const body = 'storage:check CORS probe';
+  const uploadId = video ? await video.multipart.create(key, 'application/octet-stream').catch(() => undefined) : undefined;
+  let cors;
+  try {
+    const signedPut = video && uploadId ? { url: video.signPart({ key, uploadId, partNumber: 1, contentLength: Buffer.byteLength(body) }), body } : undefined;
+    cors = await checkDirectUploadCors({ bucketUrl, appOrigin, signedPut });
+  } finally {
+    if (video && uploadId) await video.multipart.abort(key, uploadId).catch(() => undefined);
+  }
   return cors.ok ? `✓ Direct uploads: ${cors.detail}` : `✗ Direct uploads: ${cors.detail}\n  Fix: ${cors.fix?.split('\n').join('\n       ')}`;
 }
 

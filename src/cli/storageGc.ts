@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '../logger.js';
 import { collectGarbage, DEFAULT_GRACE_HOURS, type GarbageObject, type GarbageSummary } from '../storage/collectGarbage.js';
 import type { StorageLocation } from '../storage/contract.js';
-import { adaptersFromConfig } from '../storage/storageFromConfig.js';
+import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.js';
 import { formatBytes } from './formatBytes.js';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
 
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
     const scanned = s3 ? `${places.s3} and ${places.local}` : places.local;
     console.log(`Looking for unreferenced files older than ${hours} h in ${scanned}${shouldDelete ? ', deleting them' : ''}…`);
     const summary = await collectGarbage(
-      { db, adapters: s3 ? [s3, local] : [local], logger },
+      { db, adapters: s3 ? [s3, local] : [local], logger, multipart: config.s3 ? multipartStoreFor(config.s3) : undefined },
       { olderThanMs: hours * HOUR_MS, delete: shouldDelete, onFound: (object) => console.log(`  ${describeObject(object)}`) },
     );
     printSummary(summary, places, shouldDelete, s3 !== undefined);
@@ -66,9 +66,13 @@ function printSummary(summary: GarbageSummary, places: Record<StorageLocation, s
         `${tally.referenced} in use, ${tally.young} too young to judge${removed}.`,
     );
   }
+  for (const upload of summary.staleUploads) {
+    console.log(`S3     ${formatAge(upload.ageMs).padStart(7)}  incomplete upload  ${upload.key}${upload.aborted ? '  aborted' : ''}`);
+  }
+  if (summary.staleUploads.length > 0) console.log(`${places.s3}: ${summary.staleUploads.length} incomplete direct video upload(s) older than the grace period${deleted ? `; aborted ${summary.staleUploads.filter((upload) => upload.aborted).length}` : ''}.`);
   for (const failure of summary.failures) console.log(`  ✗ ${places[failure.location]} ${failure.key}: ${failure.reason}`);
-  if (deleted || summary.objects.length === 0) return;
-  console.log('Nothing was deleted. Run again with --delete to remove the files listed above.');
+  if (deleted || (summary.objects.length === 0 && summary.staleUploads.length === 0)) return;
+  console.log('Nothing was deleted. Run again with --delete to remove the files listed above (and abort the incomplete uploads).');
   if (s3On && (summary.byLocation.local?.garbage ?? 0) > 0) {
     console.log('Local files that no row knows may be uploads from before files were recorded: `npm run storage:migrate` moves them to S3 and records them instead.');
   }

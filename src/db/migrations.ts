@@ -118,6 +118,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006_direct_video_uploads': {
+    async up(db: Kysely<unknown>) {
+      // Videos go to S3 as multipart uploads: the row keeps the upload id, the part size the
+      // parts were planned with, and the form's text, so completing needs only the parts.
+      await sql`alter table direct_uploads drop constraint direct_uploads_purpose_check`.execute(db);
+      await sql`alter table direct_uploads add constraint direct_uploads_purpose_check check (purpose in ('avatar', 'thumbnail', 'video'))`.execute(db);
+      await db.schema
+        .alterTable('direct_uploads')
+        .addColumn('upload_id', 'text')
+        .addColumn('part_bytes', 'integer')
+        .addColumn('title', 'text')
+        .addColumn('description', 'text')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -92,11 +92,17 @@ export interface DirectUploadsTable {
   /** The temporary object key, under incoming/u<user>/. */
   key: string;
   user_id: number;
-  purpose: 'avatar' | 'thumbnail';
+  purpose: 'avatar' | 'thumbnail' | 'video';
   video_id: number | null;
+  /** Images: the size limit. Videos: the declared size, which the signed part lengths add up to. */
   max_bytes: number;
   created_at: CreatedAt;
   finalized_at: Date | null;
+  /** Videos only: the S3 multipart upload id, the planned part size, and the form's text. */
+  upload_id: ColumnType<string | null, string | null | undefined, never>;
+  part_bytes: ColumnType<number | null, number | null | undefined, never>;
+  title: ColumnType<string | null, string | null | undefined, never>;
+  description: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface Database {

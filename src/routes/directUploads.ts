@@ -29,12 +29,14 @@ export function createDirectUploadRoutes({ directUploads, imageStorage, uploadLi
   });
 
   router.post('/uploads/finalize', requireUser, json, async (req, res) => {
-    const key = (req.body as Record<string, unknown> | undefined)?.key;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const key = body.key;
     if (typeof key !== 'string') return res.status(400).json({ error: 'Send the key of the upload to finalize.' });
     const outcome = await directUploads.finalize(signedInUser(res).id, key);
     if (!outcome.ok) return res.status(outcome.status).json({ error: outcome.error });
     const { result, page } = outcome.value;
-    req.session.flash = replacedMessage(result.image.folder === 'avatars' ? 'Avatar' : 'Thumbnail', result, imageStorage.mode);
+    // announce: false when the image is one step of a larger submission (a new video's thumbnail) whose own message is pending.
+    if (body.announce !== false) req.session.flash = replacedMessage(result.image.folder === 'avatars' ? 'Avatar' : 'Thumbnail', result, imageStorage.mode);
     res.json({ redirect: page });
   });
 

@@ -25,6 +25,8 @@ export interface BreakerStatus {
 
 export interface GuardedAdapter extends StorageAdapter {
   breakerStatus(): BreakerStatus;
+  /** Runs another S3 call (e.g. a multipart operation) behind the same breaker: skipped while it is open, counted when it fails. */
+  guard<T>(call: () => Promise<T>): Promise<T>;
 }
 
 export interface BreakerOptions {
@@ -108,6 +110,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
       else if (state === 'closed') failed(new StorageError('Unreachable', 'S3 did not answer the health probe (HeadBucket)'));
       return available;
     },
+    guard: (call) => guarded(call),
     breakerStatus: () => ({ state, lastFailure, openUntil: state === 'closed' ? undefined : new Date(openUntil) }),
   };
 }

@@ -10,9 +10,10 @@ import type { AppDatabase } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { isSafeKey, type StorageAdapter, type StorageLocation } from './contract.js';
 import { IMAGE_FOLDERS } from './keys.js';
+import type { MultipartStore } from './multipartUploads.js';
+import { isKeyReferenced } from './objectReferences.js';
 
 const INCOMING_FOLDER = 'incoming';
-import { isKeyReferenced } from './objectReferences.js';
 
 export const DEFAULT_GRACE_HOURS = 24;
 
@@ -23,6 +24,8 @@ export interface GarbageDeps {
   logger: Logger;
   /** The clock ages are measured against; tests move it forward instead of backdating objects. */
   now?: () => Date;
+  /** S3's multipart operations: incomplete browser uploads under incoming/ are garbage too. */
+  multipart?: MultipartStore;
 }
 
 export interface GarbageOptions {
@@ -55,15 +58,26 @@ export interface LocationTally {
   deletedBytes: number;
 }
 
+/** A browser-to-S3 video upload started and never completed nor cancelled: its parts are billed until aborted. */
+export interface StaleUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+  ageMs: number;
+  aborted: boolean;
+}
+
 export interface GarbageSummary {
   objects: GarbageObject[];
+  /** Incomplete multipart uploads under incoming/ older than the grace period. */
+  staleUploads: StaleUpload[];
   byLocation: Partial<Record<StorageLocation, LocationTally>>;
   failures: Array<{ location: StorageLocation; key: string; reason: string }>;
 }
 
 export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions): Promise<GarbageSummary> {
   const now = (deps.now ?? (() => new Date()))();
-  const summary: GarbageSummary = { objects: [], byLocation: {}, failures: [] };
+  const summary: GarbageSummary = { objects: [], staleUploads: [], byLocation: {}, failures: [] };
   for (const adapter of deps.adapters) {
     const tally: LocationTally = { scanned: 0, referenced: 0, young: 0, garbage: 0, garbageBytes: 0, deleted: 0, deletedBytes: 0 };
     summary.byLocation[adapter.location] = tally;
@@ -97,7 +111,31 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
       }
     }
   }
+  if (deps.multipart) await abortStaleUploads(deps, deps.multipart, now, options, summary);
   return summary;
+}
+
+/** Uploads started longer ago than the grace period can no longer be completed (VIDEO_UPLOAD_LIFETIME_MS is the same 24 h by default). */
+async function abortStaleUploads(deps: GarbageDeps, multipart: MultipartStore, now: Date, options: GarbageOptions, summary: GarbageSummary): Promise<void> {
+  try {
+    for await (const upload of multipart.listIncomplete(`${INCOMING_FOLDER}/`)) {
+      const ageMs = now.getTime() - upload.initiated.getTime();
+      if (ageMs < options.olderThanMs) continue;
+      const stale: StaleUpload = { ...upload, ageMs, aborted: false };
+      if (options.delete) {
+        try {
+          await multipart.abort(upload.key, upload.uploadId);
+          stale.aborted = true;
+        } catch (error) {
+          summary.failures.push({ location: 's3', key: upload.key, reason: `could not abort the incomplete upload: ${messageOf(error)}` });
+        }
+      }
+      summary.staleUploads.push(stale);
+    }
+  } catch (error) {
+    summary.failures.push({ location: 's3', key: `${INCOMING_FOLDER}/`, reason: `could not list incomplete uploads: ${messageOf(error)}` });
+    deps.logger.warn({ err: error }, 'Could not list incomplete multipart uploads');
+  }
 }
 
 async function deleteGarbage(deps: GarbageDeps, adapter: StorageAdapter, object: GarbageObject, tally: LocationTally, summary: GarbageSummary): Promise<void> {

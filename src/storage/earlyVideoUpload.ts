@@ -31,7 +31,7 @@ export type StartEarlyVideoUpload = (prefix: string, head: Buffer) => Promise<Ea
 export function createEarlyVideoUploads({ s3, logger }: { s3: StorageAdapter | undefined; logger: Logger }): StartEarlyVideoUpload | undefined {
   if (!s3) return undefined;
   return async (prefix, head) => {
-    const type = await sniffVideoBytes(head);
+    const type = (await sniffVideoBytes(head)).accepted;
     if (!type) return undefined;
     const key = newObjectKey('uploads', prefix, type.extension);
     const sink = new PassThrough();

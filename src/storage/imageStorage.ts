@@ -55,6 +55,12 @@ export interface ImageStorage {
   readonly mode: StorageLocation;
   uploadImage(file: ImageFile, folder: ImageFolder, prefix: string, ownerId: number | null, options?: UploadOptions): Promise<UploadResult>;
   uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
+  /**
+   * Records a video that is already in S3 under its final key (a browser-to-S3 upload the app
+   * checked and copied): the row, a backup copy owed, and `attach`, in one transaction. If that
+   * fails, the object is deleted again and a failure is returned.
+   */
+  recordVideoInS3(file: { key: string; contentType: string; bytes: number; sha256: string }, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
   getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string;
   deleteImage(fileId: number): Promise<void>;
   adapterFor(location: StorageLocation): StorageAdapter | undefined;
@@ -113,6 +119,12 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     }
   }
 
+  /** A video object already whole in S3 (streamed there, or copied from a direct upload), recorded. */
+  const recordVideoInS3: ImageStorage['recordVideoInS3'] = async (file, ownerId, options = {}) => {
+    if (!s3) throw new Error('recordVideoInS3 needs S3');
+    return record(s3, [file.key], { owner_id: ownerId, folder: 'uploads', key: file.key, content_type: file.contentType, bytes: file.bytes, sha256: file.sha256 }, options);
+  };
+
   return {
     mode: s3 ? 's3' : 'local',
     adapterFor,
@@ -133,8 +145,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     async uploadVideo(file, prefix, ownerId, options = {}) {
       if (s3 && file.early && (await file.early.stored)) {
         file.early.claim();
-        const { key, contentType } = file.early;
-        return record(s3, [key], { owner_id: ownerId, folder: 'uploads', key, content_type: contentType, bytes: file.size, sha256: file.sha256 }, options);
+        return recordVideoInS3({ key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 }, ownerId, options);
       }
       const sniffed = await sniffVideoFile(file.path);
       if (!sniffed.accepted) return { success: false, status: 415, error: unsupportedVideoMessage(sniffed.detected) };
@@ -145,6 +156,8 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         options,
       );
     },
+
+    recordVideoInS3,
 
     async deleteImage(fileId) {
       // Row first: a leftover object is garbage that can be found later; a row without bytes is a broken image.

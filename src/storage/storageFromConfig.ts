@@ -6,6 +6,8 @@ import { createLocalAdapter } from './adapters/local.js';
 import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.js';
 import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.js';
 import { createS3Client } from './s3Client.js';
+import { createMultipartStore, type MultipartStore } from './multipartUploads.js';
+import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.js';
 import { createPresignedPost, type PresignedPost } from './presignedPost.js';
 import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directUploads.js';
 import { createUrlSigner, type UrlSigner } from './signedUrls.js';
@@ -44,6 +46,24 @@ export function postSignerFor(settings: S3Settings): ((key: string, contentType:
   const bucketUrl = bucketBaseUrlFor(settings);
   return (key, contentType, maxBytes) =>
     createPresignedPost({ bucketUrl, bucket: settings.bucket, region: settings.region, credentials, key, contentType, maxBytes, expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS });
+}
+
+/** S3's multipart operations on the app's bucket (any credentials: storage:gc works with an IAM role too). */
+export function multipartStoreFor(settings: S3Settings): MultipartStore {
+  return createMultipartStore({ client: createS3Client(settings), bucket: settings.bucket });
+}
+
+/**
+ * What browser-to-S3 video uploads need: the multipart operations and a signer for part URLs.
+ * Undefined without static credentials, for the same reason as postSignerFor.
+ */
+export function multipartUploadsFor(settings: S3Settings): { multipart: MultipartStore; signPart: PartUrlSigner } | undefined {
+  const credentials = settings.credentials;
+  if (!credentials) return undefined;
+  return {
+    multipart: multipartStoreFor(settings),
+    signPart: createPartUrlSigner({ bucketBaseUrl: bucketBaseUrlFor(settings), region: settings.region, credentials, expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS }),
+  };
 }
 
 /**

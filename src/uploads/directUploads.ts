@@ -18,11 +18,19 @@ import { replaceImage, type ImageSlot } from '../storage/replaceImage.js';
 export const INCOMING_PREFIX = 'incoming/';
 /** Short: a leaked form is useless after this. The policy's expiry is enforced by S3. */
 export const DIRECT_UPLOAD_EXPIRES_SECONDS = 600;
-const DECLARED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'];
+export const DECLARED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'];
 
 export type DirectUploadPurpose = 'avatar' | 'thumbnail';
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; status: number; error: string };
+export type Outcome<T> = { ok: true; value: T } | Refusal;
+
+/** Why a request was refused: the status, the sentence to show, and per form field messages when there are several. */
+export interface Refusal {
+  ok: false;
+  status: number;
+  error: string;
+  fields?: Record<string, string>;
+}
 
 export interface DirectUploadDeps {
   db: AppDatabase;
@@ -68,6 +76,8 @@ export function createDirectUploads(deps: DirectUploadDeps) {
       const upload = await db.selectFrom('direct_uploads').selectAll().where('key', '=', key).executeTakeFirst();
       if (!upload) return refuse(404, 'There is no such upload.');
       if (upload.user_id !== userId) return refuse(403, 'That upload is not yours.');
+      if (upload.purpose === 'video') return refuse(400, 'That upload is a video; it is completed with /uploads/videos/complete.');
+      const purpose = upload.purpose;
       // Claimed atomically, so two finalize calls for one upload cannot both store it.
       const claimed = await db.updateTable('direct_uploads').set({ finalized_at: new Date() }).where('key', '=', key).where('finalized_at', 'is', null).executeTakeFirst();
       if (claimed.numUpdatedRows === 0n) return refuse(409, 'That upload was already finalized.');
@@ -76,7 +86,7 @@ export function createDirectUploads(deps: DirectUploadDeps) {
         if (!info) return refuse(400, 'The upload did not reach storage. Please try again.');
         if (info.size > upload.max_bytes) return refuse(413, 'That file is too large.');
         const bytes = await readAll(await s3.get(key));
-        const slot = await slotFor(userId, upload.purpose, upload.video_id);
+        const slot = await slotFor(userId, purpose, upload.video_id);
         if (!slot.ok) return slot;
         const result = await replaceImage(deps.imageStorage, slot.value, { buffer: bytes });
         if (!result.success) return refuse(result.status, result.error);

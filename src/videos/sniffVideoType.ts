@@ -9,18 +9,25 @@ const ACCEPTED: Record<string, AcceptedType> = {
 
 export const ACCEPTED_VIDEO_FORMATS = 'MP4 or WebM';
 
+export type VideoSniff = { accepted: AcceptedType } | { accepted: undefined; detected: string | undefined };
+
+/** How many leading bytes sniffing needs (file-type reads at most this many). */
+export const VIDEO_SNIFF_BYTES = 4100;
+
 /** The accepted type, or undefined with what the bytes looked like instead. */
-export async function sniffVideoFile(path: string): Promise<{ accepted: AcceptedType } | { accepted: undefined; detected: string | undefined }> {
-  const detected = await fileTypeFromFile(path);
+export async function sniffVideoFile(path: string): Promise<VideoSniff> {
+  return judge(await fileTypeFromFile(path));
+}
+
+/** The same judgement from the first VIDEO_SNIFF_BYTES of a file (e.g. a Range GET of an object). */
+export async function sniffVideoBytes(firstBytes: Uint8Array): Promise<VideoSniff> {
+  return judge(await fileTypeFromBuffer(firstBytes));
+}
+
+function judge(detected: { mime: string; ext: string } | undefined): VideoSniff {
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return { accepted };
   return { accepted: undefined, detected: detected?.ext.toUpperCase() };
-}
-
-/** The same decision from a file's first bytes (a few kB are enough), for a file still arriving. */
-export async function sniffVideoBytes(head: Buffer): Promise<AcceptedType | undefined> {
-  const detected = await fileTypeFromBuffer(head);
-  return detected ? ACCEPTED[detected.mime] : undefined;
 }
 
 export function unsupportedVideoMessage(detected: string | undefined): string {

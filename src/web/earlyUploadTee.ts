@@ -7,9 +7,7 @@
  */
 import { Transform } from 'node:stream';
 import type { EarlyUpload } from '../storage/earlyVideoUpload.js';
-
-/** Enough for every container signature file-type looks at. */
-const SNIFF_BYTES = 4100;
+import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../videos/sniffVideoType.js';
 
 /** Resolves once `chunk` is accepted, or at once when the sink has failed (nothing more is written to it then). */
 async function writeToSink(sink: EarlyUpload['sink'], chunk: Buffer): Promise<void> {

@@ -6,7 +6,7 @@
   const postJson = async (url, body, csrfToken) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': csrfToken },
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrfToken },
       body: JSON.stringify(body),
       credentials: 'same-origin',
     });
@@ -26,6 +26,9 @@
       request.addEventListener('error', () => reject(new Error('network error')));
       request.send(form);
     });
+
+  // Shared with directVideoUpload.js, which sends a video's thumbnail the same way.
+  window.videoVoteDirectUpload = { postJson, sendToBucket };
 
   for (const form of document.querySelectorAll('form[data-direct-upload]')) {
     form.addEventListener('submit', async (event) => {

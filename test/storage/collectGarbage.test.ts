@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase, type AppDatabase } from '../../src/db/database.js';
 import type { StoredVariant } from '../../src/db/schema.js';
@@ -15,9 +16,10 @@ import { createLocalAdapter } from '../../src/storage/adapters/local.js';
 import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
 import { collectGarbage, type GarbageDeps } from '../../src/storage/collectGarbage.js';
 import type { StorageAdapter, StorageLocation } from '../../src/storage/contract.js';
+import { createMultipartStore } from '../../src/storage/multipartUploads.js';
 import { createS3Client } from '../../src/storage/s3Client.js';
 import { captureLogs } from '../support/captureLogs.js';
-import { createBucket, s3SettingsFor } from '../support/s3Server.js';
+import { createBucket, makeS3Client, s3SettingsFor } from '../support/s3Server.js';
 import { listObjects } from '../support/storedState.js';
 
 const server = inject('s3');
@@ -123,6 +125,34 @@ describe('storage:gc', () => {
     expect(summary.failures).toEqual([]);
     expect(summary.objects.find((object) => object.key === handMade)).toMatchObject({ deleted: false, keptBecause: expect.stringContaining('by hand') });
     expect(await localFiles()).toEqual(['css/site.css', handMade, youngOrphan, referencedOld].sort());
+  });
+
+  it('aborts incomplete direct uploads under incoming/ older than the grace period, only with delete', async () => {
+    const multipart = createMultipartStore({ client: createS3Client(s3SettingsFor(server, bucket)), bucket });
+    const stale = `incoming/u1/${randomBytes(16).toString('hex')}`;
+    const elsewhere = `uploads-in-progress/${randomBytes(8).toString('hex')}`;
+    await multipart.create(stale, 'video/webm');
+    await multipart.create(elsewhere, 'video/webm');
+    const incomplete = async () => {
+      const client = makeS3Client(server);
+      const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      client.destroy();
+      return (listed.Uploads ?? []).map((upload) => upload.Key).sort();
+    };
+    const deps: GarbageDeps = { db, adapters: [], logger, multipart };
+    const tomorrow = () => new Date(Date.now() + 25 * HOUR_MS);
+
+    const young = await collectGarbage(deps, { olderThanMs: 24 * HOUR_MS, delete: true });
+    expect(young.staleUploads).toEqual([]);
+    const listed = await collectGarbage({ ...deps, now: tomorrow }, { olderThanMs: 24 * HOUR_MS, delete: false });
+    expect(listed.staleUploads).toEqual([expect.objectContaining({ key: stale, aborted: false })]);
+    expect(await incomplete()).toEqual([elsewhere, stale].sort());
+
+    const aborted = await collectGarbage({ ...deps, now: tomorrow }, { olderThanMs: 24 * HOUR_MS, delete: true });
+    expect(aborted.failures).toEqual([]);
+    expect(aborted.staleUploads).toEqual([expect.objectContaining({ key: stale, aborted: true })]);
+    // Only the app's own folder is touched.
+    expect(await incomplete()).toEqual([elsewhere]);
   });
 
   it('reports a backend it cannot list and still scans the others', async () => {

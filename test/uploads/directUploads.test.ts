@@ -3,45 +3,29 @@
  * bucket, finalize. Finalize runs the same pipeline as a form upload and refuses what is not
  * an image, what is not the caller's, and what was finalized already — leaving nothing behind.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openDatabase, type AppDatabase } from '../../src/db/database.js';
-import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
+import type { AppDatabase } from '../../src/db/database.js';
 import { publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import { withCircuitBreaker } from '../../src/storage/circuitBreaker.js';
-import { createImageStorage } from '../../src/storage/imageStorage.js';
 import { createPresignedPost } from '../../src/storage/presignedPost.js';
-import { s3AdapterFor } from '../../src/storage/storageFromConfig.js';
 import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.js';
-import { captureLogs } from '../support/captureLogs.js';
+import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.js';
 import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
-import { createBucket, s3SettingsFor } from '../support/s3Server.js';
 import { listObjects } from '../support/storedState.js';
-import os from 'node:os';
-import path from 'node:path';
-import fs from 'node:fs/promises';
 
 const server = inject('s3');
 
 describe('direct uploads', () => {
+  let setting: DirectUploadSetting;
   let db: AppDatabase;
   let bucket: string;
-  let localDir: string;
   let directUploads: ReturnType<typeof createDirectUploads>;
   let alice: number;
   let bob: number;
 
   beforeAll(async () => {
-    db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
-    bucket = `direct-${randomBytes(4).toString('hex')}`;
-    await createBucket(server, bucket);
-    localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-direct-'));
-    const settings = s3SettingsFor(server, bucket);
-    const s3 = withCircuitBreaker(s3AdapterFor(settings));
-    const logger = captureLogs().logger;
-    const local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
-    const imageStorage = createImageStorage({ db, s3, local, logger, placeholderUrl: () => '', imageJobs: createImageJobQueue(2), maxImagePixels: 40e6 });
+    setting = await openDirectUploadSetting(server, 'direct');
+    ({ db, bucket, alice, bob } = setting);
+    const { settings, s3, imageStorage, logger } = setting;
     directUploads = createDirectUploads({
       db,
       s3,
@@ -60,14 +44,8 @@ describe('direct uploads', () => {
           expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
         }),
     });
-    const users = await db.insertInto('users').values([{ username: 'alice', password_hash: 'x' }, { username: 'bob', password_hash: 'x' }]).returning('id').execute();
-    alice = users[0]!.id;
-    bob = users[1]!.id;
   });
-  afterAll(async () => {
-    await db.destroy();
-    await fs.rm(localDir, { recursive: true, force: true });
-  });
+  afterAll(async () => setting?.close());
 
   /** What the browser script does with a signed form. */
   async function sendToBucket(signed: { url: string; fields: Record<string, string> }, bytes: Buffer): Promise<number> {

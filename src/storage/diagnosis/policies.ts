@@ -20,8 +20,9 @@ export function leastPrivilegeIamPolicy(bucket: string): PolicyDocument {
         Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
         Resource: `arn:aws:s3:::${bucket}/*`,
       },
-      // HeadBucket, which the app uses to tell whether S3 is up, is authorised by ListBucket.
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucket}` },
+      // HeadBucket, which the app uses to tell whether S3 is up, is authorised by ListBucket;
+      // ListBucketMultipartUploads lets storage:gc find abandoned browser video uploads.
+      { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: `arn:aws:s3:::${bucket}` },
     ],
   };
 }

@@ -1,0 +1,164 @@
+/**
+ * Browser-to-S3 video uploads, so a large file never passes through the app: the app starts
+ * an S3 multipart upload under incoming/, signs one URL per part (exact length, 10 minutes),
+ * the browser PUTs the parts, and completing checks and files the result
+ * (completeVideoUpload.ts). Cancelling aborts the upload. A refused or cancelled upload leaves
+ * no object, no row and no incomplete upload behind.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AppDatabase } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.js';
+import type { GuardedAdapter } from '../storage/circuitBreaker.js';
+import type { ImageStorage } from '../storage/imageStorage.js';
+import type { MultipartStore } from '../storage/multipartUploads.js';
+import type { PartUrlSigner } from '../storage/presignedPartUrls.js';
+import { megabytes } from '../web/uploadErrors.js';
+import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.js';
+import { readVideoForm, validateVideoForm } from '../videos/videoForm.js';
+import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.js';
+import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, type Outcome } from './directUploads.js';
+import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.js';
+import type { UploadedPart } from '../storage/multipartUploads.js';
+
+/**
+ * How long after starting an upload may still be signed and completed. storage:gc's default
+ * grace period is the same 24 h, so it never aborts an upload the app would still finish.
+ */
+export const VIDEO_UPLOAD_LIFETIME_MS = 24 * 3_600_000;
+/** stored_files.bytes is a PostgreSQL integer. */
+const MAX_RECORDABLE_BYTES = 2 ** 31 - 1;
+const DECLARED_VIDEO_TYPES = ['video/mp4', 'video/webm'];
+/** Part URLs one request may ask for: the script asks for one per attempt; this only bounds the response. */
+const MAX_PARTS_PER_REQUEST = 100;
+
+export interface DirectVideoUploadDeps {
+  db: AppDatabase;
+  s3: GuardedAdapter;
+  multipart: MultipartStore;
+  imageStorage: ImageStorage;
+  signPart: PartUrlSigner;
+  maxVideoBytes: number;
+  maxImageBytes: number;
+  logger: Logger;
+  /** Part size for new uploads; tests use S3's 5 MiB minimum. */
+  partBytes?: number;
+  now?: () => Date;
+}
+
+export interface VideoUploadRequest {
+  title: string;
+  description: string;
+  /** The form's link field: it must be empty when a file is uploaded. */
+  url?: string;
+  contentType: string;
+  size: number;
+  /** The thumbnail the member picked, checked by its declared type and size before any video byte moves. */
+  thumbnail?: { contentType: string; size: number };
+}
+
+export type DirectVideoUploads = ReturnType<typeof createDirectVideoUploads>;
+
+export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
+  const { db, s3, multipart, logger } = deps;
+  const partBytes = deps.partBytes ?? VIDEO_PART_BYTES;
+  const now = deps.now ?? (() => new Date());
+  const maxVideoBytes = Math.min(deps.maxVideoBytes, MAX_RECORDABLE_BYTES);
+  const refuse = (status: number, error: string, fields?: Record<string, string>) => ({ ok: false as const, status, error, ...(fields && { fields }) });
+
+  /** The caller's unfinished video upload, or why it cannot be used (an expired one can still be cancelled). */
+  async function ownUpload(userId: number, key: string, purpose: 'use' | 'cancel' = 'use') {
+    const upload = await db.selectFrom('direct_uploads').selectAll().where('key', '=', key).executeTakeFirst();
+    if (!upload) return refuse(404, 'There is no such upload.');
+    if (upload.user_id !== userId) return refuse(403, 'That upload is not yours.');
+    if (upload.purpose !== 'video' || !upload.upload_id || !upload.part_bytes) return refuse(400, 'That upload is not a video upload.');
+    if (upload.finalized_at) return refuse(409, 'That upload was already completed.');
+    if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS) return refuse(410, 'That upload has expired. Please start again.');
+    return { ok: true as const, value: { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes } };
+  }
+
+  return {
+    /** Checks the form and the declared files, then starts the multipart upload; 409 when the browser should post the form to the app instead. */
+    async start(userId: number, request: VideoUploadRequest): Promise<Outcome<{ key: string; partBytes: number; partCount: number }>> {
+      if (s3.breakerStatus().state === 'open') return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+      const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
+      const errors = validateVideoForm(values, true);
+      if (Object.keys(errors).length > 0) return refuse(422, Object.values(errors).join(' '), errors);
+      if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) return refuse(415, `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`, { video: `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.` });
+      if (!Number.isSafeInteger(request.size) || request.size <= 0) return refuse(400, 'Please choose a video file to upload.');
+      if (request.size > maxVideoBytes) return refuse(413, `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`, { video: `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.` });
+      if (request.thumbnail) {
+        const thumbnail = request.thumbnail;
+        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType)) return refuse(415, `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`, { thumbnail: `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.` });
+        if (thumbnail.size > deps.maxImageBytes) return refuse(413, `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.`, { thumbnail: `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.` });
+      }
+      const key = `${INCOMING_PREFIX}u${userId}/${randomBytes(16).toString('hex')}`;
+      let uploadId: string;
+      try {
+        uploadId = await s3.guard(() => multipart.create(key, request.contentType));
+      } catch (error) {
+        logger.warn({ key, err: error }, 'Could not start a direct video upload; the browser will post the form instead');
+        return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+      }
+      try {
+        await db
+          .insertInto('direct_uploads')
+          .values({ key, user_id: userId, purpose: 'video', video_id: null, max_bytes: request.size, upload_id: uploadId, part_bytes: partBytes, title: values.title, description: values.description })
+          .execute();
+      } catch (error) {
+        await multipart.abort(key, uploadId).catch((abortError: unknown) => logger.warn({ key, err: abortError }, 'Could not abort an unrecorded upload; storage:gc will'));
+        throw error;
+      }
+      return { ok: true, value: { key, partBytes, partCount: partCountFor(request.size, partBytes) } };
+    },
+
+    /** Presigned PUT URLs for the given parts, each for its exact length. */
+    async signParts(userId: number, key: string, partNumbers: number[]): Promise<Outcome<Array<{ partNumber: number; url: string }>>> {
+      const found = await ownUpload(userId, key);
+      if (!found.ok) return found;
+      const upload = found.value;
+      const count = partCountFor(upload.max_bytes, upload.part_bytes);
+      if (partNumbers.length === 0 || partNumbers.length > MAX_PARTS_PER_REQUEST) return refuse(400, `Ask for 1 to ${MAX_PARTS_PER_REQUEST} parts at a time.`);
+      if (!partNumbers.every((n) => Number.isInteger(n) && n >= 1 && n <= count)) return refuse(400, `This upload has parts 1 to ${count}.`);
+      return {
+        ok: true,
+        value: partNumbers.map((partNumber) => ({
+          partNumber,
+          url: deps.signPart({ key, uploadId: upload.upload_id, partNumber, contentLength: partLength(upload.max_bytes, upload.part_bytes, partNumber) }),
+        })),
+      };
+    },
+
+    /** Joins, checks and files the upload as a new video; see completeVideoUpload.ts. */
+    async complete(userId: number, key: string, parts: UploadedPart[]): Promise<Outcome<CompletedVideo>> {
+      const found = await ownUpload(userId, key);
+      if (!found.ok) return found;
+      const upload = found.value;
+      const count = partCountFor(upload.max_bytes, upload.part_bytes);
+      if (parts.length !== count || !parts.every((part, i) => part.partNumber === i + 1 && /^"?[0-9A-Za-z-]{1,100}"?$/.test(part.etag))) {
+        return refuse(400, `Send the ETag of every part, 1 to ${count}, in order.`);
+      }
+      // Claimed atomically, so two complete calls (or a complete and a cancel) cannot both act.
+      const claimed = await db.updateTable('direct_uploads').set({ finalized_at: now() }).where('key', '=', key).where('finalized_at', 'is', null).executeTakeFirst();
+      if (claimed.numUpdatedRows === 0n) return refuse(409, 'That upload was already completed.');
+      const outcome = await completeVideoUpload({ ...deps, maxVideoBytes }, { ...upload, title: upload.title ?? '', description: upload.description ?? '' }, parts);
+      // A refused upload leaves nothing behind, its record included.
+      if (!outcome.ok) await db.deleteFrom('direct_uploads').where('key', '=', key).execute();
+      return outcome;
+    },
+
+    /** Cancels: aborts the multipart upload and forgets it. 409 once completing has begun. */
+    async abort(userId: number, key: string): Promise<Outcome<null>> {
+      const found = await ownUpload(userId, key, 'cancel');
+      if (!found.ok) return found;
+      const removed = await db.deleteFrom('direct_uploads').where('key', '=', key).where('finalized_at', 'is', null).executeTakeFirst();
+      if (removed.numDeletedRows === 0n) return refuse(409, 'That upload is already being completed.');
+      try {
+        await multipart.abort(key, found.value.upload_id);
+      } catch (error) {
+        logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`);
+      }
+      return { ok: true, value: null };
+    },
+  };
+}

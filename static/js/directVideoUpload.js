@@ -1,0 +1,168 @@
+// Progressive enhancement for the video form (data-direct-video-upload): a chosen video file
+// goes straight from the browser to S3 as a multipart upload — parts signed one at a time by
+// the app, 4 in flight, each retried up to 3 times — with a progress bar and a Cancel button;
+// the app then completes it into a video, and the thumbnail follows the avatar's direct path.
+// Link submissions, a 409 from start (S3 unavailable) or an upload that breaks midway post the
+// form to the app as if this script did not exist. Needs directUpload.js loaded first.
+(() => {
+  const PARALLEL_PARTS = 4;
+  const ATTEMPTS_PER_PART = 3;
+  const { postJson, sendToBucket } = window.videoVoteDirectUpload;
+
+  class Cancelled extends Error {}
+  class Unreadable extends Error {}
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /** PUTs one slice to its presigned URL; resolves to the part's ETag. */
+  const putPart = (url, blob, onProgress, inFlight) =>
+    new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      inFlight.add(request);
+      request.open('PUT', url);
+      request.upload.addEventListener('progress', (event) => onProgress(event.loaded));
+      request.addEventListener('loadend', () => inFlight.delete(request));
+      request.addEventListener('load', () => {
+        if (request.status >= 300) return reject(new Error(`storage answered ${request.status}`));
+        const etag = request.getResponseHeader('ETag');
+        // Null when the bucket's CORS rule does not expose ETag: no retry can fix that.
+        if (!etag) return reject(new Unreadable('the bucket does not expose the ETag header (CORS ExposeHeaders)'));
+        resolve(etag);
+      });
+      request.addEventListener('error', () => reject(new Error('network error')));
+      request.addEventListener('abort', () => reject(new Cancelled()));
+      request.send(blob);
+    });
+
+  for (const form of document.querySelectorAll('form[data-direct-video-upload]')) {
+    const progress = form.querySelector('progress');
+    const status = form.querySelector('[data-upload-status]');
+    const submitButton = form.querySelector('button[type=submit]');
+    const cancelButton = form.querySelector('[data-upload-cancel]');
+    const show = (text) => (status.textContent = text);
+    const settle = (text) => {
+      show(text);
+      progress.hidden = true;
+      cancelButton.hidden = true;
+      submitButton.disabled = false;
+    };
+
+    form.addEventListener('submit', async (event) => {
+      const file = form.querySelector('input[name=video]').files[0];
+      if (!file) return;
+      event.preventDefault();
+      const thumbnail = form.querySelector('input[name=thumbnail]').files[0];
+      const csrfToken = form.querySelector('input[name=_csrf]').value;
+      const field = (name) => form.querySelector(`[name=${name}]`).value;
+      submitButton.disabled = true;
+
+      const started = await postJson('/uploads/videos/start', {
+        title: field('title'),
+        description: field('description'),
+        url: field('url'),
+        contentType: file.type,
+        size: file.size,
+        thumbnail: thumbnail ? { contentType: thumbnail.type, size: thumbnail.size } : undefined,
+      }, csrfToken).catch(() => ({ status: 0 }));
+      if (started.status === 409 || started.status === 0) return form.submit();
+      if (!started.ok) return settle(started.data.error || 'That video was refused.');
+      const { key, partBytes, partCount } = started.data;
+
+      const inFlight = new Set();
+      let cancelled = false;
+      const loaded = new Array(partCount).fill(0);
+      const report = () => {
+        const fraction = loaded.reduce((sum, bytes) => sum + bytes, 0) / file.size;
+        progress.value = fraction;
+        show(`Uploading… ${Math.floor(fraction * 100)}%`);
+      };
+      const cancel = async () => {
+        cancelled = true;
+        for (const request of inFlight) request.abort();
+        await postJson('/uploads/videos/abort', { key }, csrfToken).catch(() => undefined);
+      };
+      cancelButton.onclick = async () => {
+        cancelButton.disabled = true;
+        await cancel();
+        cancelButton.disabled = false;
+        settle('Upload cancelled. Nothing was saved.');
+      };
+      progress.hidden = false;
+      progress.value = 0;
+      cancelButton.hidden = false;
+      show('Uploading… 0%');
+
+      const uploadPart = async (partNumber) => {
+        const blob = file.slice((partNumber - 1) * partBytes, Math.min(partNumber * partBytes, file.size));
+        for (let attempt = 1; ; attempt++) {
+          if (cancelled) throw new Cancelled();
+          try {
+            const signed = await postJson('/uploads/videos/parts', { key, partNumbers: [partNumber] }, csrfToken);
+            if (!signed.ok) throw new Error(signed.data.error || `signing answered ${signed.status}`);
+            if (cancelled) throw new Cancelled();
+            return await putPart(signed.data.parts[0].url, blob, (bytes) => {
+              loaded[partNumber - 1] = bytes;
+              report();
+            }, inFlight);
+          } catch (error) {
+            loaded[partNumber - 1] = 0;
+            if (cancelled || error instanceof Cancelled) throw new Cancelled();
+            if (error instanceof Unreadable || attempt >= ATTEMPTS_PER_PART) throw error;
+            await sleep(500 * 2 ** (attempt - 1));
+          }
+        }
+      };
+
+      const etags = new Array(partCount);
+      let next = 1;
+      const worker = async () => {
+        while (next <= partCount) {
+          const partNumber = next++;
+          etags[partNumber - 1] = await uploadPart(partNumber);
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, partCount) }, worker));
+      } catch (error) {
+        if (cancelled) return;
+        // The direct path broke (network, CORS, storage): cancel it and send the form to the app instead.
+        console.error(`Direct video upload failed (${error.message}); posting the form to the app instead.`);
+        await cancel();
+        return form.submit();
+      }
+      if (cancelled) return;
+      cancelButton.hidden = true;
+      progress.value = 1;
+      show('Uploaded 100%. Finishing…');
+      const completed = await postJson('/uploads/videos/complete', { key, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }, csrfToken).catch(() => ({ ok: false, data: {} }));
+      if (!completed.ok) return settle(completed.data.error || 'The video could not be saved. Please try again.');
+
+      if (thumbnail) {
+        show('Uploaded 100%. Adding the thumbnail…');
+        const refused = await sendThumbnail(thumbnail, completed.data.videoId, csrfToken);
+        if (refused) {
+          settle(`Your video was submitted, but the thumbnail was not added: ${refused} You can add one on the video's page.`);
+          const link = document.createElement('a');
+          link.href = completed.data.redirect;
+          link.textContent = ' Go to your video.';
+          status.append(link);
+          return;
+        }
+      }
+      window.location.assign(completed.data.redirect);
+    });
+  }
+
+  /** Sends the thumbnail of the new video the avatar's way; resolves to why it was refused, or undefined. */
+  async function sendThumbnail(file, videoId, csrfToken) {
+    try {
+      const presign = await postJson('/uploads/presign', { purpose: 'thumbnail', contentType: file.type, size: file.size, videoId }, csrfToken);
+      if (!presign.ok) return presign.data.error || 'it was refused.';
+      await sendToBucket(presign.data, file, () => undefined);
+      const finalized = await postJson('/uploads/finalize', { key: presign.data.key, announce: false }, csrfToken);
+      return finalized.ok ? undefined : finalized.data.error || 'it could not be processed.';
+    } catch {
+      return 'storage could not be reached.';
+    }
+  }
+})();
