@@ -65,7 +65,7 @@ export type AppSetup = Omit<AppProcessOptions, 'projectDir' | 's3' | 'maxImageMe
 
 /** The app as production runs it, stopped when the run ends. */
 export async function startApp(context: SuiteContext, setup: AppSetup): Promise<AppProcess> {
-  const app = await startAppProcess({ projectDir: PROJECT_DIR, s3: context.s3, maxImageMegabytes: 10, ...setup });
+  const app = await startAppProcess({ projectDir: PROJECT_DIR, s3: context.s3, maxImageMegabytes: 10, cpuProfileDir: process.env.BENCH_CPU_PROF_DIR, ...setup });
   context.defer(() => app.stop());
   log(`app pid ${app.pid} at ${app.origin}`);
   return app;

@@ -8,6 +8,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { makeMp4 } from '../../test/support/videoFixtures.js';
+import { cpuSeconds } from '../support/cpuTime.js';
 import { peakDuring } from '../support/memoryPhases.js';
 import { readMemory } from '../support/procMemory.js';
 import { MIB, summarize } from '../support/stats.js';
@@ -18,6 +19,15 @@ const RSS_BUDGET = 64 * MIB;
 interface Transfer {
   seconds: number;
   bytes: number;
+  /** CPU seconds of the server that received the upload (user + system), where there is one. */
+  serverCpu?: number;
+}
+
+/** Runs `upload` and adds the CPU time process `pid` spent meanwhile. */
+async function withCpu(pid: number, upload: () => Promise<Transfer>): Promise<Transfer> {
+  const before = cpuSeconds(pid);
+  const transfer = await upload();
+  return { ...transfer, serverCpu: cpuSeconds(pid) - before };
 }
 
 export async function benchmarkVideoPassThrough(context: SuiteContext): Promise<BenchmarkResult> {
@@ -36,11 +46,11 @@ export async function benchmarkVideoPassThrough(context: SuiteContext): Promise<
   const growth: number[] = [];
   const throughApp = async () => {
     const before = readMemory(app.pid).rssBytes;
-    const measured = await peakDuring(app.pid, () => loader.ask<Transfer>({ cmd: 'video', target: 'app', file }));
+    const measured = await peakDuring(app.pid, () => withCpu(app.pid, () => loader.ask<Transfer>({ cmd: 'video', target: 'app', file })));
     growth.push(measured.peakBytes - before);
     return measured.result;
   };
-  const sides = [throughApp, () => loader.ask<Transfer>({ cmd: 'video', target: multerS3Url, file }), () => floor.ask<Transfer>({ file })];
+  const sides = [throughApp, () => withCpu(multerS3.pid, () => loader.ask<Transfer>({ cmd: 'video', target: multerS3Url, file })), () => floor.ask<Transfer>({ file })];
   if (!context.tiny) await interleaved(1, sides); // warm-up, unmeasured
   growth.length = 0;
   const [appRuns, multerRuns, floorRuns] = (await interleaved<Transfer>(context.rounds, sides)) as [Transfer[], Transfer[], Transfer[]];
@@ -56,6 +66,13 @@ export async function benchmarkVideoPassThrough(context: SuiteContext): Promise<
     rows: [
       { figure: 'MiB/s: app / SDK Upload straight to S3', ours: medianRate(appRuns), baseline: medianRate(floorRuns), ratio: summarize(appRuns.map((run, i) => rate(run) / rate(floorRuns[i]!))), target: { atLeast: 0.8 } },
       { figure: 'MiB/s: app / multer-s3 through Express', ours: medianRate(appRuns), baseline: medianRate(multerRuns), ratio: summarize(appRuns.map((run, i) => rate(run) / rate(multerRuns[i]!))), target: { atLeast: 1.0 } },
+      {
+        figure: 'server CPU s per upload: app / multer-s3',
+        ours: summarize(appRuns.map((run) => run.serverCpu!)).median.toFixed(2),
+        baseline: summarize(multerRuns.map((run) => run.serverCpu!)).median.toFixed(2),
+        ratio: summarize(appRuns.map((run, i) => run.serverCpu! / Math.max(multerRuns[i]!.serverCpu!, 0.01))),
+        note: 'reported, no target (10 ms ticks)',
+      },
       { figure: 'app RSS growth MiB / 64 MiB budget', ours: (growthMedian / MIB).toFixed(0), baseline: '64', ratio: summarize(growth.map((bytes) => bytes / RSS_BUDGET)), target: { atMost: 1.0 } },
     ],
   };
