@@ -26,6 +26,7 @@ describe('npm run bench --tiny', () => {
       'p99 latency ms: app / template',
       'MiB/s: app / SDK Upload straight to S3',
       'MiB/s: app / multer-s3 through Express',
+      'server CPU s per upload: app / multer-s3',
       'app RSS growth MiB / 64 MiB budget',
       'uploads/s at c=2: app / naive port',
       'peak RSS at c=2: app / naive port',
@@ -35,10 +36,8 @@ describe('npm run bench --tiny', () => {
     ]);
     for (const row of rows) {
       const [, ours, baseline, ratio] = row.trim().split(/\s{2,}/);
-      // Memory growth may be about zero; everything else measured must be a positive figure.
-      expect(Number.isFinite(Number.parseFloat(ours!)), row).toBe(true);
-      expect(Number.parseFloat(baseline!), row).toBeGreaterThan(0);
-      expect(Number.isFinite(Number.parseFloat(ratio!)), row).toBe(true);
+      // Memory growth and CPU seconds on tiny inputs may round to zero; nothing may be missing or negative.
+      for (const figure of [ours!, baseline!, ratio!]) expect(Number.parseFloat(figure), row).toBeGreaterThanOrEqual(0);
     }
   }, 300_000);
 });
