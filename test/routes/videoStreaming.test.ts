@@ -7,13 +7,11 @@
  */
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.js';
 import { startBlackHole } from '../support/faultyEndpoints.js';
 import { listenOnLoopback } from '../support/listen.js';
-import { makeS3Client } from '../support/s3Server.js';
-import { storedState } from '../support/storedState.js';
+import { incompleteUploads as incompleteUploadsIn, storedState } from '../support/storedState.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 import { makeMp4 } from '../support/videoFixtures.js';
 
@@ -22,15 +20,7 @@ const MIB = 1024 * 1024;
 // lib-storage sends bodies above 5 MiB as multipart uploads: these sizes exercise that path.
 const VIDEO_BYTES = 12 * MIB;
 
-async function incompleteUploads(bucket: string): Promise<string[]> {
-  const client = makeS3Client(s3);
-  try {
-    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    return (listed.Uploads ?? []).map((upload) => upload.Key ?? '');
-  } finally {
-    client.destroy();
-  }
-}
+const incompleteUploads = (bucket: string) => incompleteUploadsIn(s3, bucket);
 
 /** A form post written by hand, so the test decides when each byte goes out. */
 function formParts(token: string, title: string) {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { TestApp } from './testApp.js';
 import { makeS3Client, type S3Connection } from './s3Server.js';
 
@@ -30,6 +30,17 @@ export async function listObjects(s3: S3Connection, bucket: string): Promise<str
   try {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
     return (listed.Contents ?? []).map((object) => object.Key ?? '').sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Keys of incomplete multipart uploads in the bucket (listed without a prefix: MinIO honours only exact keys). */
+export async function incompleteUploads(s3: S3Connection, bucket: string): Promise<string[]> {
+  const client = makeS3Client(s3);
+  try {
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    return (listed.Uploads ?? []).map((upload) => upload.Key ?? '');
   } finally {
     client.destroy();
   }

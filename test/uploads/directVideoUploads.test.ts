@@ -6,7 +6,7 @@
  * incomplete multipart upload behind.
  */
 import { createHash } from 'node:crypto';
-import { ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { AppDatabase } from '../../src/db/database.js';
 import { publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
@@ -19,7 +19,7 @@ import { MIN_PART_BYTES } from '../../src/uploads/videoPartPlan.js';
 import { NOT_AN_IMAGE } from '../support/imageFixtures.js';
 import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.js';
 import { makeS3Client } from '../support/s3Server.js';
-import { listObjects } from '../support/storedState.js';
+import { incompleteUploads as incompleteUploadsIn, listObjects } from '../support/storedState.js';
 import { makeWebm } from '../support/videoFixtures.js';
 
 const server = inject('s3');
@@ -54,16 +54,7 @@ describe('direct video uploads (multipart, browser to S3)', () => {
   });
   afterAll(async () => setting?.close());
 
-  /** Incomplete multipart uploads in the bucket (listed without a prefix: MinIO honours only exact keys). */
-  async function incompleteUploads(): Promise<string[]> {
-    const client = makeS3Client(server);
-    try {
-      const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-      return (listed.Uploads ?? []).map((upload) => upload.Key ?? '');
-    } finally {
-      client.destroy();
-    }
-  }
+  const incompleteUploads = () => incompleteUploadsIn(server, bucket);
 
   async function leftovers() {
     return {
