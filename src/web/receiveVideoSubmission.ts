@@ -3,6 +3,7 @@
  * file, each spooled to a temp file under its own byte limit. The caller must hand the
  * returned files to `removeSpooledFiles` when done, whatever happened.
  */
+import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
 import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
@@ -42,7 +43,8 @@ export function createVideoSubmissionReceiver(options: { maxImageBytes: number; 
 
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
-      parse(req, res, (error: unknown) => {
+      // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
+      parse(req, res, AsyncResource.bind((error: unknown) => {
         if (error) return reject(translateUploadError(error, limitsByField));
         if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
         const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
@@ -50,7 +52,7 @@ export function createVideoSubmissionReceiver(options: { maxImageBytes: number; 
           Object.entries((req.body ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
         );
         resolve({ fields, thumbnail: files.thumbnail?.[0], video: files.video?.[0] });
-      });
+      }));
     });
   };
 }
