@@ -10,6 +10,7 @@ import { requireUser, signedInUser } from '../web/currentUser.js';
 import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
+import { showRefusalOn } from '../web/showRefusal.js';
 
 export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number; uploadLimit: RequestHandler }): Router {
   const { db, imageStorage, maxImageBytes } = deps;
@@ -57,6 +58,7 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
     req.session.flash = replacedMessage('Avatar', result, imageStorage.mode);
     res.redirect(303, '/profile');
   });
+  router.use('/profile/avatar', showRefusalOn((_req, res, refusal) => renderProfile(res, refusal.status, { avatarError: refusal.message })));
 
   return router;
 }

@@ -9,6 +9,7 @@ import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.js';
+import { showRefusalOn } from '../web/showRefusal.js';
 import { removeSpooledFiles } from '../web/tempFileStorage.js';
 import { megabytes } from '../web/uploadErrors.js';
 import { findVideo, type VideoDetails } from '../videos/videoCatalog.js';
@@ -23,6 +24,7 @@ export interface VideoRouteDeps {
   maxVideoBytes: number;
   uploadTempDir: string;
   uploadLimit: RequestHandler;
+  voteLimit: RequestHandler;
 }
 
 function videoIdFrom(req: Request): number {
@@ -31,7 +33,7 @@ function videoIdFrom(req: Request): number {
   return id;
 }
 
-export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit }: VideoRouteDeps): Router {
+export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit, voteLimit }: VideoRouteDeps): Router {
   const router = Router();
   const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir });
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
@@ -119,6 +121,8 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
       await removeSpooledFiles(spooled);
     }
   });
+  // Only the submission itself: /videos/:id pages keep the app's error page.
+  router.post('/videos', showRefusalOn((_req, res, refusal) => renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message })));
 
   router.get('/videos/:id', async (req, res) => {
     const video = await loadVideo(req, res);
@@ -127,7 +131,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     res.render('pages/video.njk', { video, ...limits });
   });
 
-  router.post('/videos/:id/vote', requireUser, requireCsrfToken, async (req, res) => {
+  router.post('/videos/:id/vote', requireUser, voteLimit, requireCsrfToken, async (req, res) => {
     const result = await toggleVote(db, videoIdFrom(req), signedInUser(res).id);
     if (!result) throw new HttpError(404, 'There is no such video.');
     const back = (req.body as Record<string, unknown> | undefined)?.back;
@@ -150,6 +154,12 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     req.session.flash = replacedMessage('Thumbnail', result, imageStorage.mode);
     res.redirect(303, `/videos/${video.id}`);
   });
+  router.post(
+    '/videos/:id/thumbnail',
+    showRefusalOn(async (req, res, refusal) => {
+      res.status(refusal.status).render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
+    }),
+  );
 
   router.post('/videos/:id/delete', requireUser, requireCsrfToken, async (req, res) => {
     const video = await loadOwnVideo(req, res);
