@@ -63,6 +63,15 @@ export interface AppConfig {
   maxImagePixels: number;
   /** Uploads one member may start per minute (forms and direct uploads alike). */
   uploadsPerMinute: number;
+  /** Bytes one member may upload in any 24 hours (DAILY_UPLOAD_MB). */
+  dailyUploadBytes: number;
+  /** Votes one member may cast or take back per minute. */
+  votesPerMinute: number;
+  /** Failed logins per typed username, and failed logins + sign-ups per client IP, per 15 minutes. */
+  loginAttemptsPerAccount: number;
+  loginAttemptsPerIp: number;
+  /** Proxy hops in front of the app whose X-Forwarded-* headers are believed (Render: 1). */
+  trustProxyHops: number;
   /** Where large uploads are spooled while they are checked and stored; emptied as each request ends. */
   uploadTempDir: string;
   /** How often pending copies (fallback → S3, S3 → backup) are retried. */
@@ -110,6 +119,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
   const uploadsPerMinute = positiveInt('UPLOADS_PER_MINUTE', 20, 10_000);
+  const dailyUploadMb = positiveInt('DAILY_UPLOAD_MB', 1024, 1_000_000);
+  const votesPerMinute = positiveInt('VOTES_PER_MINUTE', 30, 10_000);
+  const loginAttemptsPerAccount = positiveInt('LOGIN_ATTEMPTS_PER_ACCOUNT', 10, 10_000);
+  const loginAttemptsPerIp = positiveInt('LOGIN_ATTEMPTS_PER_IP', 50, 100_000);
+  const trustProxyRaw = read('TRUST_PROXY_HOPS');
+  const trustProxyHops = trustProxyRaw === undefined ? (appEnv === 'production' ? 1 : 0) : Number(trustProxyRaw);
+  if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
+    problems.push(`TRUST_PROXY_HOPS must be a whole number between 0 and 10 (got "${trustProxyRaw}")`);
+  }
   const resyncIntervalSeconds = positiveInt('RESYNC_INTERVAL_SECONDS', 15, 3600);
   const shutdownGraceSeconds = positiveInt('SHUTDOWN_GRACE_SECONDS', 25, 600);
   const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
@@ -154,6 +172,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxVideoBytes: maxVideoMb * 1024 * 1024,
     maxImagePixels: maxImageMegapixels * 1_000_000,
     uploadsPerMinute,
+    dailyUploadBytes: dailyUploadMb * 1024 * 1024,
+    votesPerMinute,
+    loginAttemptsPerAccount,
+    loginAttemptsPerIp,
+    trustProxyHops,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),
