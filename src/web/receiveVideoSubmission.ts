@@ -9,7 +9,8 @@ import type { Request, Response } from 'express';
 import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
 import { HttpError } from './httpError.js';
 import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.js';
-import { CSRF_REJECTED, translateUploadError } from './uploadErrors.js';
+import { refuseDeclaredOversize } from './declaredLength.js';
+import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.js';
 
 export interface VideoSubmission {
   fields: Record<string, string>;
@@ -43,6 +44,7 @@ export function createVideoSubmissionReceiver(options: { maxImageBytes: number; 
 
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
+      if (refuseDeclaredOversize(req, res, options.maxImageBytes + options.maxVideoBytes)) return reject(tooLarge('video', options.maxVideoBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(req, res, AsyncResource.bind((error: unknown) => {
         if (error) return reject(translateUploadError(error, limitsByField));
