@@ -1,5 +1,5 @@
 /**
- * How Render stops an instance: SIGTERM. With images still waiting on local disk (they were
+ * HOSTILE-INPUT #19. How Render stops an instance: SIGTERM. With images still waiting on local disk (they were
  * uploaded while S3 was down), the real server process pushes them to S3 within the grace
  * period and exits 0 — before its disk is thrown away.
  */
@@ -27,7 +27,7 @@ describe('SIGTERM', () => {
     if (workDir) await fs.rm(workDir, { recursive: true, force: true });
   });
 
-  it('pushes images pending on local disk to S3 before exiting 0', async () => {
+  it('#19 SIGTERM pushes images pending on local disk to S3 within the grace period and exits 0', async () => {
     s3 = await startS3Server();
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-sigterm-'));
     const bucket = `term-${randomBytes(4).toString('hex')}`;
