@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { captureText, recordSecret } from './logCapture.js';
 import { freePort } from './network.js';
 
 export interface ServerProcess {
@@ -24,6 +25,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.once('close', () => captureText(output));
   const origin = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 150; attempt++) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
@@ -57,6 +59,7 @@ export class HttpMember {
       const [pair] = cookie.split(';');
       const [name, ...value] = (pair ?? '').split('=');
       if (name) this.cookies.set(name.trim(), value.join('='));
+      if (name && value.length > 0) recordSecret('a session cookie', decodeURIComponent(value.join('=')));
     }
     return response;
   }
