@@ -56,7 +56,9 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
 
   router.get('/videos/new', requireUser, (_req, res) => renderForm(res, 200, {}));
 
-  router.post('/videos', requireUser, uploadLimit, async (req, res) => {
+  // The last handler of each upload route shows refusals (rate limit, quota) on its form; it must
+  // sit in the same route, because Express skips other routes once an error is pending.
+  router.post('/videos', requireUser, uploadLimit, async (req: Request, res: Response) => {
     const member = signedInUser(res);
     let submission: VideoSubmission | undefined;
     try {
@@ -120,9 +122,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     } finally {
       await removeSpooledFiles(spooled);
     }
-  });
-  // Only the submission itself: /videos/:id pages keep the app's error page.
-  router.post('/videos', showRefusalOn((_req, res, refusal) => renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message })));
+  }, showRefusalOn((_req, res, refusal) => renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message })));
 
   router.get('/videos/:id', async (req, res) => {
     const video = await loadVideo(req, res);
@@ -138,7 +138,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   });
 
-  router.post('/videos/:id/thumbnail', requireUser, uploadLimit, async (req, res) => {
+  router.post('/videos/:id/thumbnail', requireUser, uploadLimit, async (req: Request, res: Response) => {
     const video = await loadOwnVideo(req, res);
     const renderVideo = (status: number, thumbnailError: string) => res.status(status).render('pages/video.njk', { video, thumbnailError, ...limits });
     let file;
@@ -153,13 +153,9 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     if (!result.success) return renderVideo(result.status, result.error);
     req.session.flash = replacedMessage('Thumbnail', result, imageStorage.mode);
     res.redirect(303, `/videos/${video.id}`);
-  });
-  router.post(
-    '/videos/:id/thumbnail',
-    showRefusalOn(async (req, res, refusal) => {
-      res.status(refusal.status).render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
-    }),
-  );
+  }, showRefusalOn(async (req, res, refusal) => {
+    res.status(refusal.status).render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
+  }));
 
   router.post('/videos/:id/delete', requireUser, requireCsrfToken, async (req, res) => {
     const video = await loadOwnVideo(req, res);
