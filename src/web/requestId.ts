@@ -28,7 +28,9 @@ export function createRequestIdMiddleware(logger: Logger): RequestHandler {
     res.on('finish', () => {
       // The path only: a query string may carry a presigned signature or a token.
       const line = { reqId, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, durationMs: Math.round(performance.now() - started) };
-      logger.info(line, 'request');
+      // Render polls /healthz every few seconds; those lines are noise unless debugging.
+      if (line.path === '/healthz') logger.debug(line, 'request');
+      else logger.info(line, 'request');
     });
     requestContext.run({ reqId }, next);
   };
