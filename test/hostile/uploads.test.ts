@@ -245,10 +245,15 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`hostile uploa
 
 describe('#9 per-member upload limits', () => {
   let testApp: TestApp;
+  let quotaApp: TestApp;
   beforeAll(async () => {
-    testApp = await createTestApp({ s3, extraEnv: { UPLOADS_PER_MINUTE: '3', DAILY_UPLOAD_MB: '1' } });
+    testApp = await createTestApp({ s3, extraEnv: { UPLOADS_PER_MINUTE: '3' } });
+    quotaApp = await createTestApp({ s3, extraEnv: { DAILY_UPLOAD_MB: '1' } });
   });
-  afterAll(async () => testApp?.close());
+  afterAll(async () => {
+    await testApp?.close();
+    await quotaApp?.close();
+  });
   const colourful = () => makeImage('png', 100, 100, `#${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`);
 
   it('#9 the fourth upload within a minute (UPLOADS_PER_MINUTE=3) → 429 with Retry-After and the reason on the form, nothing stored; others unaffected', async () => {
@@ -265,11 +270,15 @@ describe('#9 per-member upload limits', () => {
   });
 
   it('#9 past the daily byte quota → 429 with Retry-After on the form and for direct uploads, nothing stored', async () => {
-    const hoarder = await signUp(testApp.app, 'hoarder');
+    const hoarder = await signUp(quotaApp.app, 'hoarder');
+    // Made first: past the quota, every upload route refuses before reading the body, link-only submissions included.
+    const token = await csrfTokenFor(hoarder, '/videos/new');
+    const video = await hoarder.post('/videos').type('form').send({ _csrf: token, title: 'Linked', url: 'https://example.com/v' });
+    expect(video.status).toBe(303);
     const noisy = await sharp({ create: { width: 700, height: 700, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
     expect(noisy.length).toBeGreaterThan(1024 * 1024);
     expect((await uploadAvatar(hoarder, noisy, 'noise.png', 'image/png')).status).toBe(303);
-    const before = await storedState(testApp, s3);
+    const before = await storedState(quotaApp, s3);
     const refused = await uploadAvatar(hoarder, await colourful(), 'small.png', 'image/png');
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers['retry-after']);
@@ -284,7 +293,13 @@ describe('#9 per-member upload limits', () => {
       .send({ purpose: 'avatar', contentType: 'image/png', size: 1000 });
     expect(presign.status).toBe(429);
     expect(presign.body.error).toContain('daily upload limit');
-    await expectNothingStoredSince(before, testApp, s3);
-    expect((await request(testApp.app).get('/healthz')).status).toBe(200);
+    const before2 = await storedState(quotaApp, s3);
+    const thumbnail = await hoarder.post(`${video.headers.location}/thumbnail`).field('_csrf', token).attach('thumbnail', await colourful(), 't.png');
+    expect(thumbnail.status).toBe(429);
+    expect(thumbnail.text).toContain('id="thumbnail-file"');
+    expect(thumbnail.text).toContain('daily upload limit');
+    await expectNothingStoredSince(before2, quotaApp, s3);
+    await expectNothingStoredSince(before, quotaApp, s3);
+    expect((await request(quotaApp.app).get('/healthz')).status).toBe(200);
   });
 });

@@ -53,7 +53,7 @@ export class HttpMember {
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    if (this.cookies.size > 0) headers.set('cookie', this.cookieHeader());
     const response = await fetch(`${this.origin}${path}`, { ...init, headers, redirect: 'manual' });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
@@ -62,6 +62,11 @@ export class HttpMember {
       if (name && value.length > 0) recordSecret('a session cookie', decodeURIComponent(value.join('=')));
     }
     return response;
+  }
+
+  /** The Cookie header this member sends, for raw requests made beside it. */
+  cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
   async csrfToken(path: string): Promise<string> {
