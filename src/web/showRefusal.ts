@@ -1,5 +1,6 @@
 /**
- * A route-level error handler for upload routes: a refusal that happens before the route's
+ * The last handler of an upload route (it must be in the same route: Express skips other
+ * routes once an error is pending). A refusal that happens before the route's
  * own code runs (rate limit, daily quota) or escapes it is shown on the form the member came
  * from, not on a bare error page. 403s (CSRF, not yours) and failures (5xx) go on to the
  * app's error page; JSON callers get the app's JSON error.
