@@ -25,22 +25,39 @@ import { createDirectUploadRoutes } from './routes/directUploads.js';
 import type { DirectUploads } from './uploads/directUploads.js';
 import { createDirectVideoUploadRoutes } from './routes/directVideoUploads.js';
 import type { DirectVideoUploads } from './uploads/directVideoUploads.js';
+import type { UploadQuota } from './uploads/uploadQuota.js';
 import { configureViews } from './views/configureViews.js';
 import { provideCsrfToken, requireCsrfToken } from './web/csrf.js';
 import { loadCurrentUser } from './web/currentUser.js';
 import { createErrorRenderer, notFound } from './web/errorHandlers.js';
 import { createSessionMiddleware } from './web/session.js';
 import { createStaticRoutes } from './web/staticFiles.js';
-import { createUploadRateLimit } from './web/uploadRateLimit.js';
+import { createLoginThrottle } from './web/loginThrottle.js';
+import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.js';
+import { createRequestIdMiddleware } from './web/requestId.js';
 
 export interface AppDeps {
-  config: Pick<AppConfig, 'env' | 'localStorageDir' | 'maxImageBytes' | 'maxVideoBytes' | 'uploadTempDir' | 'uploadsPerMinute'>;
+  config: Pick<
+    AppConfig,
+    | 'env'
+    | 'localStorageDir'
+    | 'maxImageBytes'
+    | 'maxVideoBytes'
+    | 'uploadTempDir'
+    | 'uploadsPerMinute'
+    | 'votesPerMinute'
+    | 'loginAttemptsPerAccount'
+    | 'loginAttemptsPerIp'
+    | 'trustProxyHops'
+  >;
   db: AppDatabase;
   imageStorage: ImageStorage;
   storageHealth: StorageHealth;
   sessionStore: DatabaseSessionStore;
   sessionSecret: string;
   logger: Logger;
+  /** The daily upload quota; its guard runs on every upload route. */
+  uploadQuota: UploadQuota;
   /** Origins images may load from besides the app itself (bucket or CDN; none in proxy mode). */
   imageOrigins: string[];
   /** Origins uploaded videos may load from besides the app itself; imageOrigins when not given. */
@@ -66,14 +83,17 @@ export function createApp(deps: AppDeps): Express {
   const production = config.env === 'production';
   const app = express();
 
-  // Render terminates TLS one proxy hop in front of us; trust exactly that hop.
-  if (production) app.set('trust proxy', 1);
+  // Render terminates TLS one proxy hop in front of us; trust exactly that hop (TRUST_PROXY_HOPS),
+  // so req.ip is the client (login throttle) and req.secure sees X-Forwarded-Proto (Secure cookie).
+  if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   app.disable('x-powered-by');
   configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage });
   // Forms get the direct-upload script only when there is a bucket to send to.
   app.locals.directUploadsEnabled = deps.directUploads !== undefined;
   app.locals.directVideoUploadsEnabled = deps.directVideoUploads !== undefined;
 
+  // First, so every later log line and every error page carries the request id.
+  app.use(createRequestIdMiddleware(logger));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -95,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
   app.use(createMediaRoutes({ db, adapterFor: imageStorage.adapterFor, serves: (key) => urlModeForKey(delivery, key) === 'proxy', logger }));
 
-  app.use(createSessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: production }));
+  app.use(createSessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: production, trustProxy: config.trustProxyHops > 0 }));
   app.use(loadCurrentUser(db));
   app.use(provideCsrfToken);
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
@@ -103,18 +123,20 @@ export function createApp(deps: AppDeps): Express {
   // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
   // these routers come before the blanket check that needs an already-parsed body; their
   // urlencoded POSTs add requireCsrfToken themselves.
-  // One budget across every upload route, forms and direct uploads alike.
-  const uploadLimit = createUploadRateLimit({ perMinute: config.uploadsPerMinute });
+  // One budget across every upload route, forms and direct uploads alike: the rate first (cheap,
+  // in memory), then the daily quota (one query).
+  const uploadLimit = express.Router().use(createUploadRateLimit({ perMinute: config.uploadsPerMinute }), deps.uploadQuota.guard);
+  const voteLimit = createVoteRateLimit({ perMinute: config.votesPerMinute });
   app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
-  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit, startEarlyVideoUpload: deps.startEarlyVideoUpload }));
+  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit, voteLimit, startEarlyVideoUpload: deps.startEarlyVideoUpload }));
   app.use(requireCsrfToken);
   app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
-  app.use(createAuthRoutes({ db }));
+  app.use(createAuthRoutes({ db, throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }) }));
   app.use(createMemberRoutes({ db }));
   if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));
   if (deps.directVideoUploads) app.use(createDirectVideoUploadRoutes({ directVideoUploads: deps.directVideoUploads, uploadLimit }));
 
   app.use(notFound);
-  app.use(createErrorRenderer(logger));
+  app.use(createErrorRenderer(logger, { showStackTraces: config.env === 'development' }));
   return app;
 }

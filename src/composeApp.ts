@@ -11,8 +11,10 @@ import { openDatabase, type AppDatabase } from './db/database.js';
 import { DatabaseSessionStore } from './db/sessionStore.js';
 import { createWriteWatcher } from './db/writeWatcher.js';
 import { createImageJobQueue } from './images/imageJobQueue.js';
+import { withUploadAccounting } from './uploads/accountedImageStorage.js';
 import { createDirectUploads } from './uploads/directUploads.js';
 import { createDirectVideoUploads } from './uploads/directVideoUploads.js';
+import { createUploadQuota } from './uploads/uploadQuota.js';
 import type { Logger } from './logger.js';
 import { resolveSessionSecret } from './sessionSecret.js';
 import { createEarlyVideoUploads } from './storage/earlyVideoUpload.js';
@@ -58,7 +60,8 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
       }
     },
   });
-  const imageStorage = createImageStorage({
+  const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
+  const storage = createImageStorage({
     db,
     s3,
     local,
@@ -69,6 +72,8 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
     maxImagePixels: config.maxImagePixels,
     delivery,
   });
+  // Every path that stores an upload goes through this one object, so each is logged and counted once.
+  const imageStorage = withUploadAccounting(storage, { quota: uploadQuota, logger });
   if (s3) {
     const resync = createResync({ db, s3, local, backup, logger });
     resyncLoop = createResyncLoop({
@@ -89,7 +94,7 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   const sessionStore = new DatabaseSessionStore(db);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, imageOrigins, mediaOrigins, delivery, directUploads, directVideoUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
+  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, uploadQuota, imageOrigins, mediaOrigins, delivery, directUploads, directVideoUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
   return {
     app,
     db,

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEnvReaders, type Env } from './config/envReaders.js';
 import { readS3Settings } from './config/s3Settings.js';
+import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.js';
 
 export interface S3Settings {
   bucket: string;
@@ -44,7 +45,7 @@ export interface MediaDeliverySettings {
   signedUrlWindowMinutes: number;
 }
 
-export interface AppConfig {
+export interface AppConfig extends AbuseLimits {
   env: 'development' | 'production' | 'test';
   port: number;
   /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
@@ -61,8 +62,8 @@ export interface AppConfig {
   maxVideoBytes: number;
   /** Images whose header declares more pixels are refused before decoding. */
   maxImagePixels: number;
-  /** Uploads one member may start per minute (forms and direct uploads alike). */
-  uploadsPerMinute: number;
+  /** Proxy hops in front of the app whose X-Forwarded-* headers are believed (Render: 1). */
+  trustProxyHops: number;
   /** Where large uploads are spooled while they are checked and stored; emptied as each request ends. */
   uploadTempDir: string;
   /** How often pending copies (fallback → S3, S3 → backup) are retried. */
@@ -109,7 +110,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
-  const uploadsPerMinute = positiveInt('UPLOADS_PER_MINUTE', 20, 10_000);
+  const abuseLimits = readAbuseLimits(readers);
+  const trustProxyRaw = read('TRUST_PROXY_HOPS');
+  const trustProxyHops = trustProxyRaw === undefined ? (appEnv === 'production' ? 1 : 0) : Number(trustProxyRaw);
+  if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
+    problems.push(`TRUST_PROXY_HOPS must be a whole number between 0 and 10 (got "${trustProxyRaw}")`);
+  }
   const resyncIntervalSeconds = positiveInt('RESYNC_INTERVAL_SECONDS', 15, 3600);
   const shutdownGraceSeconds = positiveInt('SHUTDOWN_GRACE_SECONDS', 25, 600);
   const localStorageDir = path.resolve(cwd, read('LOCAL_STORAGE_DIR') ?? './static');
@@ -153,7 +159,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxImageBytes: maxImageMb * 1024 * 1024,
     maxVideoBytes: maxVideoMb * 1024 * 1024,
     maxImagePixels: maxImageMegapixels * 1_000_000,
-    uploadsPerMinute,
+    ...abuseLimits,
+    trustProxyHops,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,
     uploadTempDir: path.resolve(cwd, read('UPLOAD_TEMP_DIR') ?? path.join(os.tmpdir(), 'videovote-uploads')),

@@ -51,8 +51,9 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     NODE_ENV: 'production',
     PORT: String(port),
     HOST: '127.0.0.1',
-    // The benchmark is the load; the per-member upload limit would only get in its way.
+    // The benchmark is the load; the per-member upload limits would only get in its way.
     UPLOADS_PER_MINUTE: '10000',
+    DAILY_UPLOAD_MB: '1000000',
     SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),
     DATA_DIR: path.join(options.workDir, 'data'),
     LOCAL_STORAGE_DIR: path.join(options.workDir, 'static'),

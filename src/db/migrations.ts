@@ -133,6 +133,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_upload_ledger': {
+    async up(db: Kysely<unknown>) {
+      // One row per stored upload, kept apart from stored_files so that replacing or deleting
+      // an image does not hand its bytes back to the member's daily quota.
+      await db.schema
+        .createTable('upload_ledger')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('member_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('upload_ledger_member_time').on('upload_ledger').columns(['member_id', 'created_at']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -105,6 +105,15 @@ export interface DirectUploadsTable {
   description: ColumnType<string | null, string | null | undefined, never>;
 }
 
+/** Bytes each member uploaded, for the daily upload quota (rows older than a day are pruned). */
+export interface UploadLedgerTable {
+  id: Generated<number>;
+  member_id: number;
+  /** bigint: a single video may exceed 2 GiB. */
+  bytes: ColumnType<string, number, number>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   videos: VideosTable;
@@ -113,6 +122,7 @@ export interface Database {
   pending_copies: PendingCopiesTable;
   direct_uploads: DirectUploadsTable;
   sessions: SessionsTable;
+  upload_ledger: UploadLedgerTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

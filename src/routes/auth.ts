@@ -1,5 +1,9 @@
-/** Sign up, log in, log out. Each login gets a fresh session id (no session fixation). */
-import { Router, type Request } from 'express';
+/**
+ * Sign up, log in, log out. Each login gets a fresh session id (no session fixation). A failed
+ * login says the same thing whether the name exists or not; sign-up must say a name is taken,
+ * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
+ */
+import { Router, type Request, type RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.js';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.js';
 
@@ -23,13 +27,15 @@ function startSession(req: Request, userId: number): Promise<void> {
   });
 }
 
-export function createAuthRoutes({ db }: { db: AppDatabase }): Router {
+export const LOGIN_FAILED_MESSAGE = 'Wrong username or password.';
+
+export function createAuthRoutes({ db, throttle }: { db: AppDatabase; throttle: { perIp: RequestHandler; perAccount: RequestHandler } }): Router {
   const router = Router();
   const rules = { usernameRule: USERNAME_RULE, passwordMin: PASSWORD_MIN_LENGTH };
 
   router.get('/signup', (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} }));
 
-  router.post('/signup', async (req, res) => {
+  router.post('/signup', throttle.perIp, async (req, res) => {
     const username = field(req, 'username').trim();
     const result = await createAccount(db, username, field(req, 'password'));
     if (!result.ok) {
@@ -42,12 +48,12 @@ export function createAuthRoutes({ db }: { db: AppDatabase }): Router {
 
   router.get('/login', (req, res) => res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} }));
 
-  router.post('/login', async (req, res) => {
+  router.post('/login', throttle.perIp, throttle.perAccount, async (req, res) => {
     const username = field(req, 'username').trim();
     const user = await checkLogin(db, username, field(req, 'password'));
     const next = safeNextPath(field(req, 'next'));
     if (!user) {
-      return res.status(401).render('pages/login.njk', { error: 'That username and password do not match.', next, values: { username } });
+      return res.status(401).render('pages/login.njk', { error: LOGIN_FAILED_MESSAGE, next, values: { username } });
     }
     await startSession(req, user.id);
     res.redirect(303, next);

@@ -1,5 +1,5 @@
 /** The member's own profile: see the avatar, replace it, list their videos, leave. */
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDatabase } from '../db/database.js';
 import { checkLogin } from '../members/accounts.js';
 import type { ImageStorage } from '../storage/imageStorage.js';
@@ -10,6 +10,7 @@ import { requireUser, signedInUser } from '../web/currentUser.js';
 import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
+import { showRefusalOn } from '../web/showRefusal.js';
 
 export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number; uploadLimit: RequestHandler }): Router {
   const { db, imageStorage, maxImageBytes } = deps;
@@ -41,7 +42,9 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
     });
   });
 
-  router.post('/profile/avatar', requireUser, deps.uploadLimit, async (req, res) => {
+  // The last handler shows refusals (rate limit, quota) on the form; it must sit in the same
+  // route, because Express skips other routes once an error is pending.
+  router.post('/profile/avatar', requireUser, deps.uploadLimit, async (req: Request, res: Response) => {
     const member = signedInUser(res);
     let file;
     try {
@@ -56,7 +59,7 @@ export function createProfileRoutes(deps: { db: AppDatabase; imageStorage: Image
     if (!result.success) return renderProfile(res, result.status, { avatarError: result.error });
     req.session.flash = replacedMessage('Avatar', result, imageStorage.mode);
     res.redirect(303, '/profile');
-  });
+  }, showRefusalOn((_req, res, refusal) => renderProfile(res, refusal.status, { avatarError: refusal.message })));
 
   return router;
 }

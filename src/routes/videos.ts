@@ -10,6 +10,7 @@ import { requireCsrfToken } from '../web/csrf.js';
 import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.js';
+import { showRefusalOn } from '../web/showRefusal.js';
 import { removeSpooledFiles } from '../web/tempFileStorage.js';
 import { megabytes } from '../web/uploadErrors.js';
 import { findVideo, type VideoDetails } from '../videos/videoCatalog.js';
@@ -25,6 +26,7 @@ export interface VideoRouteDeps {
   uploadTempDir: string;
   uploadLimit: RequestHandler;
   startEarlyVideoUpload?: StartEarlyVideoUpload;
+  voteLimit: RequestHandler;
 }
 
 function videoIdFrom(req: Request): number {
@@ -33,7 +35,7 @@ function videoIdFrom(req: Request): number {
   return id;
 }
 
-export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit, startEarlyVideoUpload }: VideoRouteDeps): Router {
+export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit, voteLimit, startEarlyVideoUpload }: VideoRouteDeps): Router {
   const router = Router();
   const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir, startEarlyVideoUpload });
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
@@ -56,7 +58,9 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
 
   router.get('/videos/new', requireUser, (_req, res) => renderForm(res, 200, {}));
 
-  router.post('/videos', requireUser, uploadLimit, async (req, res) => {
+  // The last handler of each upload route shows refusals (rate limit, quota) on its form; it must
+  // sit in the same route, because Express skips other routes once an error is pending.
+  router.post('/videos', requireUser, uploadLimit, async (req: Request, res: Response) => {
     const member = signedInUser(res);
     let submission: VideoSubmission | undefined;
     try {
@@ -125,7 +129,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     } finally {
       await removeSpooledFiles(spooled);
     }
-  });
+  }, showRefusalOn((_req, res, refusal) => renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message })));
 
   router.get('/videos/:id', async (req, res) => {
     const video = await loadVideo(req, res);
@@ -134,14 +138,14 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     res.render('pages/video.njk', { video, ...limits });
   });
 
-  router.post('/videos/:id/vote', requireUser, requireCsrfToken, async (req, res) => {
+  router.post('/videos/:id/vote', requireUser, voteLimit, requireCsrfToken, async (req, res) => {
     const result = await toggleVote(db, videoIdFrom(req), signedInUser(res).id);
     if (!result) throw new HttpError(404, 'There is no such video.');
     const back = (req.body as Record<string, unknown> | undefined)?.back;
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   });
 
-  router.post('/videos/:id/thumbnail', requireUser, uploadLimit, async (req, res) => {
+  router.post('/videos/:id/thumbnail', requireUser, uploadLimit, async (req: Request, res: Response) => {
     const video = await loadOwnVideo(req, res);
     const renderVideo = (status: number, thumbnailError: string) => res.status(status).render('pages/video.njk', { video, thumbnailError, ...limits });
     let file;
@@ -156,7 +160,9 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     if (!result.success) return renderVideo(result.status, result.error);
     req.session.flash = replacedMessage('Thumbnail', result, imageStorage.mode);
     res.redirect(303, `/videos/${video.id}`);
-  });
+  }, showRefusalOn(async (req, res, refusal) => {
+    res.status(refusal.status).render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
+  }));
 
   router.post('/videos/:id/delete', requireUser, requireCsrfToken, async (req, res) => {
     const video = await loadOwnVideo(req, res);

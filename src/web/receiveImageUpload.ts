@@ -4,11 +4,13 @@
  * oversized or hostile body is never buffered whole. The CSRF token is checked as soon as the
  * file part starts (the form sends `_csrf` first), before any file byte is kept.
  */
+import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
 import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
 import { HttpError } from './httpError.js';
-import { CSRF_REJECTED, translateUploadError } from './uploadErrors.js';
+import { refuseDeclaredOversize } from './declaredLength.js';
+import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.js';
 
 export interface ImageUploadOptions {
   field: string;
@@ -28,11 +30,13 @@ export function createImageUploadReceiver({ field, maxBytes }: ImageUploadOption
   /** The uploaded file, or undefined when the form had none. Throws HttpError with the reason shown to the member. */
   return function receiveImageUpload(req: Request, res: Response): Promise<Express.Multer.File | undefined> {
     return new Promise((resolve, reject) => {
-      parse(req, res, (error: unknown) => {
+      if (refuseDeclaredOversize(req, res, maxBytes)) return reject(tooLarge(field, maxBytes));
+      // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
+      parse(req, res, AsyncResource.bind((error: unknown) => {
         if (error) return reject(translateUploadError(error, { [field]: maxBytes }));
         if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
         resolve(req.file);
-      });
+      }));
     });
   };
 }

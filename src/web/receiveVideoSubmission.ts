@@ -3,6 +3,7 @@
  * file, each spooled to a temp file under its own byte limit. The caller must hand the
  * returned files to `removeSpooledFiles` when done, whatever happened.
  */
+import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
 import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
@@ -10,7 +11,8 @@ import { HttpError } from './httpError.js';
 import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.js';
 import { signedInUser } from './currentUser.js';
 import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.js';
-import { CSRF_REJECTED, translateUploadError } from './uploadErrors.js';
+import { refuseDeclaredOversize } from './declaredLength.js';
+import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.js';
 
 export interface VideoSubmission {
   fields: Record<string, string>;
@@ -55,7 +57,9 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
 
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
-      parse(req, res, (error: unknown) => {
+      if (refuseDeclaredOversize(req, res, options.maxImageBytes + options.maxVideoBytes)) return reject(tooLarge('video', options.maxVideoBytes));
+      // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
+      parse(req, res, AsyncResource.bind((error: unknown) => {
         if (error) return reject(translateUploadError(error, limitsByField));
         if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
         const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
@@ -63,7 +67,7 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
           Object.entries((req.body ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
         );
         resolve({ fields, thumbnail: files.thumbnail?.[0], video: files.video?.[0] });
-      });
+      }));
     });
   };
 }

@@ -15,7 +15,7 @@ declare module 'express-session' {
   }
 }
 
-export function createSessionMiddleware(options: { store: DatabaseSessionStore; secret: string; secureCookies: boolean }): RequestHandler {
+export function createSessionMiddleware(options: { store: DatabaseSessionStore; secret: string; secureCookies: boolean; trustProxy: boolean }): RequestHandler {
   return session({
     name: 'vv.sid',
     store: options.store,
@@ -23,7 +23,8 @@ export function createSessionMiddleware(options: { store: DatabaseSessionStore; 
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    proxy: options.secureCookies,
+    // Believe X-Forwarded-Proto exactly when the app trusts its proxy (TRUST_PROXY_HOPS).
+    proxy: options.trustProxy,
     cookie: {
       httpOnly: true,
       sameSite: 'lax',

@@ -6,6 +6,15 @@ import { FieldTooLargeError } from './tempFileStorage.js';
 
 export const CSRF_REJECTED = 'CSRF_REJECTED';
 
+/** What each multer limit means to a member (HOSTILE-INPUT #3: every limit is set and explained). */
+const LIMIT_EXCEEDED: Partial<Record<multer.ErrorCode, string>> = {
+  LIMIT_PART_COUNT: 'too many parts',
+  LIMIT_FILE_COUNT: 'too many files',
+  LIMIT_FIELD_COUNT: 'too many fields',
+  LIMIT_FIELD_KEY: 'a field name that is too long',
+  LIMIT_FIELD_VALUE: 'a field value that is too long',
+};
+
 export function megabytes(bytes: number): number {
   return Math.round((bytes / (1024 * 1024)) * 10) / 10;
 }
@@ -22,14 +31,17 @@ export function translateUploadError(error: unknown, limitsByField: Record<strin
         return tooLarge(field, limitsByField[field] ?? 0, error);
       case 'LIMIT_UNEXPECTED_FILE':
         return new HttpError(400, `The form sent a file in an unexpected field ("${field}"). Please use the form on the page.`, { cause: error });
-      default:
+      default: {
+        const what = LIMIT_EXCEEDED[error.code];
+        if (what) return new HttpError(400, `The form sent ${what}. Please use the form on the page.`, { cause: error });
         return new HttpError(400, `The upload was malformed (${error.code}). Please try again from the form.`, { cause: error });
+      }
     }
   }
   return new HttpError(400, 'The upload could not be read. Please try again from the form.', { cause: error });
 }
 
-function tooLarge(field: string, limitBytes: number, cause: unknown): HttpError {
+export function tooLarge(field: string, limitBytes: number, cause?: unknown): HttpError {
   const noun = field === 'video' ? 'Videos' : 'Images';
   return new HttpError(413, `That file is too large. ${noun} can be at most ${megabytes(limitBytes)} MB.`, { cause, field });
 }

@@ -66,4 +66,11 @@ describe('configuration', () => {
     expect(printed).not.toContain('x'.repeat(40));
     expect(printed).toContain('vv-images');
   });
+
+  it('reads the abuse limits and trusts one proxy hop in production only, unless told otherwise', () => {
+    expect(load({})).toMatchObject({ dailyUploadBytes: 1024 * 1024 * 1024, votesPerMinute: 30, loginAttemptsPerAccount: 10, loginAttemptsPerIp: 50, trustProxyHops: 0 });
+    expect(load({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) }).trustProxyHops).toBe(1);
+    expect(load({ DAILY_UPLOAD_MB: '3', TRUST_PROXY_HOPS: '2' })).toMatchObject({ dailyUploadBytes: 3 * 1024 * 1024, trustProxyHops: 2 });
+    expect(() => load({ TRUST_PROXY_HOPS: 'yes', DAILY_UPLOAD_MB: '0', LOGIN_ATTEMPTS_PER_IP: '-1' })).toThrow(/DAILY_UPLOAD_MB[\s\S]*LOGIN_ATTEMPTS_PER_IP[\s\S]*TRUST_PROXY_HOPS/);
+  });
 });

@@ -44,7 +44,7 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     const token = await csrfTokenFor(agent, '/login');
     const wrong = await agent.post('/login').type('form').send({ _csrf: token, username: 'carol', password: 'not the password' });
     expect(wrong.status).toBe(401);
-    expect(wrong.text).toContain('That username and password do not match.');
+    expect(wrong.text).toContain('Wrong username or password.');
 
     const before = (await agent.get('/login')).headers['set-cookie'];
     const right = await agent

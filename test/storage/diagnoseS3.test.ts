@@ -317,7 +317,7 @@ describe('diagnoseS3 when the endpoint is wrong', () => {
 
 describe('npm run storage:check', () => {
   // Starting npx and compiling with tsx takes a few seconds on its own.
-  it('names the cause, exits 1 and never prints the secret key', { timeout: 30_000 }, async () => {
+  it('#16 names the cause and the fix, exits 1 and never prints the secret key', { timeout: 30_000 }, async () => {
     const bucket = newBucketName();
     const { exitCode, output } = await runStorageCheck(s3, bucket);
 

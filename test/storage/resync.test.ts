@@ -1,7 +1,7 @@
 /**
  * Nothing lost: uploads made while S3 is down land on local disk with a pending copy, and
  * resync moves them into S3 once it is back — verified, rows flipped, local copies gone.
- * Also the backup bucket and the boot-time check for local files that vanished.
+ * Also the backup bucket. (Local files that vanished: test/hostile/s3Faults.test.ts, #18.)
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -101,26 +101,5 @@ describe('backup bucket', () => {
 
     await uploadAvatar(member, '#993366');
     expect(await listObjects(server, testApp.backupBucket!)).toEqual([]);
-  });
-});
-
-describe('boot reconciliation', () => {
-  let testApp: TestApp;
-  beforeAll(async () => {
-    testApp = await createTestApp();
-  });
-  afterAll(async () => testApp?.close());
-
-  it('marks local images whose files vanished as lost, shows the placeholder and reports them', async () => {
-    const member = await signUp(testApp.app, 'wiped');
-    await uploadAvatar(member, '#445566');
-    expect(await avatarSrc(member)).toMatch(/^\/static\/avatars\//);
-    await fs.rm(path.join(testApp.localDir, 'static', 'avatars'), { recursive: true });
-
-    await testApp.startBackgroundWork();
-    expect(await avatarSrc(member)).toBe('/static/img/avatars-placeholder.svg');
-    const health = await testApp.storageHealth.refresh();
-    expect(health).toMatchObject({ status: 'degraded', storage: { lost: 1 } });
-    expect(health.reasons.join(' ')).toContain('1 image(s) were lost from local disk');
   });
 });

@@ -25,3 +25,14 @@ export async function signUp(app: Express, username: string): Promise<Agent> {
   if (response.status !== 303) throw new Error(`Sign-up failed with ${response.status}: ${response.text.slice(0, 300)}`);
   return agent;
 }
+
+/** Sends the avatar form with these bytes under this name and declared type. */
+export async function uploadAvatar(agent: Agent, bytes: Buffer, filename: string, contentType = 'image/jpeg') {
+  const token = await csrfTokenFor(agent, '/profile');
+  return agent.post('/profile/avatar').field('_csrf', token).attach('avatar', bytes, { filename, contentType });
+}
+
+/** The session cookie header an agent sends, for raw HTTP requests made beside it. */
+export async function cookieOf(agent: Agent): Promise<string> {
+  return (await agent.get('/profile')).request.cookies as unknown as string;
+}

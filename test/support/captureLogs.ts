@@ -1,7 +1,11 @@
-/** The app's own logger (redaction included), whose JSON lines are kept in memory for assertions. */
+/**
+ * The app's own logger (redaction included), whose JSON lines are kept in memory for
+ * assertions and also written to the run's log capture for the secret scan.
+ */
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { createLogger } from '../../src/logger.js';
+import { captureDestination } from './logCapture.js';
 
 export interface CapturedLogs {
   logger: Logger;
@@ -11,9 +15,11 @@ export interface CapturedLogs {
 
 export function captureLogs(): CapturedLogs {
   const chunks: string[] = [];
+  const capture = captureDestination();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       chunks.push(chunk.toString());
+      capture?.write(chunk.toString());
       done();
     },
   });

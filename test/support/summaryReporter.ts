@@ -1,8 +1,11 @@
 /**
  * Ends every run with one plain line, `vitest: N passed, N failed, N skipped`, which CI reads.
- * Runs next to the default reporter, which prints the details.
+ * Runs next to the default reporter, which prints the details. Before it, the run's captured
+ * logs are searched for secrets (secretScan.ts); a leak counts as a failure and fails the run.
  */
+import fs from 'node:fs';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
+import { scanCapturedLogs } from './secretScan.js';
 
 interface RunCounts {
   passed: number;
@@ -22,6 +25,7 @@ export default class SummaryReporter implements Reporter {
     // failing any test; the line must not read as green then.
     counts.failed += unhandledErrors.length;
     if (reason !== 'passed' && counts.failed === 0) counts.failed = 1;
+    counts.failed += scanLogsForSecrets();
     const notRun = counts.notRun > 0 ? `, ${counts.notRun} not run` : '';
     process.stdout.write(
       `\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${notRun}\n`,
@@ -45,4 +49,19 @@ function countTests(testModules: ReadonlyArray<TestModule>): RunCounts {
     counts.failed += failedInModule === 0 && moduleBroke ? 1 : failedInModule;
   }
   return counts;
+}
+
+/** The number of leaks found (each printed), 0 when clean or when the run captured nothing. */
+function scanLogsForSecrets(): number {
+  const dir = process.env.VV_LOG_CAPTURE_DIR;
+  if (!dir || !fs.existsSync(dir)) return 0;
+  const scan = scanCapturedLogs(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (scan.leaks.length === 0) {
+    process.stdout.write(`\nlog scan: ${scan.files} captured log files (${scan.bytes} bytes) searched for ${scan.secrets} secrets and presigned signatures: none found\n`);
+    return 0;
+  }
+  process.stdout.write(`\nlog scan: SECRETS LEAKED INTO LOGS\n${scan.leaks.map((leak) => `  ${leak}`).join('\n')}\n`);
+  process.exitCode = 1;
+  return scan.leaks.length;
 }

@@ -12,6 +12,7 @@ import { composeApp, type ComposedApp } from '../../src/composeApp.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { publicReadPolicy } from './bucketPolicy.js';
+import { captureDestination, recordSecret } from './logCapture.js';
 import { createTestDatabaseUrl } from './postgres.js';
 import { createBucket, makeS3Client, type S3Connection } from './s3Server.js';
 
@@ -60,12 +61,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     }
   }
 
+  const sessionSecret = randomBytes(24).toString('hex');
+  recordSecret('a session secret', sessionSecret);
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: path.join(localDir, 'data'),
     LOCAL_STORAGE_DIR: path.join(localDir, 'static'),
     UPLOAD_TEMP_DIR: path.join(localDir, 'upload-tmp'),
-    SESSION_SECRET: randomBytes(24).toString('hex'),
+    SESSION_SECRET: sessionSecret,
     ...(postgres && { DATABASE_URL: postgres.url }),
     ...(options.s3 &&
       bucket && {
@@ -80,7 +83,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...options.extraEnv,
   });
   const composed = await composeApp(config, {
-    logger: options.logger ?? createLogger({ level: 'silent' }),
+    // Debug level into the run's log capture, so the secret scan sees everything an app could say.
+    logger: options.logger ?? createAppLogger(),
     inMemoryDatabase: !postgres,
     breakerCooldownMs: options.breakerCooldownMs,
   });
@@ -90,11 +94,18 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     bucket,
     backupBucket,
     async close() {
+      // Live session ids are as good as passwords: none may have reached a log line.
+      for (const { sid } of await composed.db.selectFrom('sessions').select('sid').execute().catch(() => [])) recordSecret('a session id', sid);
       await composed.close();
       await postgres?.drop();
       await fs.rm(localDir, { recursive: true, force: true });
     },
   };
+}
+
+function createAppLogger(): Logger {
+  const destination = captureDestination();
+  return destination ? createLogger({ level: 'debug', destination }) : createLogger({ level: 'silent' });
 }
 
 /** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */

@@ -1,5 +1,5 @@
 /**
- * Resync SIGKILLed after each step in turn (after upload, after verify, after the row flip,
+ * HOSTILE-INPUT #17. Resync SIGKILLed after each step in turn (after upload, after verify, after the row flip,
  * after clean-up) and run again: it always ends with exactly the image's objects in S3, one
  * consistent row, no pending copy, and no local file.
  */
@@ -37,7 +37,7 @@ async function runResyncChild(env: Record<string, string>): Promise<{ killedBy: 
 }
 
 describe('resync killed at any step converges', () => {
-  it.each(['uploaded', 'verified', 'flipped', 'cleaned'])('SIGKILL after "%s", then a rerun', async (step) => {
+  it.each(['uploaded', 'verified', 'flipped', 'cleaned'])('#17 SIGKILL after "%s", then a rerun → one set of objects in S3, one consistent row, local copy gone', async (step) => {
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-kill-'));
     const postgres = await createTestDatabaseUrl();
     const database: Record<string, string> = postgres ? { DATABASE_URL: postgres.url } : { PGLITE_DIR: path.join(workDir, 'db') };

@@ -1,8 +1,10 @@
 /**
- * How Render stops an instance: SIGTERM. With images still waiting on local disk (they were
- * uploaded while S3 was down), the real server process pushes them to S3 within the grace
- * period and exits 0 — before its disk is thrown away.
+ * HOSTILE-INPUT #19. How Render stops an instance: SIGTERM. The real server process stops
+ * accepting connections, lets an upload in flight finish, and pushes images still waiting on
+ * local disk (uploaded while S3 was down) to S3 within the grace period, then exits 0 —
+ * before its disk is thrown away.
  */
+import http from 'node:http';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +17,7 @@ import { makeImage } from '../support/imageFixtures.js';
 import { createBucket, makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.js';
 import { HttpMember, startServerProcess, type ServerProcess } from '../support/serverProcess.js';
 import { listObjects } from '../support/storedState.js';
+import { multipart } from '../support/rawUpload.js';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 
 describe('SIGTERM', () => {
@@ -27,7 +30,7 @@ describe('SIGTERM', () => {
     if (workDir) await fs.rm(workDir, { recursive: true, force: true });
   });
 
-  it('pushes images pending on local disk to S3 before exiting 0', async () => {
+  it('#19 SIGTERM pushes images pending on local disk to S3 within the grace period and exits 0', async () => {
     s3 = await startS3Server();
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-sigterm-'));
     const bucket = `term-${randomBytes(4).toString('hex')}`;
@@ -73,5 +76,53 @@ describe('SIGTERM', () => {
     const keys = await listObjects(s3, bucket);
     for (const row of rows) for (const variant of row.variants ?? []) expect(keys).toContain(variant.key);
     expect(await fs.readdir(path.join(workDir, 'static', 'avatars'))).toEqual([]);
+  }, 120_000);
+
+  it('#19 SIGTERM stops accepting connections but lets an upload in flight finish, then exits 0', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-inflight-'));
+    const server = await startServerProcess({
+      DATA_DIR: path.join(dir, 'data'),
+      LOCAL_STORAGE_DIR: path.join(dir, 'static'),
+      UPLOAD_TEMP_DIR: path.join(dir, 'tmp'),
+      SHUTDOWN_GRACE_SECONDS: '20',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const member = new HttpMember(server.origin);
+      await member.signUp('inflight');
+      const body = multipart([
+        { name: '_csrf', body: await member.csrfToken('/profile') },
+        { name: 'avatar', filename: 'a.png', contentType: 'image/png', body: await makeImage('png', 300, 300, '#206040') },
+      ]);
+      const half = Math.floor(body.length / 2);
+      const upload = http.request(`${server.origin}/profile/avatar`, {
+        method: 'POST',
+        headers: { cookie: member.cookieHeader(), 'content-type': 'multipart/form-data; boundary=----vvhostile', 'content-length': String(body.length) },
+      });
+      const answered = new Promise<number>((resolve, reject) => {
+        upload.on('response', (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        upload.on('error', reject);
+      });
+      upload.write(body.subarray(0, half));
+      await sleep(300);
+      const exited = server.stop('SIGTERM');
+      await sleep(500);
+      // New connections are refused while the upload is still being received.
+      expect(await fetch(`${server.origin}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
+      upload.end(body.subarray(half));
+      expect(await answered).toBe(303);
+      expect(await exited).toBe(0);
+      expect(server.output()).toContain('Shut down cleanly');
+      const db = await openDatabase({ databaseUrl: undefined, dataDir: path.join(dir, 'data') });
+      const rows = await db.selectFrom('users').innerJoin('stored_files', 'stored_files.id', 'users.avatar_image_id').select('stored_files.location').execute();
+      await db.destroy();
+      expect(rows).toEqual([{ location: 'local' }]);
+    } finally {
+      await server.stop('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

@@ -1,12 +1,19 @@
 /**
- * S3 faults a real server cannot be asked for, provoked on 127.0.0.1: an endpoint that never
- * answers, a throttling answer that retries absorb, and (MinIO only) credentials it rejects.
+ * HOSTILE-INPUT.md "S3 faults", lines 13–16 and 18, provoked on 127.0.0.1: refused
+ * connections, an endpoint that never answers, a throttling answer that retries absorb,
+ * (MinIO only) credentials it rejects, and local files that vanish before a restart.
+ * #16's storage:check is in test/storage/diagnoseS3.test.ts, #17 in resyncKilled.test.ts,
+ * #19 in shutdown.test.ts.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { csrfTokenFor, signUp } from '../support/browserlessMember.js';
 import { captureLogs } from '../support/captureLogs.js';
 import { startBlackHole, startSlowDownProxy } from '../support/faultyEndpoints.js';
+import { closedPortEndpoint } from '../support/network.js';
+import { listObjects } from '../support/storedState.js';
 import { makeImage } from '../support/imageFixtures.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 
@@ -32,7 +39,18 @@ async function uploadAndLocate(testApp: TestApp, username: string, colour: strin
 }
 
 describe('S3 faults', () => {
-  it('a black-holed endpoint costs only the first upload its timeouts; the breaker spares the rest', async () => {
+  it('#13 S3 refusing connections → the upload succeeds via local fallback within a few seconds, owed to S3 in the outbox', async () => {
+    const testApp = await createTestApp({ s3: server, s3Overrides: { endpoint: await closedPortEndpoint() } });
+    apps.push(testApp);
+    const upload = await uploadAndLocate(testApp, 'refused', '#505050');
+    expect(upload).toMatchObject({ status: 303, location: 'local' });
+    expect(upload.elapsedMs).toBeLessThan(5_000);
+    expect(await testApp.db.selectFrom('pending_copies').select(['file_id', 'target']).execute()).toEqual([{ file_id: upload.fileId, target: 'primary' }]);
+    expect(await listObjects(server, testApp.bucket!)).toEqual([]);
+    expect((await request(testApp.app).get('/healthz')).status).toBe(200);
+  });
+
+  it('#14 a black-holed endpoint costs only the first upload its timeouts; the breaker spares the rest', async () => {
     const blackHole = await startBlackHole();
     const testApp = await createTestApp({ s3: server, s3Overrides: { endpoint: blackHole.endpoint }, breakerCooldownMs: 120_000 });
     apps.push(testApp);
@@ -53,7 +71,7 @@ describe('S3 faults', () => {
     await blackHole.close();
   }, 90_000);
 
-  it('a 503 SlowDown followed by success is absorbed by retries: stored in S3, no fallback', async () => {
+  it('#15 a 503 SlowDown followed by success is absorbed by retries: stored in S3, no fallback', async () => {
     const proxy = await startSlowDownProxy(server.endpoint, 1);
     const testApp = await createTestApp({ s3: server, s3Overrides: { endpoint: proxy.endpoint } });
     apps.push(testApp);
@@ -64,7 +82,7 @@ describe('S3 faults', () => {
     await proxy.close();
   });
 
-  it.skipIf(server.kind !== 'minio')('wrong credentials still accept the upload, and say loudly why S3 is unused (MinIO only: s3rver accepts any key)', async () => {
+  it.skipIf(server.kind !== 'minio')('#16 wrong credentials still accept the upload, and say loudly why S3 is unused (MinIO only: s3rver accepts any key)', async () => {
     const logs = captureLogs();
     const testApp = await createTestApp({ s3: server, s3Overrides: { secretAccessKey: 'not-the-secret' }, logger: logs.logger });
     apps.push(testApp);
@@ -78,5 +96,29 @@ describe('S3 faults', () => {
     expect(alarms).toHaveLength(1);
     expect(logs.text()).not.toContain('not-the-secret');
     expect(await testApp.db.selectFrom('pending_copies').select('file_id').execute()).toEqual([{ file_id: upload.fileId }]);
+  });
+});
+
+describe('#18 local files lost before a restart', () => {
+  it('#18 marks a local image whose file vanished as lost, shows the placeholder, and tells the operator', async () => {
+    const logs = captureLogs();
+    const testApp = await createTestApp({ logger: logs.logger });
+    apps.push(testApp);
+    const member = await signUp(testApp.app, 'wiped');
+    const token = await csrfTokenFor(member, '/profile');
+    await member.post('/profile/avatar').field('_csrf', token).attach('avatar', await makeImage('png', 300, 300, '#445566'), 'me.png');
+    const avatarSrc = async () => /<img id="avatar"[^>]* src="([^"]+)"/.exec((await member.get('/profile')).text)?.[1] ?? '';
+    expect(await avatarSrc()).toMatch(/^\/static\/avatars\//);
+    // What an ephemeral disk does at a redeploy.
+    await fs.rm(path.join(testApp.localDir, 'static', 'avatars'), { recursive: true });
+
+    await testApp.startBackgroundWork();
+    const placeholder = await avatarSrc();
+    expect(placeholder).toBe('/static/img/avatars-placeholder.svg');
+    expect((await request(testApp.app).get(placeholder)).status).toBe(200);
+    const health = await testApp.storageHealth.refresh();
+    expect(health).toMatchObject({ status: 'degraded', storage: { lost: 1 } });
+    expect(health.reasons.join(' ')).toContain('1 image(s) were lost from local disk');
+    expect(logs.lines().some((line) => line.level >= 50 && line.msg.includes('missing at start-up and are marked lost'))).toBe(true);
   });
 });

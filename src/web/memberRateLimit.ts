@@ -1,0 +1,51 @@
+/**
+ * Per-member rate limits (HOSTILE-INPUT #9 for uploads, and votes): every upload is decoded
+ * and stored, and every vote rewrites the ranking, so one account must not be able to keep
+ * the app busy for everyone. Counted per member (not per IP: members behind one NAT do not
+ * share a budget) and per app instance, in memory. Past the limit the request fails with a
+ * 429 HttpError carrying Retry-After; the route's own error handling shows the sentence
+ * where the member acted (an upload form, or the error page).
+ */
+import { rateLimit } from 'express-rate-limit';
+import type { RequestHandler } from 'express';
+import { HttpError } from './httpError.js';
+
+export interface MemberRateLimitOptions {
+  perMinute: number;
+  /** The sentence shown when the limit is reached, given the seconds until it frees. */
+  tooFast: (retryAfterSeconds: number) => string;
+  /** Names the budget, so two limits never share counts. */
+  name: string;
+}
+
+export function createMemberRateLimit({ perMinute, tooFast, name }: MemberRateLimitOptions): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    // Only reached behind requireUser, so the member is known.
+    keyGenerator: (_req, res) => `${name}:member:${String(res.locals.currentUser?.id)}`,
+    handler(_req, res, next, limitOptions) {
+      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(limitOptions.windowMs / 1000));
+      res.setHeader('Retry-After', String(retryAfter));
+      next(new HttpError(429, tooFast(retryAfter)));
+    },
+  });
+}
+
+export function createUploadRateLimit(options: { perMinute: number }): RequestHandler {
+  return createMemberRateLimit({
+    ...options,
+    name: 'uploads',
+    tooFast: (seconds) => `You are uploading too fast. Please wait ${seconds} seconds and try again.`,
+  });
+}
+
+export function createVoteRateLimit(options: { perMinute: number }): RequestHandler {
+  return createMemberRateLimit({
+    ...options,
+    name: 'votes',
+    tooFast: (seconds) => `You are voting too fast. Please wait ${seconds} seconds and try again.`,
+  });
+}
