@@ -25,6 +25,14 @@ export interface EarlyUpload {
   discard(): Promise<void>;
 }
 
+/** Ends an early upload's body when the file will not be stored after all; S3's answer to it is no verdict on S3. */
+export class UploadAbandonedError extends Error {
+  constructor(reason: unknown) {
+    super('The upload was abandoned before the file was complete', { cause: reason });
+    this.name = 'UploadAbandonedError';
+  }
+}
+
 export type StartEarlyVideoUpload = (prefix: string, head: Buffer) => Promise<EarlyUpload | undefined>;
 
 /** Undefined without S3; the starter returns undefined for bytes that are not an accepted video (the route then refuses them as usual). */

@@ -39,6 +39,7 @@ const BY_NAME: Record<string, StorageErrorCode> = {
   SlowDown: 'ServerError',
   InternalError: 'ServerError',
   ServiceUnavailable: 'ServerError',
+  UploadAbandonedError: 'Abandoned',
 };
 
 export function classifyS3Error(error: unknown): StorageErrorCode {

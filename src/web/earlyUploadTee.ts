@@ -6,7 +6,7 @@
  * (too large, client gone), the upload is abandoned with it.
  */
 import { Transform } from 'node:stream';
-import type { EarlyUpload } from '../storage/earlyVideoUpload.js';
+import { UploadAbandonedError, type EarlyUpload } from '../storage/earlyVideoUpload.js';
 import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../videos/sniffVideoType.js';
 
 /** Resolves once `chunk` is accepted, or at once when the sink has failed (nothing more is written to it then). */
@@ -60,7 +60,7 @@ export function createEarlyUploadTee(start: (head: Buffer) => Promise<EarlyUploa
       finish().then(() => done(), done);
     },
     destroy(error, done) {
-      if (upload && !upload.sink.writableEnded) upload.sink.destroy(error ?? new Error('The upload ended before the file was complete'));
+      if (upload && !upload.sink.writableEnded) upload.sink.destroy(new UploadAbandonedError(error));
       done(error);
     },
   });

@@ -107,6 +107,8 @@ describe(`form video uploads stream on to S3 (${s3.kind})`, () => {
     expect(response.text).toContain('Videos can be at most 16 MB.');
     expect(await storedState(testApp, s3)).toEqual(before);
     if (s3.kind === 'minio') expect(await incompleteUploads(testApp.bucket!)).toEqual([]);
+    // Abandoning the upload was the app's doing, not S3's: the breaker stays closed, so the next upload still goes to S3.
+    expect((await member.get('/healthz')).body.storage.s3.breaker).toBe('closed');
   });
 });
 
