@@ -19,8 +19,12 @@ export interface ImageTagOptions {
   eager?: boolean;
 }
 
-const escapeAttribute = (value: string | number): string =>
-  String(value).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const NEEDS_ESCAPING = /[&"<>]/;
+/** Most attributes (URLs the app built, numbers) need no escaping; the test is cheaper than four replaces. */
+const escapeAttribute = (value: string | number): string => {
+  const text = String(value);
+  return NEEDS_ESCAPING.test(text) ? text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
+};
 
 export function createImageTag(getImageUrl: ImageStorage['getImageUrl']) {
   return function imageTag(image: ImageRef | null | undefined, folder: ImageFolder, options: ImageTagOptions = {}): nunjucks.runtime.SafeString {

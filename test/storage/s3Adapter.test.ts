@@ -67,4 +67,11 @@ describe('public URLs', () => {
     expect(publicBaseUrlFor(base)).toBe('https://vv-images.s3.eu-west-1.amazonaws.com');
     expect(publicBaseUrlFor({ ...base, bucket: 'images.example.com' })).toBe('https://s3.eu-west-1.amazonaws.com/images.example.com');
   });
+
+  it('uses an app-made key as its path as it is, and percent-encodes anything else segment by segment', () => {
+    const adapter = createS3Adapter({ client: createS3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:1', forcePathStyle: true, credentials: undefined }), bucket: 'b', publicBaseUrl: 'https://cdn.example.com' });
+    expect(adapter.urlFor('avatars/u1-0123456789abcdef0123456789abcdef-512.webp')).toBe('https://cdn.example.com/avatars/u1-0123456789abcdef0123456789abcdef-512.webp');
+    expect(adapter.urlFor('uploads/a b+c#?.mp4')).toBe('https://cdn.example.com/uploads/a%20b%2Bc%23%3F.mp4');
+    expect(adapter.urlFor('avatars/ü.webp')).toBe('https://cdn.example.com/avatars/%C3%BC.webp');
+  });
 });
