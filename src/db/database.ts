@@ -34,6 +34,10 @@ export async function openDatabase({ databaseUrl, dataDir }: DatabaseOptions): P
 
 function openPostgres(connectionString: string): AppDatabase {
   const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
+  // An idle pooled connection that the server ends (a restart, a failover, an admin's
+  // pg_terminate_backend) is emitted here; unheard, it would crash the process. pg has already
+  // dropped that client, the next query opens a new one, and a query in flight fails on its own.
+  pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
