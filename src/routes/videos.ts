@@ -11,7 +11,7 @@ import { HttpError } from '../web/httpError.js';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.js';
 import { showRefusalOn } from '../web/showRefusal.js';
-import { removeSpooledFiles } from '../web/tempFileStorage.js';
+import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.js';
 import { megabytes } from '../web/uploadErrors.js';
 import { findVideo, type VideoDetails } from '../videos/videoCatalog.js';
 import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.js';
@@ -66,6 +66,7 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     try {
       submission = await receiveSubmission(req, res);
     } catch (error) {
+      await whenSpoolingSettles(req);
       if (error instanceof HttpError && error.status !== 403) {
         const values = readVideoForm((req.body ?? {}) as Record<string, string>);
         return renderForm(res, error.status, values, { [error.field ?? 'video']: error.message });

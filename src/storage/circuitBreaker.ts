@@ -65,7 +65,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     moveTo('open');
   };
 
-  /** Runs `call` unless the breaker says to skip S3 right now. NotFound is an answer, not a failure; an abandoned write is neither. */
+  /** Runs `call` unless the breaker says to skip S3 right now. NotFound is an answer, not a failure. */
   async function guarded<T>(call: () => Promise<T>): Promise<T> {
     let trial = false;
     if (state === 'open') {
@@ -84,8 +84,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     } catch (error) {
       if (error instanceof StorageError && error.code === 'NotFound') {
         succeeded();
-      } else if (!(error instanceof StorageError && error.code === 'Abandoned')) {
-        // An abandoned write is our own doing: it must not send every upload to local disk.
+      } else {
         failed(error);
       }
       throw error;

@@ -80,8 +80,6 @@ export type StorageErrorCode =
   | 'NoSuchBucket'
   | 'WrongRegion'
   | 'ServerError'
-  /** The caller gave up on a write (its body stream failed: a file over the limit, a client gone); says nothing about S3. */
-  | 'Abandoned'
   | 'Unknown';
 
 /** A backend failure with a stable code; the original error is kept as `cause`. */

@@ -15,22 +15,19 @@ import { newObjectKey } from './keys.js';
 export interface EarlyUpload {
   key: string;
   contentType: string;
-  /** The file's bytes in order: end() when it is complete, destroy() to abandon it (S3 then aborts the upload). */
+  /**
+   * The file's bytes in order; end() when the file is complete, and also to give it up: what
+   * was sent is then completed as an object and discard() deletes it. Ending with an error
+   * instead would race the SDK's CreateMultipartUpload (an incomplete upload can outlive the
+   * abort) and look to the circuit breaker like S3 failing.
+   */
   sink: PassThrough;
-  /** True once the whole file is in S3; false if S3 failed or it was abandoned. Never rejects. */
+  /** True once everything written to `sink` is an object in S3; false if S3 failed. Never rejects. */
   stored: Promise<boolean>;
   /** The object is recorded in a row now: discard() leaves it alone. */
   claim(): void;
   /** Deletes the object unless claimed; once, however often it is called. Call before answering a refused request, and again when it is over. */
   discard(): Promise<void>;
-}
-
-/** Ends an early upload's body when the file will not be stored after all; S3's answer to it is no verdict on S3. */
-export class UploadAbandonedError extends Error {
-  constructor(reason: unknown) {
-    super('The upload was abandoned before the file was complete', { cause: reason });
-    this.name = 'UploadAbandonedError';
-  }
 }
 
 export type StartEarlyVideoUpload = (prefix: string, head: Buffer) => Promise<EarlyUpload | undefined>;

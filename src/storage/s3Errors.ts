@@ -39,7 +39,6 @@ const BY_NAME: Record<string, StorageErrorCode> = {
   SlowDown: 'ServerError',
   InternalError: 'ServerError',
   ServiceUnavailable: 'ServerError',
-  UploadAbandonedError: 'Abandoned',
 };
 
 export function classifyS3Error(error: unknown): StorageErrorCode {

@@ -3,10 +3,10 @@
  * it holds the first bytes until there are enough to sniff, starts the upload, then writes
  * every chunk to it — waiting for it to drain, so memory stays bounded by the upload's own
  * buffers. If the upload fails it is simply left behind; the spool goes on. If the part fails
- * (too large, client gone), the upload is abandoned with it.
+ * (too large, client gone), the upload is ended there, and discarded by whoever gets the error.
  */
 import { Transform } from 'node:stream';
-import { UploadAbandonedError, type EarlyUpload } from '../storage/earlyVideoUpload.js';
+import type { EarlyUpload } from '../storage/earlyVideoUpload.js';
 import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../videos/sniffVideoType.js';
 
 /** Resolves once `chunk` is accepted, or at once when the sink has failed (nothing more is written to it then). */
@@ -60,7 +60,8 @@ export function createEarlyUploadTee(start: (head: Buffer) => Promise<EarlyUploa
       finish().then(() => done(), done);
     },
     destroy(error, done) {
-      if (upload && !upload.sink.writableEnded) upload.sink.destroy(new UploadAbandonedError(error));
+      // Given up (too large, client gone): finish what was sent; the caller's discard() deletes it.
+      if (upload && !upload.sink.writableEnded && !upload.sink.destroyed) upload.sink.end();
       done(error);
     },
   });

@@ -37,10 +37,26 @@ export interface TempFileStorageOptions {
   startEarlyUpload?: (req: Request, field: string, head: Buffer) => Promise<EarlyUpload | undefined>;
 }
 
+const SPOOLING = Symbol('files being spooled');
+
+function spoolingOf(req: Request): Array<Promise<void>> {
+  const holder = req as Request & { [SPOOLING]?: Array<Promise<void>> };
+  return (holder[SPOOLING] ??= []);
+}
+
+/**
+ * Resolves once every file part of the request has finished spooling or cleaning up. multer
+ * reports an error (a limit hit) without waiting for the part still being written, so a route
+ * awaits this before answering: a refused upload has then left nothing behind, S3 included.
+ */
+export async function whenSpoolingSettles(req: Request): Promise<void> {
+  await Promise.all(spoolingOf(req));
+}
+
 export function createTempFileStorage({ tempDir, limitsByField, beforeFile, startEarlyUpload }: TempFileStorageOptions): multer.StorageEngine {
   return {
     _handleFile(req, file, callback) {
-      void (async () => {
+      const handling = (async () => {
         beforeFile?.(req as Request, file.fieldname);
         const limit = limitsByField[file.fieldname] ?? 0;
         await fs.mkdir(tempDir, { recursive: true, mode: 0o700 });
@@ -71,7 +87,9 @@ export function createTempFileStorage({ tempDir, limitsByField, beforeFile, star
           throw error;
         }
         return { path: filePath, size, sha256: hash.digest('hex'), early } as Partial<SpooledUpload>;
-      })().then((info) => callback(null, info), (error: unknown) => callback(error as Error));
+      })();
+      spoolingOf(req as Request).push(handling.then(() => undefined, () => undefined));
+      handling.then((info) => callback(null, info), (error: unknown) => callback(error as Error));
     },
 
     _removeFile(_req, file, callback) {

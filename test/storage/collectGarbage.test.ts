@@ -127,7 +127,7 @@ describe('storage:gc', () => {
     expect(await localFiles()).toEqual(['css/site.css', handMade, youngOrphan, referencedOld].sort());
   });
 
-  it('aborts incomplete direct uploads under incoming/ older than the grace period, only with delete', async () => {
+  it.skipIf(server.kind !== 'minio')('aborts incomplete direct uploads under incoming/ older than the grace period, only with delete (MinIO only: s3rver lacks ListMultipartUploads)', async () => {
     const multipart = createMultipartStore({ client: createS3Client(s3SettingsFor(server, bucket)), bucket });
     const stale = `incoming/u1/${randomBytes(16).toString('hex')}`;
     const elsewhere = `uploads-in-progress/${randomBytes(8).toString('hex')}`;

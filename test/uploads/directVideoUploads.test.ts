@@ -26,7 +26,8 @@ const server = inject('s3');
 const MiB = 1024 * 1024;
 const MAX_VIDEO_BYTES = 12 * MiB;
 
-describe('direct video uploads (multipart, browser to S3)', () => {
+// s3rver answers NotImplemented to ListMultipartUploads and copy checksums; CI runs these against MinIO.
+describe.skipIf(server.kind !== 'minio')('direct video uploads (multipart, browser to S3; MinIO only: s3rver lacks multipart listing)', () => {
   let setting: DirectUploadSetting;
   let db: AppDatabase;
   let bucket: string;
