@@ -4,9 +4,8 @@
  * delete completes (on any table but sessions, which members touch on every request), the
  * generation goes up. Writes by other instances are not seen; caches bound that with a TTL.
  */
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { AliasNode, TableNode, type KyselyPlugin, type OperationNode, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 
-const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode']);
 const UNWATCHED_TABLES = new Set(['sessions']);
 
 export interface WriteWatcher {
@@ -15,10 +14,17 @@ export interface WriteWatcher {
   generation(): number;
 }
 
-/** The tables a write names; raw SQL (kind RawNode) is not inspected, and schema changes happen only at start-up. */
-function writtenTables(node: RootOperationNode): string[] {
-  const json = JSON.stringify(node.kind === 'DeleteQueryNode' ? node.from : node.kind === 'InsertQueryNode' ? node.into : node.kind === 'UpdateQueryNode' ? node.table : null);
-  return [...json.matchAll(/"identifier":\{"kind":"IdentifierNode","name":"([^"]+)"/g)].map((match) => match[1]!);
+function tableName(node: OperationNode | undefined): string | undefined {
+  if (node && AliasNode.is(node)) return tableName(node.node);
+  return node && TableNode.is(node) ? node.table.identifier.name : undefined;
+}
+
+/** The tables a write names (raw SQL, kind RawNode, names none; schema changes happen only at start-up). */
+function writtenTables(node: RootOperationNode): Array<string | undefined> {
+  if (node.kind === 'InsertQueryNode') return [tableName(node.into)];
+  if (node.kind === 'UpdateQueryNode') return [tableName(node.table)];
+  if (node.kind === 'DeleteQueryNode') return node.from.froms.map(tableName);
+  return [];
 }
 
 export function createWriteWatcher(): WriteWatcher {
@@ -26,7 +32,7 @@ export function createWriteWatcher(): WriteWatcher {
   const pendingWrites = new WeakSet<object>();
   const plugin: KyselyPlugin = {
     transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-      if (WRITES.has(node.kind) && writtenTables(node).some((table) => !UNWATCHED_TABLES.has(table))) pendingWrites.add(queryId);
+      if (writtenTables(node).some((table) => table === undefined || !UNWATCHED_TABLES.has(table))) pendingWrites.add(queryId);
       return node;
     },
     async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
