@@ -48,7 +48,8 @@ export interface ComposeOptions {
 
 export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions): Promise<ComposedApp> {
   const writeWatcher = createWriteWatcher();
-  const db = (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir })).withPlugin(writeWatcher.plugin);
+  const unwatchedDb = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir });
+  const db = unwatchedDb.withPlugin(writeWatcher.plugin);
   let resyncLoop: ResyncLoop | undefined;
   const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
     cooldownMs: breakerCooldownMs,
@@ -92,7 +93,9 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
       ? createDirectVideoUploads({ db, s3, ...videoParts, imageStorage, logger, maxVideoBytes: config.maxVideoBytes, maxImageBytes: config.maxImageBytes })
       : undefined;
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
-  const sessionStore = new DatabaseSessionStore(db);
+  // Sessions are touched on nearly every request and no cached read model shows them, so their
+  // writes bypass the write watcher rather than being filtered out by it.
+  const sessionStore = new DatabaseSessionStore(unwatchedDb);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
   const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, uploadQuota, imageOrigins, mediaOrigins, delivery, directUploads, directVideoUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
   return {

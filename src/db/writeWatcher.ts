@@ -1,38 +1,26 @@
 /**
  * Counts the app's own writes to the database, so read models cached in memory know when they
- * may be stale. A Kysely plugin sees every query this process runs: after an insert, update or
- * delete completes (on any table but sessions, which members touch on every request), the
- * generation goes up. Writes by other instances are not seen; caches bound that with a TTL.
+ * may be stale. A Kysely plugin on the app's database sees every query run through it: after an
+ * insert, update or delete completes, the generation goes up. The session store writes through
+ * the same database without the plugin (composeApp.ts): members touch sessions on every request.
+ * Writes by other instances are not seen; caches bound that with a TTL.
  */
-import { AliasNode, TableNode, type KyselyPlugin, type OperationNode, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
-
-const UNWATCHED_TABLES = new Set(['sessions']);
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 
 export interface WriteWatcher {
   plugin: KyselyPlugin;
-  /** Goes up after every completed write this process made to a watched table. */
+  /** Goes up after every completed write made through the watched database. */
   generation(): number;
 }
 
-function tableName(node: OperationNode | undefined): string | undefined {
-  if (node && AliasNode.is(node)) return tableName(node.node);
-  return node && TableNode.is(node) ? node.table.identifier.name : undefined;
-}
-
-/** The tables a write names (raw SQL, kind RawNode, names none; schema changes happen only at start-up). */
-function writtenTables(node: RootOperationNode): Array<string | undefined> {
-  if (node.kind === 'InsertQueryNode') return [tableName(node.into)];
-  if (node.kind === 'UpdateQueryNode') return [tableName(node.table)];
-  if (node.kind === 'DeleteQueryNode') return node.from.froms.map(tableName);
-  return [];
-}
+const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode']);
 
 export function createWriteWatcher(): WriteWatcher {
   let generation = 0;
   const pendingWrites = new WeakSet<object>();
   const plugin: KyselyPlugin = {
     transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-      if (writtenTables(node).some((table) => table === undefined || !UNWATCHED_TABLES.has(table))) pendingWrites.add(queryId);
+      if (WRITES.has(node.kind)) pendingWrites.add(queryId);
       return node;
     },
     async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {

@@ -15,7 +15,7 @@ import type { UploadedPart } from '../storage/multipartUploads.js';
 import { megabytes } from '../web/uploadErrors.js';
 import { sniffVideoBytes, unsupportedVideoMessage, VIDEO_SNIFF_BYTES } from '../videos/sniffVideoType.js';
 import type { DirectVideoUploadDeps } from './directVideoUploads.js';
-import type { Outcome } from './directUploads.js';
+import { refuse, type Outcome } from './directUploads.js';
 
 export interface CompletedVideo {
   videoId: number;
@@ -28,7 +28,6 @@ const STORAGE_UNAVAILABLE = 'Storage is unavailable right now, so the video coul
 
 export async function completeVideoUpload(deps: DirectVideoUploadDeps, upload: ClaimedUpload, parts: UploadedPart[]): Promise<Outcome<CompletedVideo>> {
   const { s3, multipart, logger } = deps;
-  const refuse = (status: number, error: string) => ({ ok: false as const, status, error });
   const key = upload.key;
   let joined = false;
   try {

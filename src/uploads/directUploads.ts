@@ -24,6 +24,9 @@ export type DirectUploadPurpose = 'avatar' | 'thumbnail';
 
 export type Outcome<T> = { ok: true; value: T } | Refusal;
 
+/** A refusal with its status and message, and per-field messages for forms that show them. */
+export const refuse = (status: number, error: string, fields?: Record<string, string>) => ({ ok: false as const, status, error, ...(fields && { fields }) });
+
 /** Why a request was refused: the status, the sentence to show, and per form field messages when there are several. */
 export interface Refusal {
   ok: false;
@@ -46,7 +49,6 @@ export type DirectUploads = ReturnType<typeof createDirectUploads>;
 
 export function createDirectUploads(deps: DirectUploadDeps) {
   const { db, s3, logger } = deps;
-  const refuse = (status: number, error: string) => ({ ok: false as const, status, error });
 
   async function slotFor(userId: number, purpose: DirectUploadPurpose, videoId: number | null): Promise<Outcome<ImageSlot>> {
     if (purpose === 'avatar') return { ok: true, value: { kind: 'avatar', userId } };

@@ -17,7 +17,7 @@ import { megabytes } from '../web/uploadErrors.js';
 import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.js';
 import { readVideoForm, validateVideoForm } from '../videos/videoForm.js';
 import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.js';
-import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, type Outcome } from './directUploads.js';
+import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directUploads.js';
 import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.js';
 import type { UploadedPart } from '../storage/multipartUploads.js';
 
@@ -64,7 +64,6 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
   const partBytes = deps.partBytes ?? VIDEO_PART_BYTES;
   const now = deps.now ?? (() => new Date());
   const maxVideoBytes = Math.min(deps.maxVideoBytes, MAX_RECORDABLE_BYTES);
-  const refuse = (status: number, error: string, fields?: Record<string, string>) => ({ ok: false as const, status, error, ...(fields && { fields }) });
 
   /** The caller's unfinished video upload, or why it cannot be used (an expired one can still be cancelled). */
   async function ownUpload(userId: number, key: string, purpose: 'use' | 'cancel' = 'use') {

@@ -17,11 +17,10 @@ export interface UploadQuota {
   guard: RequestHandler;
   /** Counts a stored upload against the member's quota, and forgets their rows older than the window. */
   record(memberId: number, bytes: number): Promise<void>;
-  /** Bytes counted for the member in the last 24 hours, and when the oldest of them was counted. */
-  usage(memberId: number): Promise<{ bytes: number; oldest: Date | undefined }>;
 }
 
 export function createUploadQuota({ db, dailyBytes }: { db: AppDatabase; dailyBytes: number }): UploadQuota {
+  /** Bytes counted for the member in the last 24 hours, and when the oldest of them was counted. */
   async function usage(memberId: number) {
     const row = await db
       .selectFrom('upload_ledger')
@@ -33,7 +32,6 @@ export function createUploadQuota({ db, dailyBytes }: { db: AppDatabase; dailyBy
   }
 
   return {
-    usage,
     guard: async (_req, res, next) => {
       const member = res.locals.currentUser;
       if (!member) return next();
