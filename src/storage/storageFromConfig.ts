@@ -25,9 +25,20 @@ export interface ConfiguredAdapters {
   delivery: MediaDelivery;
 }
 
+/**
+ * One S3 client per bucket's settings: the adapter and the multipart operations of the same
+ * bucket share its connection pool and credentials instead of each building their own.
+ */
+const clients = new WeakMap<object, ReturnType<typeof createS3Client>>();
+function clientFor(settings: Parameters<typeof createS3Client>[0]): ReturnType<typeof createS3Client> {
+  let client = clients.get(settings);
+  if (!client) clients.set(settings, (client = createS3Client(settings)));
+  return client;
+}
+
 export function s3AdapterFor(settings: S3Settings | (BackupBucketSettings & { cdnBaseUrl?: undefined })): StorageAdapter {
   const publicBaseUrl = publicBaseUrlFor({ ...settings, cdnBaseUrl: settings.cdnBaseUrl });
-  return createS3Adapter({ client: createS3Client(settings), bucket: settings.bucket, publicBaseUrl });
+  return createS3Adapter({ client: clientFor(settings), bucket: settings.bucket, publicBaseUrl });
 }
 
 /** The bucket's own address (never the CDN): what signed URLs point at. */
@@ -50,7 +61,7 @@ export function postSignerFor(settings: S3Settings): ((key: string, contentType:
 
 /** S3's multipart operations on the app's bucket (any credentials: storage:gc works with an IAM role too). */
 export function multipartStoreFor(settings: S3Settings): MultipartStore {
-  return createMultipartStore({ client: createS3Client(settings), bucket: settings.bucket });
+  return createMultipartStore({ client: clientFor(settings), bucket: settings.bucket });
 }
 
 /**
