@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
-import { PGliteDialect } from 'kysely-pglite-dialect';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { migrateToLatest } from './migrations.ts';
+import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
 
 export type AppDatabase = Kysely<Database>;
 
@@ -42,14 +42,17 @@ function openPostgres(connectionString: string): AppDatabase {
 }
 
 async function openEmbedded(dataDir: string | undefined): Promise<AppDatabase> {
+  compileWebAssemblyWithoutTierUp();
   let client: PGlite;
   if (dataDir) {
     const dir = path.join(dataDir, 'pglite');
     await fs.mkdir(dir, { recursive: true });
-    client = new PGlite(dir);
+    client = new PGlite(dir, leanPGliteOptions());
   } else {
-    client = new PGlite();
+    client = new PGlite(leanPGliteOptions());
   }
   await client.waitReady;
-  return new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  // Kysely's own PGlite dialect (since 0.29): its adapter declares a single connection, so
+  // Kysely queues queries and transactions through one mutex, as PGlite requires.
+  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite: client }) });
 }
