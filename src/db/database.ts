@@ -6,9 +6,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PGliteDialect, type PGliteDialectConfig, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { createEmbeddedDatabase, embeddedDatabaseExists } from './createEmbeddedDatabase.ts';
+import { lockDatabaseDirectory } from './embeddedLock.ts';
 import { migrateToLatest } from './migrations.ts';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
 
@@ -43,16 +45,42 @@ function openPostgres(connectionString: string): AppDatabase {
 
 async function openEmbedded(dataDir: string | undefined): Promise<AppDatabase> {
   compileWebAssemblyWithoutTierUp();
-  let client: PGlite;
-  if (dataDir) {
-    const dir = path.join(dataDir, 'pglite');
-    await fs.mkdir(dir, { recursive: true });
-    client = new PGlite(dir, leanPGliteOptions());
-  } else {
-    client = new PGlite(leanPGliteOptions());
+  if (!dataDir) return kyselyOver(new PGlite(leanPGliteOptions()), () => undefined);
+  const dir = path.join(dataDir, 'pglite');
+  await fs.mkdir(dir, { recursive: true });
+  const lock = await lockDatabaseDirectory(dir);
+  try {
+    if (!embeddedDatabaseExists(dir)) await createEmbeddedDatabase(dir);
+    const client = new PGlite(dir, leanPGliteOptions());
+    await client.waitReady;
+    return kyselyOver(client, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
   }
-  await client.waitReady;
+}
+
+/** Kysely on PGlite; closing the database (db.destroy()) also runs `afterClose`. */
+function kyselyOver(client: PGlite, afterClose: () => void): AppDatabase {
+  const closing: PGliteDialectConfig['pglite'] = {
+    get closed() {
+      return client.closed;
+    },
+    get ready() {
+      return client.ready;
+    },
+    waitReady: client.waitReady,
+    query: (query, params, options) => client.query(query, params, options),
+    transaction: (callback) => client.transaction(callback),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        afterClose();
+      }
+    },
+  };
   // Kysely's own PGlite dialect (since 0.29): its adapter declares a single connection, so
   // Kysely queues queries and transactions through one mutex, as PGlite requires.
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite: client }) });
+  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite: closing }) });
 }
