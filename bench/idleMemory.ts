@@ -27,10 +27,15 @@ const READY_TIMEOUT_MS = 120_000;
 const MIB = 1024 * 1024;
 
 const { values } = parseArgs({
-  options: { 'database-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    'database-url': { type: 'string' },
+    /** Extra variables for the app, e.g. --env USE_CLOUD_STORAGE=true --env AWS_BUCKET_NAME=… */
+    env: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
-  console.log('Usage: node bench/idleMemory.ts [--database-url postgres://…]');
+  console.log('Usage: node bench/idleMemory.ts [--database-url postgres://…] [--env NAME=value …]');
   process.exit(0);
 }
 
@@ -52,6 +57,9 @@ const env: Record<string, string> = {
   UPLOAD_TEMP_DIR: path.join(workDir, 'upload-tmp'),
   LOG_LEVEL: 'warn',
   ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { ALLOW_EMBEDDED_DATABASE: 'true' }),
+  ...Object.fromEntries(
+    (values.env ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
 };
 
 // Two starts on one DATA_DIR: the first creates the database (initdb), the second is every
@@ -78,8 +86,9 @@ async function measureOneStart(phase: string): Promise<void> {
     }
     await sleep(SETTLE_MS);
     const { rssBytes, peakBytes } = readMemory(child.pid ?? -1);
+    const storage = env.USE_CLOUD_STORAGE === 'true' ? 'S3' : 'local disk';
     console.log(
-      `${databaseUrl ? 'postgresql' : 'embedded'}, ${phase}: first /healthz ${readyMs.toFixed(0)} ms; ` +
+      `${databaseUrl ? 'postgresql' : 'embedded'}, ${storage}, ${phase}: first /healthz ${readyMs.toFixed(0)} ms; ` +
         `idle RSS after ${PAGE_VIEWS} page views ${(rssBytes / MIB).toFixed(1)} MiB (peak ${(peakBytes / MIB).toFixed(1)} MiB)`,
     );
   } finally {
