@@ -7,15 +7,35 @@
  * Run directly (`node createEmbeddedDatabase.ts <dir>`), it is that child.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
 
-/** True once initdb has run in `dir` (PostgreSQL writes PG_VERSION last). */
+/**
+ * The PostgreSQL major version the installed PGlite runs (PGlite 0.5: PostgreSQL 18; 0.4 ran 17).
+ * test/db/embeddedDatabaseVersion.test.ts fails when an upgrade changes it, so this stays true.
+ */
+export const EMBEDDED_POSTGRES_MAJOR = '18';
+
+/**
+ * True once initdb has run in `dir` (PostgreSQL writes PG_VERSION last). Throws a sentence when
+ * the files belong to another PostgreSQL major version: PostgreSQL cannot open them, and PGlite
+ * would only say "PGlite failed to initialize properly".
+ */
 export function embeddedDatabaseExists(dir: string): boolean {
-  return existsSync(path.join(dir, 'PG_VERSION'));
+  const versionFile = path.join(dir, 'PG_VERSION');
+  if (!existsSync(versionFile)) return false;
+  const major = readFileSync(versionFile, 'utf8').trim();
+  if (major !== EMBEDDED_POSTGRES_MAJOR) {
+    throw new Error(
+      `The embedded database in ${dir} was made by PostgreSQL ${major}, and this version of VideoVote runs ` +
+        `PostgreSQL ${EMBEDDED_POSTGRES_MAJOR}, which cannot open it. Move that directory aside to start with an ` +
+        `empty database; the version of VideoVote that made it (PostgreSQL ${major}) can still open it.`,
+    );
+  }
+  return true;
 }
 
 /** Runs initdb for `dir` in a child process. Throws with the child's output when it fails. */
