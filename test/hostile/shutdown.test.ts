@@ -18,6 +18,7 @@ import { createBucket, makeS3Client, startS3Server, type S3TestServer } from '..
 import { HttpMember, startServerProcess, type ServerProcess } from '../support/serverProcess.ts';
 import { listObjects } from '../support/storedState.ts';
 import { multipart } from '../support/rawUpload.ts';
+import { waitFor } from '../support/waitFor.ts';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 
 describe('SIGTERM', () => {
@@ -62,8 +63,11 @@ describe('SIGTERM', () => {
       );
     }
     // /healthz counts the outbox at most every 3 s.
-    await sleep(3_100);
-    expect((await (await fetch(`${app.origin}/healthz`)).json()).storage.pending.count).toBe(3);
+    const pendingCount = async () => (await (await fetch(`${app!.origin}/healthz`)).json()).storage.pending.count;
+    await waitFor('/healthz to count the 3 pending images', async () => (await pendingCount()) === 3, {
+      intervalMs: 200,
+    });
+    expect(await pendingCount()).toBe(3);
 
     await s3.restart();
     const exitCode = await app.stop('SIGTERM');
@@ -119,16 +123,18 @@ describe('SIGTERM', () => {
         upload.on('error', reject);
       });
       upload.write(body.subarray(0, half));
+      // Unavoidable fixed wait: an avatar is received in memory, so nothing outside the server
+      // shows that it has read the first half; 300 ms lets it get there before the signal.
       await sleep(300);
       const exited = server.stop('SIGTERM');
-      await sleep(500);
-      // New connections are refused while the upload is still being received.
-      expect(
-        await fetch(`${server.origin}/healthz`).then(
+      const healthz = () =>
+        fetch(`${server.origin}/healthz`).then(
           () => 'answered',
           () => 'refused',
-        ),
-      ).toBe('refused');
+        );
+      // New connections are refused while the upload is still being received.
+      await waitFor('new connections to be refused', async () => (await healthz()) === 'refused');
+      expect(await healthz()).toBe('refused');
       upload.end(body.subarray(half));
       expect(await answered).toBe(303);
       expect(await exited).toBe(0);
