@@ -6,6 +6,7 @@
 import 'dotenv/config';
 import { composeApp } from './composeApp.ts';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
+import { explainConnectionError } from './db/explainConnectionError.ts';
 import { createLogger } from './logger.ts';
 
 function loadConfigOrExit(): AppConfig {
@@ -23,7 +24,15 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   logger.info({ config: describeConfig(config) }, 'Starting VideoVote');
 
-  const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger });
+  const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger }).catch(
+    (error: unknown) => {
+      // An unreachable database is an operator's fix, said in one sentence; anything else keeps its stack.
+      const sentence = config.databaseUrl && explainConnectionError(error, config.databaseUrl);
+      if (!sentence) throw error;
+      console.error(sentence);
+      process.exit(1);
+    },
+  );
   // Express 5 hands listen errors (port in use, no permission) to this callback.
   const server = app.listen(config.port, config.host ?? '::', (error?: Error) => {
     if (error) {
