@@ -86,70 +86,90 @@ describe('SIGTERM', () => {
   }, 120_000);
 
   it('#19 SIGTERM stops accepting connections but lets an upload in flight finish, then exits 0', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-inflight-'));
-    const server = await startServerProcess({
+    await expectInFlightUploadToFinish();
+  }, 120_000);
+
+  it("#19 the same drain when the app is started exactly as render.yaml's startCommand says, through sh -c", async () => {
+    const startCommand = /^\s*startCommand:\s*(.+?)\s*$/m.exec(
+      await fs.readFile(path.resolve(import.meta.dirname, '../../render.yaml'), 'utf8'),
+    )?.[1];
+    expect(startCommand, 'render.yaml has a startCommand').toBeDefined();
+    // Render signals the process its start command created; that process must be the server.
+    await expectInFlightUploadToFinish(startCommand);
+  }, 120_000);
+});
+
+/**
+ * An upload is half sent when SIGTERM reaches the process `shellCommand` starts (or
+ * `node src/server.ts` itself): new connections are refused, the upload finishes, exit 0.
+ */
+async function expectInFlightUploadToFinish(shellCommand?: string): Promise<void> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-inflight-'));
+  const server = await startServerProcess(
+    {
       DATA_DIR: path.join(dir, 'data'),
       LOCAL_STORAGE_DIR: path.join(dir, 'static'),
       UPLOAD_TEMP_DIR: path.join(dir, 'tmp'),
       SHUTDOWN_GRACE_SECONDS: '20',
       LOG_LEVEL: 'info',
+    },
+    { shellCommand },
+  );
+  try {
+    const member = new HttpMember(server.origin);
+    await member.signUp('inflight');
+    const body = multipart([
+      { name: '_csrf', body: await member.csrfToken('/profile') },
+      {
+        name: 'avatar',
+        filename: 'a.png',
+        contentType: 'image/png',
+        body: await makeImage('png', 300, 300, '#206040'),
+      },
+    ]);
+    const half = Math.floor(body.length / 2);
+    const upload = http.request(`${server.origin}/profile/avatar`, {
+      method: 'POST',
+      headers: {
+        cookie: member.cookieHeader(),
+        'content-type': 'multipart/form-data; boundary=----vvhostile',
+        'content-length': String(body.length),
+      },
     });
-    try {
-      const member = new HttpMember(server.origin);
-      await member.signUp('inflight');
-      const body = multipart([
-        { name: '_csrf', body: await member.csrfToken('/profile') },
-        {
-          name: 'avatar',
-          filename: 'a.png',
-          contentType: 'image/png',
-          body: await makeImage('png', 300, 300, '#206040'),
-        },
-      ]);
-      const half = Math.floor(body.length / 2);
-      const upload = http.request(`${server.origin}/profile/avatar`, {
-        method: 'POST',
-        headers: {
-          cookie: member.cookieHeader(),
-          'content-type': 'multipart/form-data; boundary=----vvhostile',
-          'content-length': String(body.length),
-        },
+    const answered = new Promise<number>((resolve, reject) => {
+      upload.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
       });
-      const answered = new Promise<number>((resolve, reject) => {
-        upload.on('response', (response) => {
-          response.resume();
-          resolve(response.statusCode ?? 0);
-        });
-        upload.on('error', reject);
-      });
-      upload.write(body.subarray(0, half));
-      // Unavoidable fixed wait: an avatar is received in memory, so nothing outside the server
-      // shows that it has read the first half; 300 ms lets it get there before the signal.
-      await sleep(300);
-      const exited = server.stop('SIGTERM');
-      const healthz = () =>
-        fetch(`${server.origin}/healthz`).then(
-          () => 'answered',
-          () => 'refused',
-        );
-      // New connections are refused while the upload is still being received.
-      await waitFor('new connections to be refused', async () => (await healthz()) === 'refused');
-      expect(await healthz()).toBe('refused');
-      upload.end(body.subarray(half));
-      expect(await answered).toBe(303);
-      expect(await exited).toBe(0);
-      expect(server.output()).toContain('Shut down cleanly');
-      const db = await openDatabase({ databaseUrl: undefined, dataDir: path.join(dir, 'data') });
-      const rows = await db
-        .selectFrom('users')
-        .innerJoin('stored_files', 'stored_files.id', 'users.avatar_image_id')
-        .select('stored_files.location')
-        .execute();
-      await db.destroy();
-      expect(rows).toEqual([{ location: 'local' }]);
-    } finally {
-      await server.stop('SIGKILL');
-      await fs.rm(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
-});
+      upload.on('error', reject);
+    });
+    upload.write(body.subarray(0, half));
+    // Unavoidable fixed wait: an avatar is received in memory, so nothing outside the server
+    // shows that it has read the first half; 300 ms lets it get there before the signal.
+    await sleep(300);
+    const exited = server.stop('SIGTERM');
+    const healthz = () =>
+      fetch(`${server.origin}/healthz`).then(
+        () => 'answered',
+        () => 'refused',
+      );
+    // New connections are refused while the upload is still being received.
+    await waitFor('new connections to be refused', async () => (await healthz()) === 'refused');
+    expect(await healthz()).toBe('refused');
+    upload.end(body.subarray(half));
+    expect(await answered).toBe(303);
+    expect(await exited).toBe(0);
+    expect(server.output()).toContain('Shut down cleanly');
+    const db = await openDatabase({ databaseUrl: undefined, dataDir: path.join(dir, 'data') });
+    const rows = await db
+      .selectFrom('users')
+      .innerJoin('stored_files', 'stored_files.id', 'users.avatar_image_id')
+      .select('stored_files.location')
+      .execute();
+    await db.destroy();
+    expect(rows).toEqual([{ location: 'local' }]);
+  } finally {
+    await server.stop('SIGKILL');
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
