@@ -72,6 +72,7 @@ describe('SIGTERM', () => {
     await s3.restart();
     const exitCode = await app.stop('SIGTERM');
     expect(exitCode).toBe(0);
+    expect(app.output()).toContain('SIGTERM received: finishing in-flight requests, then pushing pending images to S3');
     expect(app.output()).toContain('Before exit: 3 image(s) moved to S3');
 
     const db = await openDatabase({ databaseUrl: undefined, dataDir: path.join(workDir, 'data') });
@@ -160,6 +161,9 @@ async function expectInFlightUploadToFinish(shellCommand?: string): Promise<void
     expect(await answered).toBe(303);
     expect(await exited).toBe(0);
     expect(server.output()).toContain('Shut down cleanly');
+    // Local mode has no S3 to push to, and the log says what it does instead.
+    expect(server.output()).toContain('SIGTERM received: finishing in-flight requests, then closing the database');
+    expect(server.output()).not.toContain('S3');
     const db = await openDatabase({ databaseUrl: undefined, dataDir: path.join(dir, 'data') });
     const rows = await db
       .selectFrom('users')
