@@ -35,6 +35,7 @@ import { createStaticRoutes } from './web/staticFiles.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
+import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -49,6 +50,8 @@ export interface AppDeps {
     | 'loginAttemptsPerAccount'
     | 'loginAttemptsPerIp'
     | 'trustProxyHops'
+    | 'healthzToken'
+    | 'signupsPerIpPerHour'
   >;
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -94,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
 
   // First, so every later log line and every error page carries the request id.
   app.use(createRequestIdMiddleware(logger));
+  app.use(setPermissionsPolicy);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -115,7 +119,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );
-  app.use(createHealthRoutes({ storageHealth: deps.storageHealth }));
+  app.use(createHealthRoutes({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken }));
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
   app.use(

@@ -54,6 +54,7 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     // The benchmark is the load; the per-member upload limits would only get in its way.
     UPLOADS_PER_MINUTE: '10000',
     DAILY_UPLOAD_MB: '1000000',
+    SIGNUPS_PER_IP_PER_HOUR: '100000',
     // As render.yaml deploys it (see the comment there).
     MALLOC_ARENA_MAX: '2',
     SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),

@@ -17,6 +17,7 @@ import { makeImage } from '../support/imageFixtures.ts';
 import { createBucket, makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.ts';
 import { HttpMember, startServerProcess, type ServerProcess } from '../support/serverProcess.ts';
 import { listObjects } from '../support/storedState.ts';
+import { HEALTHZ_AUTH, TEST_HEALTHZ_TOKEN } from '../support/testApp.ts';
 import { multipart } from '../support/rawUpload.ts';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 
@@ -52,6 +53,7 @@ describe('SIGTERM', () => {
       // Only the shutdown may move them: no background pass gets there first.
       RESYNC_INTERVAL_SECONDS: '3600',
       SHUTDOWN_GRACE_SECONDS: '20',
+      HEALTHZ_TOKEN: TEST_HEALTHZ_TOKEN,
       LOG_LEVEL: 'info',
     });
     const members = ['tess', 'tom', 'tia'].map(() => new HttpMember(app!.origin));
@@ -63,7 +65,9 @@ describe('SIGTERM', () => {
     }
     // /healthz counts the outbox at most every 3 s.
     await sleep(3_100);
-    expect((await (await fetch(`${app.origin}/healthz`)).json()).storage.pending.count).toBe(3);
+    expect((await (await fetch(`${app.origin}/healthz`, { headers: HEALTHZ_AUTH })).json()).storage.pending.count).toBe(
+      3,
+    );
 
     await s3.restart();
     const exitCode = await app.stop('SIGTERM');
@@ -88,6 +92,7 @@ describe('SIGTERM', () => {
       LOCAL_STORAGE_DIR: path.join(dir, 'static'),
       UPLOAD_TEMP_DIR: path.join(dir, 'tmp'),
       SHUTDOWN_GRACE_SECONDS: '20',
+      HEALTHZ_TOKEN: TEST_HEALTHZ_TOKEN,
       LOG_LEVEL: 'info',
     });
     try {
