@@ -36,6 +36,7 @@ import { createLoginThrottle } from './web/loginThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
 import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
+import { lingerOnUnreadBody } from './web/lingeringClose.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -52,6 +53,8 @@ export interface AppDeps {
     | 'trustProxyHops'
     | 'healthzToken'
     | 'signupsPerIpPerHour'
+    | 'refusedBodyLingerMs'
+    | 'refusedBodyLingerBytes'
   >;
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -79,6 +82,8 @@ export interface AppDeps {
   writeGeneration: () => number;
 }
 
+const GIB = 1024 * 1024 * 1024;
+
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 export function createApp(deps: AppDeps): Express {
@@ -98,6 +103,16 @@ export function createApp(deps: AppDeps): Express {
   // First, so every later log line and every error page carries the request id.
   app.use(createRequestIdMiddleware(logger));
   app.use(setPermissionsPolicy);
+  // Every early refusal (size, login, CSRF, rate, quota) then reaches clients that send first and read later.
+  app.use(
+    lingerOnUnreadBody(
+      {
+        maxMs: config.refusedBodyLingerMs,
+        maxBytes: config.refusedBodyLingerBytes ?? Math.min(2 * (config.maxImageBytes + config.maxVideoBytes), GIB),
+      },
+      logger,
+    ),
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {

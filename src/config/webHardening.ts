@@ -1,6 +1,6 @@
 /**
- * How the web layer holds out against clients (HEALTHZ_TOKEN, SIGNUPS_PER_IP_PER_HOUR and the
- * request timeouts): who may read /healthz details, how many accounts one client may open, and
+ * How the web layer holds out against clients (HEALTHZ_TOKEN, SIGNUPS_PER_IP_PER_HOUR, the
+ * request timeouts and the lingering close after a refusal): who may read /healthz details, how many accounts one client may open, and
  * how long a connection may take or sit idle. Problems are recorded by the readers, by name.
  */
 import type { EnvReaders } from './envReaders.ts';
@@ -16,6 +16,10 @@ export interface WebHardening {
   headersTimeoutMs: number;
   /** How long an idle keep-alive connection stays open between requests. */
   keepAliveTimeoutMs: number;
+  /** After a refusal, the unread rest of a body is discarded for at most this long (lingering close). */
+  refusedBodyLingerMs: number;
+  /** …and at most this many bytes; undefined: twice the largest upload (image + video), at most 1 GiB. */
+  refusedBodyLingerBytes: number | undefined;
   /** A connection with no byte in either direction for this long is closed (bounds a slow-loris). */
   requestIdleTimeoutMs: number;
 }
@@ -35,6 +39,11 @@ export function readWebHardening({ read, positiveInt }: EnvReaders, problems: st
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     headersTimeoutMs: headersTimeoutSeconds * 1000,
     keepAliveTimeoutMs: keepAliveTimeoutSeconds * 1000,
+    refusedBodyLingerMs: positiveInt('REFUSED_BODY_LINGER_SECONDS', 30, 600) * 1000,
+    refusedBodyLingerBytes:
+      read('REFUSED_BODY_LINGER_MB') === undefined
+        ? undefined
+        : positiveInt('REFUSED_BODY_LINGER_MB', 1, 10_240) * 1024 * 1024,
     requestIdleTimeoutMs: positiveInt('REQUEST_IDLE_TIMEOUT_SECONDS', 60, 3600) * 1000,
   };
 }
