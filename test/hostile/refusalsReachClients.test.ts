@@ -49,6 +49,7 @@ describe('refusals every client can read', () => {
   let uploader: { cookie: string; csrf: string };
   let spent: { cookie: string; csrf: string };
   let avatarUrl: string;
+  let browser: Browser | undefined;
 
   beforeAll(async () => {
     testApp = await createTestApp({
@@ -68,8 +69,10 @@ describe('refusals every client can read', () => {
       .insertInto('upload_ledger')
       .values({ member_id: row.id, bytes: 50 * MIB })
       .execute();
+    if (!browserMissing) browser = await launchChromium();
   });
   afterAll(async () => {
+    await browser?.close();
     await server?.close();
     await testApp?.close();
   });
@@ -114,17 +117,11 @@ describe('refusals every client can read', () => {
   }
 
   describe.skipIf(browserMissing)(`in Chromium (${CHROMIUM_PATH})`, () => {
-    let browser: Browser;
-    beforeAll(async () => {
-      browser = await launchChromium();
-    });
-    afterAll(async () => browser?.close());
-
     it.each([
       ['just over the limit', JUST_OVER],
       ['of 100 MB', HUGE],
     ])('reads the 413 and the sentence for an avatar %s', async (_name, fileBytes) => {
-      const context = await browser.newContext();
+      const context = await (browser as Browser).newContext();
       const [name, ...value] = uploader.cookie.split('=');
       await context.addCookies([{ name: name!, value: value.join('='), url: server.origin }]);
       const page = await context.newPage();
