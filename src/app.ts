@@ -37,6 +37,7 @@ import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimi
 import { createRequestIdMiddleware } from './web/requestId.ts';
 import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
 import { lingerOnUnreadBody } from './web/lingeringClose.ts';
+import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -131,6 +132,7 @@ export function createApp(deps: AppDeps): Express {
       hsts: production,
     }),
   );
+  app.use(refuseControlCharactersInPath);
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );

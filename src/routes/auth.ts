@@ -6,6 +6,7 @@
 import { Router, type Request, type RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
+import { controlCharactersMessage, hasControlCharacters, withoutControlCharacters } from '../web/controlCharacters.ts';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -14,7 +15,7 @@ function field(req: Request, name: string): string {
 
 /** Only same-site paths, so `?next=` cannot send a member to another site after login. */
 function safeNextPath(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/profile';
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) && !hasControlCharacters(value) ? value : '/profile';
 }
 
 function startSession(req: Request, userId: number): Promise<void> {
@@ -56,8 +57,15 @@ export function createAuthRoutes({
 
   router.post('/login', throttle.perIp, throttle.perAccount, async (req, res) => {
     const username = field(req, 'username').trim();
-    const user = await checkLogin(db, username, field(req, 'password'));
+    // A control character never matches an account, and PostgreSQL refuses NUL outright.
+    const user = hasControlCharacters(username) ? 'refused' : await checkLogin(db, username, field(req, 'password'));
     const next = safeNextPath(field(req, 'next'));
+    if (user === 'refused') {
+      const error = controlCharactersMessage('Usernames');
+      return res
+        .status(422)
+        .render('pages/login.njk', { error, next, values: { username: withoutControlCharacters(username) } });
+    }
     if (!user) {
       return res.status(401).render('pages/login.njk', { error: LOGIN_FAILED_MESSAGE, next, values: { username } });
     }

@@ -1,12 +1,21 @@
 /**
  * What a security probe found (issue #14): absolute paths in error answers, no
- * Permissions-Policy, /healthz details for anyone. Each test sends what the probe sent.
+ * Permissions-Policy, /healthz details for anyone, control characters reaching the database
+ * (on PGlite and, with TEST_DATABASE_URL, PostgreSQL). Each test sends what the probe sent.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, HEALTHZ_AUTH, TEST_HEALTHZ_TOKEN, type TestApp } from '../support/testApp.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { csrfTokenFor, signUp, TEST_PASSWORD } from '../support/browserlessMember.ts';
+import { captureLogs } from '../support/captureLogs.ts';
+import {
+  availableDatabases,
+  createTestApp,
+  HEALTHZ_AUTH,
+  TEST_HEALTHZ_TOKEN,
+  type TestApp,
+} from '../support/testApp.ts';
 
 describe('security probe findings', () => {
   let testApp: TestApp;
@@ -85,5 +94,110 @@ describe('/healthz without HEALTHZ_TOKEN', () => {
       const response = await request(testApp.app).get('/healthz').set('Authorization', authorization);
       expect(response.body).toEqual({ status: 'ok' });
     }
+  });
+});
+
+describe.each(availableDatabases(inject('databaseUrlAvailable')))('control characters with %s', (database) => {
+  let testApp: TestApp;
+  let logs: ReturnType<typeof captureLogs>;
+  beforeAll(async () => {
+    logs = captureLogs();
+    testApp = await createTestApp({ database, logger: logs.logger });
+  });
+  afterAll(async () => testApp?.close());
+
+  const errorsLogged = () => logs.lines().filter((line) => line.level >= 50);
+
+  it.each([
+    '/users/%00',
+    '/users/al%00ice',
+    '/users/a%1Bb',
+    '/videos/%00',
+    '/videos/1%00',
+    '/media/avatars/%00.webp',
+    '/static/avatars/%7F.webp',
+  ])('GET %s → 404 with our sentence, nothing logged as an error', async (url) => {
+    const response = await request(testApp.app).get(url);
+    expect(response.status).toBe(404);
+    expect(response.text).toContain('We could not find that page.');
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it.each([
+    ['title', { title: 'Nul\u0000title' }, 'Titles cannot contain control characters'],
+    ['title', { title: 'Escape \u001b[31m red' }, 'Titles cannot contain control characters'],
+    ['description', { description: 'line\u0000break' }, 'Descriptions cannot contain control characters'],
+    ['url', { url: 'https://example.com/\u0000' }, 'Links cannot contain control characters'],
+  ])(
+    'a video form whose %s holds a control character → 422 with the sentence, the rest kept',
+    async (_field, fields, sentence) => {
+      const member = await signUp(testApp.app, `nul${Math.random().toString(36).slice(2, 8)}`);
+      const token = await csrfTokenFor(member, '/videos/new');
+      const values = { title: 'A fine title', description: 'Kept words', url: 'https://example.com/v', ...fields };
+      const response = await member
+        .post('/videos')
+        .field('_csrf', token)
+        .field('title', values.title)
+        .field('description', values.description)
+        .field('url', values.url);
+      expect(response.status).toBe(422);
+      expect(response.text).toContain(sentence);
+      // What the member typed is still in the form (the field at fault aside).
+      expect(response.text).toContain(values.description === 'Kept words' ? 'Kept words' : 'A fine title');
+      expect(await testApp.db.selectFrom('videos').selectAll().execute()).toEqual([]);
+      expect(errorsLogged()).toEqual([]);
+    },
+  );
+
+  it('keeps tabs and line breaks in a description', async () => {
+    const member = await signUp(testApp.app, 'multiline');
+    const token = await csrfTokenFor(member, '/videos/new');
+    const response = await member
+      .post('/videos')
+      .field('_csrf', token)
+      .field('title', 'Lines')
+      .field('description', 'first line\r\nsecond\tline')
+      .field('url', 'https://example.com/lines');
+    expect(response.status).toBe(303);
+    const [video] = await testApp.db.selectFrom('videos').select('description').execute();
+    expect(video?.description).toBe('first line\r\nsecond\tline');
+  });
+
+  it('a login name holding NUL → 422 with the sentence on the login form, never a database error', async () => {
+    const agent = request.agent(testApp.app);
+    const token = await csrfTokenFor(agent, '/login');
+    const response = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: 'ali\u0000ce', password: 'whatever-password' });
+    expect(response.status).toBe(422);
+    expect(response.text).toContain('Usernames cannot contain control characters');
+    expect(response.text).toContain('value="alice"');
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it('a sign-up name holding NUL → 422 with the username rule', async () => {
+    const agent = request.agent(testApp.app);
+    const token = await csrfTokenFor(agent, '/signup');
+    const response = await agent
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: token, username: 'bob\u0000', password: TEST_PASSWORD });
+    expect(response.status).toBe(422);
+    expect(response.text).toContain('Usernames are 3–30 characters');
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  it('a login whose next= holds a control character goes to the profile instead of a broken redirect', async () => {
+    await signUp(testApp.app, 'nextnul');
+    const agent = request.agent(testApp.app);
+    const token = await csrfTokenFor(agent, '/login?next=/%00');
+    const response = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: 'nextnul', password: TEST_PASSWORD, next: '/\u0000evil' });
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toBe('/profile');
+    expect(errorsLogged()).toEqual([]);
   });
 });
