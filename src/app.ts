@@ -33,6 +33,7 @@ import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
 import { createSessionMiddleware } from './web/session.ts';
 import { createStaticRoutes } from './web/staticFiles.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
+import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
 import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
@@ -188,6 +189,7 @@ export function createApp(deps: AppDeps): Express {
     createAuthRoutes({
       db,
       throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }),
+      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
     }),
   );
   app.use(createMemberRoutes({ db }));

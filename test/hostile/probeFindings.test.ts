@@ -201,3 +201,38 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('control chara
     expect(errorsLogged()).toEqual([]);
   });
 });
+
+describe('sign-ups per IP (SIGNUPS_PER_IP_PER_HOUR=3)', () => {
+  let testApp: TestApp;
+  beforeAll(async () => {
+    // One proxy hop, as on Render, so X-Forwarded-For names the client.
+    testApp = await createTestApp({ extraEnv: { SIGNUPS_PER_IP_PER_HOUR: '3', TRUST_PROXY_HOPS: '1' } });
+  });
+  afterAll(async () => testApp?.close());
+
+  async function signUpFrom(ip: string, username: string) {
+    const agent = request.agent(testApp.app);
+    const token = await csrfTokenFor(agent, '/signup');
+    return agent
+      .post('/signup')
+      .set('X-Forwarded-For', ip)
+      .type('form')
+      .send({ _csrf: token, username, password: TEST_PASSWORD });
+  }
+
+  it('counts successful sign-ups too: the fourth from one IP → 429 with Retry-After and the sentence on the form', async () => {
+    for (const name of ['first', 'second', 'third']) expect((await signUpFrom('203.0.113.7', name)).status).toBe(303);
+    const refused = await signUpFrom('203.0.113.7', 'fourth-name');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.text).toContain('Too many accounts were created from your network. Please wait');
+    expect(refused.text).toContain('<form method="post" action="/signup"');
+    expect(refused.text).toContain('value="fourth-name"');
+    const names = await testApp.db.selectFrom('users').select('username').execute();
+    expect(names.map((row) => row.username).sort()).toEqual(['first', 'second', 'third']);
+  });
+
+  it('leaves other clients their own budget', async () => {
+    expect((await signUpFrom('198.51.100.20', 'elsewhere')).status).toBe(303);
+  });
+});
