@@ -39,6 +39,7 @@ import { createRequestIdMiddleware } from './web/requestId.ts';
 import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
 import { lingerOnUnreadBody } from './web/lingeringClose.ts';
 import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
+import { refuseOversizeForms } from './web/declaredLength.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -85,6 +86,8 @@ export interface AppDeps {
 }
 
 const GIB = 1024 * 1024 * 1024;
+/** Plain (urlencoded) forms: a few short fields. */
+const FORM_LIMIT_BYTES = 16 * 1024;
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -159,7 +162,8 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(loadCurrentUser(db));
   app.use(provideCsrfToken);
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  app.use(refuseOversizeForms(FORM_LIMIT_BYTES));
+  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES, parameterLimit: 20 }));
 
   // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
   // these routers come before the blanket check that needs an already-parsed body; their

@@ -6,7 +6,8 @@
  * and discarded within bounds (lingeringClose.ts), so every client gets to read the answer.
  * Bodies without a declared length (chunked) still meet multer's per-file limit.
  */
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
+import { HttpError } from './httpError.ts';
 
 /** Multipart framing, part headers and the small text fields around the files. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
@@ -15,4 +16,18 @@ const FORM_OVERHEAD_BYTES = 64 * 1024;
 export function refuseDeclaredOversize(req: Request, fileBytes: number): boolean {
   const declared = Number(req.get('content-length'));
   return Number.isFinite(declared) && declared > fileBytes + FORM_OVERHEAD_BYTES;
+}
+
+/**
+ * The same early answer for plain forms: body-parser meets a declared length over its limit by
+ * reading the whole body before it answers 413, however large. Refused here instead, the
+ * answer comes at once and the lingering close bounds what is read after it.
+ */
+export function refuseOversizeForms(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.get('content-length'));
+    if (req.is('application/x-www-form-urlencoded') && Number.isFinite(declared) && declared > limitBytes)
+      return next(new HttpError(413, 'That form is too large. Please use the form on the page.'));
+    next();
+  };
 }

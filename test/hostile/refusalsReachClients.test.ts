@@ -238,6 +238,20 @@ describe('lingering close bounds', () => {
     expect(outcome.closedMs).toBeLessThan(8_000);
   });
 
+  it('answers an oversized plain form at once instead of reading it all first, then closes at the byte bound', async () => {
+    const login = { ...upload(100 * MIB), url: `${server.origin}/login` };
+    const outcome = await trickleUpload(login, {
+      chunkBytes: 64 * 1024,
+      everyMs: 0,
+      giveUpMs: 20_000,
+      plainForm: true,
+    });
+    expect(outcome.received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(outcome.received).toContain('That form is too large.');
+    expect(outcome.answeredMs).toBeLessThan(2_000);
+    expect(outcome.sentBytes).toBeLessThan(40 * MIB);
+  });
+
   it('closes a sender that goes on past the byte bound (8 MB) well before it is done', async () => {
     const outcome = await trickleUpload(upload(500 * MIB), { chunkBytes: 64 * 1024, everyMs: 0, giveUpMs: 20_000 });
     expect(outcome.received).toMatch(/^HTTP\/1\.1 413 /);

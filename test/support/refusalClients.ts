@@ -185,7 +185,12 @@ export interface TrickleOutcome {
  */
 export function trickleUpload(
   upload: AvatarUpload,
-  { chunkBytes, everyMs, giveUpMs }: { chunkBytes: number; everyMs: number; giveUpMs: number },
+  {
+    chunkBytes,
+    everyMs,
+    giveUpMs,
+    plainForm = false,
+  }: { chunkBytes: number; everyMs: number; giveUpMs: number; plainForm?: boolean },
 ): Promise<TrickleOutcome> {
   const { hostname, port, pathname } = new URL(upload.url);
   return new Promise((resolve) => {
@@ -211,9 +216,10 @@ export function trickleUpload(
     socket.once('connect', () => {
       socket.write(
         `POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nCookie: ${upload.cookie}\r\n` +
-          `Content-Type: ${contentType}\r\nContent-Length: ${bodyLength(upload)}\r\nAccept: text/html\r\n\r\n`,
+          `Content-Type: ${plainForm ? 'application/x-www-form-urlencoded' : contentType}\r\n` +
+          `Content-Length: ${bodyLength(upload)}\r\nAccept: text/html\r\n\r\n`,
       );
-      socket.write(framing(upload).head);
+      if (!plainForm) socket.write(framing(upload).head);
       const send = () => {
         if (socket.destroyed) return;
         sentBytes += chunk.length;
