@@ -123,6 +123,46 @@ export interface Database {
   direct_uploads: DirectUploadsTable;
   sessions: SessionsTable;
   upload_ledger: UploadLedgerTable;
+  jobs: JobsTable;
+  workers: WorkersTable;
+  job_schedules: JobSchedulesTable;
+  rate_limit_hits: RateLimitHitsTable;
+}
+
+/** The job queue (src/jobs/jobQueue.ts). */
+export interface JobsTable {
+  /** bigserial: node-pg returns int8 as a string. */
+  id: ColumnType<string, never, never>;
+  kind: string;
+  payload: ColumnType<unknown, string | undefined, string>;
+  dedupe_key: string | null;
+  run_at: ColumnType<Date, Date | undefined, Date>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  failed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface WorkersTable {
+  id: string;
+  mode: 'inline' | 'external';
+  started_at: CreatedAt;
+  seen_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface JobSchedulesTable {
+  name: string;
+  next_run_at: Date;
+}
+
+/** express-rate-limit counts shared by every instance (src/web/databaseRateLimitStore.ts). */
+export interface RateLimitHitsTable {
+  key: string;
+  hits: number;
+  reset_at: Date;
 }
 
 export type UserRow = Selectable<UsersTable>;
