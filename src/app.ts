@@ -32,6 +32,7 @@ import { loadCurrentUser } from './web/currentUser.ts';
 import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
 import { createSessionMiddleware } from './web/session.ts';
 import { createStaticRoutes } from './web/staticFiles.ts';
+import type { RateLimitStoreFactory } from './web/databaseRateLimitStore.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
 import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
@@ -83,6 +84,8 @@ export interface AppDeps {
   startEarlyVideoUpload?: StartEarlyVideoUpload;
   /** Goes up after each write this process makes (db/writeWatcher.ts): in-memory read models reload then. */
   writeGeneration: () => number;
+  /** Where rate-limit and throttle counts live, shared by every instance (web/databaseRateLimitStore.ts). */
+  rateLimitStore?: RateLimitStoreFactory;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -172,8 +175,11 @@ export function createApp(deps: AppDeps): Express {
   // in memory), then the daily quota (one query).
   const uploadLimit = express
     .Router()
-    .use(createUploadRateLimit({ perMinute: config.uploadsPerMinute }), deps.uploadQuota.guard);
-  const voteLimit = createVoteRateLimit({ perMinute: config.votesPerMinute });
+    .use(
+      createUploadRateLimit({ perMinute: config.uploadsPerMinute, store: deps.rateLimitStore }),
+      deps.uploadQuota.guard,
+    );
+  const voteLimit = createVoteRateLimit({ perMinute: config.votesPerMinute, store: deps.rateLimitStore });
   app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
   app.use(
     createVideoRoutes({
@@ -192,8 +198,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     createAuthRoutes({
       db,
-      throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }),
-      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
+      throttle: createLoginThrottle({
+        perAccount: config.loginAttemptsPerAccount,
+        perIp: config.loginAttemptsPerIp,
+        store: deps.rateLimitStore,
+      }),
+      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour, store: deps.rateLimitStore }),
     }),
   );
   app.use(createMemberRoutes({ db }));

@@ -10,6 +10,7 @@ import type { AppConfig } from './config.ts';
 import { openDatabase, type AppDatabase } from './db/database.ts';
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
+import { createDatabaseRateLimitStores } from './web/databaseRateLimitStore.ts';
 import { createImageJobQueue } from './images/imageJobQueue.ts';
 import { withUploadAccounting } from './uploads/accountedImageStorage.ts';
 import { createDirectUploads } from './uploads/directUploads.ts';
@@ -122,6 +123,8 @@ export async function composeApp(
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.
   const sessionStore = new DatabaseSessionStore(unwatchedDb);
+  // Rate limits and throttles too: a wrong password must not reload the front page's cache.
+  const rateLimits = createDatabaseRateLimitStores(unwatchedDb);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
   const app = createApp({
     config,
@@ -139,6 +142,7 @@ export async function composeApp(
     directVideoUploads,
     uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined,
     writeGeneration: writeWatcher.generation,
+    rateLimitStore: rateLimits.storeFor,
     startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }),
   });
   return {
@@ -158,6 +162,7 @@ export async function composeApp(
       storageHealth.stop();
       await resyncLoop?.drain(0);
       sessionStore.close();
+      rateLimits.close();
       await db.destroy();
     },
   };

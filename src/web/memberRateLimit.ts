@@ -2,12 +2,14 @@
  * Per-member rate limits (HOSTILE-INPUT #9 for uploads, and votes): every upload is decoded
  * and stored, and every vote rewrites the ranking, so one account must not be able to keep
  * the app busy for everyone. Counted per member (not per IP: members behind one NAT do not
- * share a budget) and per app instance, in memory. Past the limit the request fails with a
+ * share a budget), in the database when a store is given (databaseRateLimitStore.ts), so every
+ * instance draws on one budget; in this process's memory otherwise. Past the limit the request fails with a
  * 429 HttpError carrying Retry-After; the route's own error handling shows the sentence
  * where the member acted (an upload form, or the error page).
  */
 import { rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
+import type { RateLimitStoreFactory } from './databaseRateLimitStore.ts';
 import { HttpError } from './httpError.ts';
 
 export interface MemberRateLimitOptions {
@@ -16,10 +18,13 @@ export interface MemberRateLimitOptions {
   tooFast: (retryAfterSeconds: number) => string;
   /** Names the budget, so two limits never share counts. */
   name: string;
+  /** Where the counts live; express-rate-limit's memory store (this process only) when absent. */
+  store?: RateLimitStoreFactory;
 }
 
-export function createMemberRateLimit({ perMinute, tooFast, name }: MemberRateLimitOptions): RequestHandler {
+export function createMemberRateLimit({ perMinute, tooFast, name, store }: MemberRateLimitOptions): RequestHandler {
   return rateLimit({
+    ...(store && { store: store(`${name}:`) }),
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-7',
@@ -34,7 +39,7 @@ export function createMemberRateLimit({ perMinute, tooFast, name }: MemberRateLi
   });
 }
 
-export function createUploadRateLimit(options: { perMinute: number }): RequestHandler {
+export function createUploadRateLimit(options: { perMinute: number; store?: RateLimitStoreFactory }): RequestHandler {
   return createMemberRateLimit({
     ...options,
     name: 'uploads',
@@ -42,7 +47,7 @@ export function createUploadRateLimit(options: { perMinute: number }): RequestHa
   });
 }
 
-export function createVoteRateLimit(options: { perMinute: number }): RequestHandler {
+export function createVoteRateLimit(options: { perMinute: number; store?: RateLimitStoreFactory }): RequestHandler {
   return createMemberRateLimit({
     ...options,
     name: 'votes',
