@@ -7,7 +7,8 @@
 import type { Express } from 'express';
 import { createApp } from './app.ts';
 import type { AppConfig } from './config.ts';
-import { openDatabase, type AppDatabase } from './db/database.ts';
+import { type ChangeFeed, createChangeFeed } from './db/changeFeed.ts';
+import { listenSourceFor, openDatabase, type AppDatabase } from './db/database.ts';
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
 import { createDatabaseRateLimitStores } from './web/databaseRateLimitStore.ts';
@@ -36,6 +37,8 @@ export interface ComposedApp {
   db: AppDatabase;
   imageStorage: ImageStorage;
   storageHealth: StorageHealth;
+  /** Changes made by other processes (NOTIFY); the worker's wake-up listens here too. */
+  changeFeed: ChangeFeed;
   /** Undefined when S3 is not configured: there is nowhere to resync to. */
   resyncLoop: ResyncLoop | undefined;
   /** Starts background work: the boot check for lost local files, resync, health probes. */
@@ -62,6 +65,8 @@ export async function composeApp(
     dataDir: inMemoryDatabase ? undefined : config.dataDir,
   });
   const db = unwatchedDb.withPlugin(writeWatcher.plugin);
+  // Other instances' and the worker's writes, heard through NOTIFY (db/changeFeed.ts).
+  const changeFeed = await createChangeFeed({ source: listenSourceFor(unwatchedDb), logger });
   let resyncLoop: ResyncLoop | undefined;
   const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
     cooldownMs: breakerCooldownMs,
@@ -141,7 +146,8 @@ export async function composeApp(
     directUploads,
     directVideoUploads,
     uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined,
-    writeGeneration: writeWatcher.generation,
+    // This process's own writes at once (no race with the response), everyone else's on NOTIFY.
+    writeGeneration: () => writeWatcher.generation() + changeFeed.generation(),
     rateLimitStore: rateLimits.storeFor,
     startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }),
   });
@@ -150,6 +156,7 @@ export async function composeApp(
     db,
     imageStorage,
     storageHealth,
+    changeFeed,
     resyncLoop,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
@@ -163,6 +170,7 @@ export async function composeApp(
       await resyncLoop?.drain(0);
       sessionStore.close();
       rateLimits.close();
+      await changeFeed.close();
       await db.destroy();
     },
   };
