@@ -226,6 +226,39 @@ const migrations: Record<string, Migration> = {
         );
     },
   },
+  '0011_fallback_blobs': {
+    async up(db: Kysely<unknown>) {
+      // The outage store every instance shares (src/files/fallbackBlobs.ts): 1 MiB chunk rows,
+      // stored uncompressed (media is compressed already), bounded by one counter row.
+      await sql`alter table stored_files drop constraint stored_files_location_check`.execute(db);
+      await sql`alter table stored_files add constraint stored_files_location_check check (location in ('s3', 'local', 'db'))`.execute(
+        db,
+      );
+      await sql`
+        create table fallback_blobs (
+          key          text primary key,
+          content_type text not null,
+          bytes        bigint not null default 0,
+          sha256       text,
+          complete     boolean not null default false,
+          created_at   timestamptz not null default now()
+        )`.execute(db);
+      await sql`
+        create table fallback_chunks (
+          key  text not null references fallback_blobs (key) on delete cascade,
+          n    integer not null,
+          data bytea not null,
+          primary key (key, n)
+        )`.execute(db);
+      await sql`alter table fallback_chunks alter column data set storage external`.execute(db);
+      await sql`
+        create table fallback_usage (
+          only_row boolean primary key default true check (only_row),
+          bytes    bigint not null default 0
+        )`.execute(db);
+      await sql`insert into fallback_usage default values`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -80,6 +80,10 @@ export type StorageErrorCode =
   | 'NoSuchBucket'
   | 'WrongRegion'
   | 'ServerError'
+  /** The outage store (files/fallbackBlobs.ts) holds its whole bound. */
+  | 'FallbackFull'
+  /** A file larger than the outage store takes per file. */
+  | 'FallbackFileTooLarge'
   | 'Unknown';
 
 /** A backend failure with a stable code; the original error is kept as `cause`. */
