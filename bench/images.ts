@@ -6,17 +6,17 @@
  * Runs on the embedded PGlite, then on PostgreSQL too when BENCH_DATABASE_URL is set.
  * See bench/README.md for what each figure means.
  */
-import { startS3Server, type S3TestServer } from '../test/support/s3Server.js';
-import { measureBurstPeak, measureStorage, reportAppLogs, startAppRun } from './support/appRun.js';
-import { createBenchDatabase } from './support/benchDatabase.js';
-import { findChildPid } from './support/cpuTime.js';
-import { closeConnections } from './support/httpMember.js';
-import { makePhotoSet, type Photo } from './support/jpegs.js';
-import { log } from './support/log.js';
-import { createBenchRun } from './support/benchRun.js';
-import { parseOptions, uploadsPerRound, USAGE, type BenchOptions } from './support/options.js';
-import { formatTable, type DatabaseSection } from './support/table.js';
-import { measureThroughput } from './support/throughput.js';
+import { startS3Server, type S3TestServer } from '../test/support/s3Server.ts';
+import { measureBurstPeak, measureStorage, reportAppLogs, startAppRun } from './support/appRun.ts';
+import { createBenchDatabase } from './support/benchDatabase.ts';
+import { findChildPid } from './support/cpuTime.ts';
+import { closeConnections } from './support/httpMember.ts';
+import { makePhotoSet, type Photo } from './support/jpegs.ts';
+import { log } from './support/log.ts';
+import { createBenchRun } from './support/benchRun.ts';
+import { parseOptions, uploadsPerRound, USAGE, type BenchOptions } from './support/options.ts';
+import { formatTable, type DatabaseSection } from './support/table.ts';
+import { measureThroughput } from './support/throughput.ts';
 
 /**
  * Cleanup steps, run last-in first-out whatever happens (also on Ctrl-C), once: the first
@@ -28,7 +28,13 @@ const bench = createBenchRun(closeConnections);
 const defer = bench.defer;
 
 /** Every measurement against one app process, on PGlite or (given a URL) PostgreSQL. */
-async function measureWithDatabase(label: string, s3: S3TestServer, photos: Photo[], options: BenchOptions, databaseUrl?: string): Promise<DatabaseSection> {
+async function measureWithDatabase(
+  label: string,
+  s3: S3TestServer,
+  photos: Photo[],
+  options: BenchOptions,
+  databaseUrl?: string,
+): Promise<DatabaseSection> {
   const s3Pid = s3.kind === 'minio' ? findChildPid('minio') : undefined;
   const run = await startAppRun(label, { s3, photos, options, databaseUrl, defer });
   const throughput = await measureThroughput(run, photos, options, s3Pid, databaseUrl ? 'postgres' : undefined);
@@ -59,7 +65,16 @@ async function main(): Promise<void> {
     sections.push("PostgreSQL: not run (set BENCH_DATABASE_URL to separate the app's own memory from PGlite's)");
   }
 
-  console.log(formatTable({ serverKind, photoCount: photos.length, meanPhotoBytes, options, uploadsPerRound: uploadsPerRound(options), sections }));
+  console.log(
+    formatTable({
+      serverKind,
+      photoCount: photos.length,
+      meanPhotoBytes,
+      options,
+      uploadsPerRound: uploadsPerRound(options),
+      sections,
+    }),
+  );
 }
 
 await bench.run(main);

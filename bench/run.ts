@@ -10,17 +10,17 @@
  * Progress goes to stderr, the table to stdout. See bench/README.md for each figure.
  */
 import os from 'node:os';
-import { startS3Server } from '../test/support/s3Server.js';
-import { createBenchRun } from './support/benchRun.js';
-import { closeConnections } from './support/httpMember.js';
-import { log } from './support/log.js';
-import { benchmarkAvatarLoad } from './suite/avatarLoad.js';
-import { benchmarkFallbackLatency } from './suite/fallbackLatency.js';
-import { benchmarkPageRender } from './suite/pageRender.js';
-import { benchmarkRankingScale } from './suite/rankingScale.js';
-import type { BenchmarkResult, SuiteContext } from './suite/suiteContext.js';
-import { formatSuiteTable } from './suite/suiteTable.js';
-import { benchmarkVideoPassThrough } from './suite/videoPassThrough.js';
+import { startS3Server } from '../test/support/s3Server.ts';
+import { createBenchRun } from './support/benchRun.ts';
+import { closeConnections } from './support/httpMember.ts';
+import { log } from './support/log.ts';
+import { benchmarkAvatarLoad } from './suite/avatarLoad.ts';
+import { benchmarkFallbackLatency } from './suite/fallbackLatency.ts';
+import { benchmarkPageRender } from './suite/pageRender.ts';
+import { benchmarkRankingScale } from './suite/rankingScale.ts';
+import type { BenchmarkResult, SuiteContext } from './suite/suiteContext.ts';
+import { formatSuiteTable } from './suite/suiteTable.ts';
+import { benchmarkVideoPassThrough } from './suite/videoPassThrough.ts';
 
 const BENCHMARKS: Record<string, (context: SuiteContext) => Promise<BenchmarkResult>> = {
   page: benchmarkPageRender,
@@ -46,8 +46,10 @@ function parseArguments(argv: string[]): { only: string[]; rounds: number | unde
     else throw new Error(`Unknown option ${arg}.\n${USAGE}`);
   }
   const unknown = only.filter((name) => !(name in BENCHMARKS));
-  if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes a comma-separated list of ${Object.keys(BENCHMARKS).join(', ')}`);
-  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)) throw new Error('--rounds takes a whole number from 1 to 20');
+  if (unknown.length > 0 || only.length === 0)
+    throw new Error(`--only takes a comma-separated list of ${Object.keys(BENCHMARKS).join(', ')}`);
+  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1 || rounds > 20))
+    throw new Error('--rounds takes a whole number from 1 to 20');
   return { only, rounds, tiny };
 }
 
@@ -60,7 +62,13 @@ await bench.run(async () => {
   bench.defer(() => s3.stop());
   const serverKind = s3.kind === 'minio' ? 'MinIO' : 's3rver (MinIO not found)';
   log(`S3 server: ${serverKind} at ${s3.endpoint}`);
-  const context: SuiteContext = { s3, tiny, rounds: rounds ?? (tiny ? 1 : 3), adminDatabaseUrl: process.env.BENCH_DATABASE_URL || undefined, defer: bench.defer };
+  const context: SuiteContext = {
+    s3,
+    tiny,
+    rounds: rounds ?? (tiny ? 1 : 3),
+    adminDatabaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+    defer: bench.defer,
+  };
   const results: BenchmarkResult[] = [];
   for (const name of only) {
     log(`— ${name}`);

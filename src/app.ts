@@ -6,35 +6,35 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import type { AppConfig } from './config.js';
-import type { AppDatabase } from './db/database.js';
-import type { DatabaseSessionStore } from './db/sessionStore.js';
-import type { Logger } from './logger.js';
-import type { ImageStorage } from './storage/imageStorage.js';
-import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/imageUrls.js';
-import type { StorageHealth } from './storage/storageHealth.js';
-import { createAuthRoutes } from './routes/auth.js';
-import { createHealthRoutes } from './routes/health.js';
-import { createHomeRoutes } from './routes/home.js';
-import { createMediaRoutes } from './routes/media.js';
-import { createMemberRoutes } from './routes/members.js';
-import { createProfileRoutes } from './routes/profile.js';
-import { createVideoRoutes } from './routes/videos.js';
-import type { StartEarlyVideoUpload } from './storage/earlyVideoUpload.js';
-import { createDirectUploadRoutes } from './routes/directUploads.js';
-import type { DirectUploads } from './uploads/directUploads.js';
-import { createDirectVideoUploadRoutes } from './routes/directVideoUploads.js';
-import type { DirectVideoUploads } from './uploads/directVideoUploads.js';
-import type { UploadQuota } from './uploads/uploadQuota.js';
-import { configureViews } from './views/configureViews.js';
-import { provideCsrfToken, requireCsrfToken } from './web/csrf.js';
-import { loadCurrentUser } from './web/currentUser.js';
-import { createErrorRenderer, notFound } from './web/errorHandlers.js';
-import { createSessionMiddleware } from './web/session.js';
-import { createStaticRoutes } from './web/staticFiles.js';
-import { createLoginThrottle } from './web/loginThrottle.js';
-import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.js';
-import { createRequestIdMiddleware } from './web/requestId.js';
+import type { AppConfig } from './config.ts';
+import type { AppDatabase } from './db/database.ts';
+import type { DatabaseSessionStore } from './db/sessionStore.ts';
+import type { Logger } from './logger.ts';
+import type { ImageStorage } from './storage/imageStorage.ts';
+import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/imageUrls.ts';
+import type { StorageHealth } from './storage/storageHealth.ts';
+import { createAuthRoutes } from './routes/auth.ts';
+import { createHealthRoutes } from './routes/health.ts';
+import { createHomeRoutes } from './routes/home.ts';
+import { createMediaRoutes } from './routes/media.ts';
+import { createMemberRoutes } from './routes/members.ts';
+import { createProfileRoutes } from './routes/profile.ts';
+import { createVideoRoutes } from './routes/videos.ts';
+import type { StartEarlyVideoUpload } from './storage/earlyVideoUpload.ts';
+import { createDirectUploadRoutes } from './routes/directUploads.ts';
+import type { DirectUploads } from './uploads/directUploads.ts';
+import { createDirectVideoUploadRoutes } from './routes/directVideoUploads.ts';
+import type { DirectVideoUploads } from './uploads/directVideoUploads.ts';
+import type { UploadQuota } from './uploads/uploadQuota.ts';
+import { configureViews } from './views/configureViews.ts';
+import { provideCsrfToken, requireCsrfToken } from './web/csrf.ts';
+import { loadCurrentUser } from './web/currentUser.ts';
+import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
+import { createSessionMiddleware } from './web/session.ts';
+import { createStaticRoutes } from './web/staticFiles.ts';
+import { createLoginThrottle } from './web/loginThrottle.ts';
+import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
+import { createRequestIdMiddleware } from './web/requestId.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -101,7 +101,10 @@ export function createApp(deps: AppDeps): Express {
           imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
           mediaSrc: ["'self'", ...(deps.mediaOrigins ?? deps.imageOrigins)],
           // The direct-upload script posts files straight to the bucket.
-          connectSrc: ["'self'", ...((deps.directUploads || deps.directVideoUploads) && deps.uploadOrigin ? [deps.uploadOrigin] : [])],
+          connectSrc: [
+            "'self'",
+            ...((deps.directUploads || deps.directVideoUploads) && deps.uploadOrigin ? [deps.uploadOrigin] : []),
+          ],
           // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
           upgradeInsecureRequests: production ? [] : null,
         },
@@ -109,13 +112,29 @@ export function createApp(deps: AppDeps): Express {
       hsts: production,
     }),
   );
-  app.use(createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }));
+  app.use(
+    createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
+  );
   app.use(createHealthRoutes({ storageHealth: deps.storageHealth }));
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
-  app.use(createMediaRoutes({ db, adapterFor: imageStorage.adapterFor, serves: (key) => urlModeForKey(delivery, key) === 'proxy', logger }));
+  app.use(
+    createMediaRoutes({
+      db,
+      adapterFor: imageStorage.adapterFor,
+      serves: (key) => urlModeForKey(delivery, key) === 'proxy',
+      logger,
+    }),
+  );
 
-  app.use(createSessionMiddleware({ store: deps.sessionStore, secret: deps.sessionSecret, secureCookies: production, trustProxy: config.trustProxyHops > 0 }));
+  app.use(
+    createSessionMiddleware({
+      store: deps.sessionStore,
+      secret: deps.sessionSecret,
+      secureCookies: production,
+      trustProxy: config.trustProxyHops > 0,
+    }),
+  );
   app.use(loadCurrentUser(db));
   app.use(provideCsrfToken);
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
@@ -125,16 +144,36 @@ export function createApp(deps: AppDeps): Express {
   // urlencoded POSTs add requireCsrfToken themselves.
   // One budget across every upload route, forms and direct uploads alike: the rate first (cheap,
   // in memory), then the daily quota (one query).
-  const uploadLimit = express.Router().use(createUploadRateLimit({ perMinute: config.uploadsPerMinute }), deps.uploadQuota.guard);
+  const uploadLimit = express
+    .Router()
+    .use(createUploadRateLimit({ perMinute: config.uploadsPerMinute }), deps.uploadQuota.guard);
   const voteLimit = createVoteRateLimit({ perMinute: config.votesPerMinute });
   app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
-  app.use(createVideoRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, maxVideoBytes: config.maxVideoBytes, uploadTempDir: config.uploadTempDir, uploadLimit, voteLimit, startEarlyVideoUpload: deps.startEarlyVideoUpload }));
+  app.use(
+    createVideoRoutes({
+      db,
+      imageStorage,
+      maxImageBytes: config.maxImageBytes,
+      maxVideoBytes: config.maxVideoBytes,
+      uploadTempDir: config.uploadTempDir,
+      uploadLimit,
+      voteLimit,
+      startEarlyVideoUpload: deps.startEarlyVideoUpload,
+    }),
+  );
   app.use(requireCsrfToken);
   app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
-  app.use(createAuthRoutes({ db, throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }) }));
+  app.use(
+    createAuthRoutes({
+      db,
+      throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }),
+    }),
+  );
   app.use(createMemberRoutes({ db }));
-  if (deps.directUploads) app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));
-  if (deps.directVideoUploads) app.use(createDirectVideoUploadRoutes({ directVideoUploads: deps.directVideoUploads, uploadLimit }));
+  if (deps.directUploads)
+    app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));
+  if (deps.directVideoUploads)
+    app.use(createDirectVideoUploadRoutes({ directVideoUploads: deps.directVideoUploads, uploadLimit }));
 
   app.use(notFound);
   app.use(createErrorRenderer(logger, { showStackTraces: config.env === 'development' }));

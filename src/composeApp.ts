@@ -5,25 +5,30 @@
  * exactly the wiring production runs.
  */
 import type { Express } from 'express';
-import { createApp } from './app.js';
-import type { AppConfig } from './config.js';
-import { openDatabase, type AppDatabase } from './db/database.js';
-import { DatabaseSessionStore } from './db/sessionStore.js';
-import { createWriteWatcher } from './db/writeWatcher.js';
-import { createImageJobQueue } from './images/imageJobQueue.js';
-import { withUploadAccounting } from './uploads/accountedImageStorage.js';
-import { createDirectUploads } from './uploads/directUploads.js';
-import { createDirectVideoUploads } from './uploads/directVideoUploads.js';
-import { createUploadQuota } from './uploads/uploadQuota.js';
-import type { Logger } from './logger.js';
-import { resolveSessionSecret } from './sessionSecret.js';
-import { createEarlyVideoUploads } from './storage/earlyVideoUpload.js';
-import { createImageStorage, type ImageStorage } from './storage/imageStorage.js';
-import { reconcileLocalFiles } from './storage/lostFiles.js';
-import { createResync } from './storage/resync.js';
-import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.js';
-import { createStorageHealth, type StorageHealth } from './storage/storageHealth.js';
-import { adaptersFromConfig, bucketBaseUrlFor, multipartUploadsFor, postSignerFor } from './storage/storageFromConfig.js';
+import { createApp } from './app.ts';
+import type { AppConfig } from './config.ts';
+import { openDatabase, type AppDatabase } from './db/database.ts';
+import { DatabaseSessionStore } from './db/sessionStore.ts';
+import { createWriteWatcher } from './db/writeWatcher.ts';
+import { createImageJobQueue } from './images/imageJobQueue.ts';
+import { withUploadAccounting } from './uploads/accountedImageStorage.ts';
+import { createDirectUploads } from './uploads/directUploads.ts';
+import { createDirectVideoUploads } from './uploads/directVideoUploads.ts';
+import { createUploadQuota } from './uploads/uploadQuota.ts';
+import type { Logger } from './logger.ts';
+import { resolveSessionSecret } from './sessionSecret.ts';
+import { createEarlyVideoUploads } from './storage/earlyVideoUpload.ts';
+import { createImageStorage, type ImageStorage } from './storage/imageStorage.ts';
+import { reconcileLocalFiles } from './storage/lostFiles.ts';
+import { createResync } from './storage/resync.ts';
+import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.ts';
+import { createStorageHealth, type StorageHealth } from './storage/storageHealth.ts';
+import {
+  adaptersFromConfig,
+  bucketBaseUrlFor,
+  multipartUploadsFor,
+  postSignerFor,
+} from './storage/storageFromConfig.ts';
 
 export interface ComposedApp {
   app: Express;
@@ -46,15 +51,25 @@ export interface ComposeOptions {
   breakerCooldownMs?: number;
 }
 
-export async function composeApp(config: AppConfig, { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions): Promise<ComposedApp> {
+export async function composeApp(
+  config: AppConfig,
+  { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions,
+): Promise<ComposedApp> {
   const writeWatcher = createWriteWatcher();
-  const unwatchedDb = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: inMemoryDatabase ? undefined : config.dataDir });
+  const unwatchedDb = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: inMemoryDatabase ? undefined : config.dataDir,
+  });
   const db = unwatchedDb.withPlugin(writeWatcher.plugin);
   let resyncLoop: ResyncLoop | undefined;
   const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
     cooldownMs: breakerCooldownMs,
     onStateChange(state, failure) {
-      if (state === 'open') logger.warn({ s3ErrorCode: failure?.code }, `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`);
+      if (state === 'open')
+        logger.warn(
+          { s3ErrorCode: failure?.code },
+          `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
+        );
       if (state === 'closed') {
         logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
         resyncLoop?.kick();
@@ -86,18 +101,46 @@ export async function composeApp(config: AppConfig, { logger, inMemoryDatabase =
     });
   }
   const sign = config.s3 ? postSignerFor(config.s3) : undefined;
-  const directUploads = s3 && sign ? createDirectUploads({ db, s3, imageStorage, logger, maxImageBytes: config.maxImageBytes, sign }) : undefined;
+  const directUploads =
+    s3 && sign
+      ? createDirectUploads({ db, s3, imageStorage, logger, maxImageBytes: config.maxImageBytes, sign })
+      : undefined;
   const videoParts = config.s3 ? multipartUploadsFor(config.s3) : undefined;
   const directVideoUploads =
     s3 && videoParts
-      ? createDirectVideoUploads({ db, s3, ...videoParts, imageStorage, logger, maxVideoBytes: config.maxVideoBytes, maxImageBytes: config.maxImageBytes })
+      ? createDirectVideoUploads({
+          db,
+          s3,
+          ...videoParts,
+          imageStorage,
+          logger,
+          maxVideoBytes: config.maxVideoBytes,
+          maxImageBytes: config.maxImageBytes,
+        })
       : undefined;
   const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.
   const sessionStore = new DatabaseSessionStore(unwatchedDb);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const app = createApp({ config, db, imageStorage, storageHealth, sessionStore, sessionSecret, logger, uploadQuota, imageOrigins, mediaOrigins, delivery, directUploads, directVideoUploads, uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined, writeGeneration: writeWatcher.generation, startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }) });
+  const app = createApp({
+    config,
+    db,
+    imageStorage,
+    storageHealth,
+    sessionStore,
+    sessionSecret,
+    logger,
+    uploadQuota,
+    imageOrigins,
+    mediaOrigins,
+    delivery,
+    directUploads,
+    directVideoUploads,
+    uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined,
+    writeGeneration: writeWatcher.generation,
+    startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }),
+  });
   return {
     app,
     db,

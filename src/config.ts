@@ -7,9 +7,9 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { createEnvReaders, type Env } from './config/envReaders.js';
-import { readS3Settings } from './config/s3Settings.js';
-import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.js';
+import { createEnvReaders, type Env } from './config/envReaders.ts';
+import { readS3Settings } from './config/s3Settings.ts';
+import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
 
 export interface S3Settings {
   bucket: string;
@@ -76,12 +76,14 @@ export interface AppConfig extends AbuseLimits {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
     super(`Configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
   }
 }
-
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
   const problems: string[] = [];
@@ -97,7 +99,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const dataDir = path.resolve(cwd, read('DATA_DIR') ?? './data');
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset to use the embedded database)');
+    problems.push(
+      'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset to use the embedded database)',
+    );
   }
 
   const sessionSecret = read('SESSION_SECRET');
@@ -183,7 +187,13 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
           endpoint: config.s3.endpoint ?? 'aws',
           credentials: config.s3.credentials ? 'from AWS_ACCESS_KEY_ID' : 'SDK default chain',
           cdn: config.s3.cdnBaseUrl ?? 'none',
-          backup: config.s3.backup ? { bucket: config.s3.backup.bucket, region: config.s3.backup.region, endpoint: config.s3.backup.endpoint ?? 'aws' } : 'none',
+          backup: config.s3.backup
+            ? {
+                bucket: config.s3.backup.bucket,
+                region: config.s3.backup.region,
+                endpoint: config.s3.backup.endpoint ?? 'aws',
+              }
+            : 'none',
         }
       : { mode: 'local', dir: config.localStorageDir },
     urlModes: config.s3

@@ -4,35 +4,35 @@
  * A line written while serving a request carries that request's id (`reqId`).
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { requestContext } from './requestContext.js';
+import { requestContext } from './requestContext.ts';
 
 export type { Logger };
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
-    level: options.level ?? 'info',
-    mixin: () => ({ ...requestContext.getStore() }),
-    redact: {
-      paths: [
-        '*.secretAccessKey',
-        '*.accessKeyId',
-        '*.sessionSecret',
-        '*.password',
-        '*.SESSION_SECRET',
-        '*.AWS_SECRET_ACCESS_KEY',
-        'req.headers.cookie',
-        'req.headers.authorization',
-        'res.headers["set-cookie"]',
-        '*.headers.cookie',
-        '*.headers.authorization',
-        '*.headers["set-cookie"]',
-      ],
-      censor: '[redacted]',
-    },
-    // A presigned URL or POST policy is a credential until it expires, and could ride along in
-    // an error message or a URL; its signature is scrubbed from every line as it is written.
-    hooks: { streamWrite: redactSignatures },
+      level: options.level ?? 'info',
+      mixin: () => ({ ...requestContext.getStore() }),
+      redact: {
+        paths: [
+          '*.secretAccessKey',
+          '*.accessKeyId',
+          '*.sessionSecret',
+          '*.password',
+          '*.SESSION_SECRET',
+          '*.AWS_SECRET_ACCESS_KEY',
+          'req.headers.cookie',
+          'req.headers.authorization',
+          'res.headers["set-cookie"]',
+          '*.headers.cookie',
+          '*.headers.authorization',
+          '*.headers["set-cookie"]',
+        ],
+        censor: '[redacted]',
+      },
+      // A presigned URL or POST policy is a credential until it expires, and could ride along in
+      // an error message or a URL; its signature is scrubbed from every line as it is written.
+      hooks: { streamWrite: redactSignatures },
     },
     options.destination,
   );

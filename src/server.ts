@@ -4,9 +4,9 @@
  * still waiting on local disk to S3 within the grace period, then close the database.
  */
 import 'dotenv/config';
-import { composeApp } from './composeApp.js';
-import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { composeApp } from './composeApp.ts';
+import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
+import { createLogger } from './logger.ts';
 
 function loadConfigOrExit(): AppConfig {
   try {
@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     }
     logger.info(`VideoVote is listening on http://${config.host ?? 'localhost'}:${config.port}`);
   });
-  void startBackgroundWork().catch((error: unknown) => logger.error({ err: error }, 'Background storage work failed to start'));
+  void startBackgroundWork().catch((error: unknown) =>
+    logger.error({ err: error }, 'Background storage work failed to start'),
+  );
 
   const shutdown = (signal: string) => {
     const deadline = Date.now() + config.shutdownGraceMs;

@@ -12,11 +12,11 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { serveRequests } from '../support/childScript.js';
-import { closeConnections, HttpMember, textOf, type Reply } from '../support/httpMember.js';
-import { runPool } from '../support/pool.js';
+import { serveRequests } from '../support/childScript.ts';
+import { closeConnections, HttpMember, textOf, type Reply } from '../support/httpMember.ts';
+import { runPool } from '../support/pool.ts';
 
-let members: HttpMember[] = [];
+const members: HttpMember[] = [];
 const fileCache = new Map<string, Buffer>();
 const bytesOf = async (file: string) => fileCache.get(file) ?? fileCache.set(file, await readFile(file)).get(file)!;
 
@@ -37,7 +37,11 @@ async function uploadAvatar(target: string, worker: number, file: string): Promi
   const bytes = await bytesOf(file);
   if (target === 'app') return members[worker % members.length]!.uploadAvatar(path.basename(file), bytes);
   const url = new URL(target);
-  const reply = await HttpMember.visitor(url.origin).postForm(url.pathname, {}, { field: 'avatar', fileName: path.basename(file), contentType: 'image/jpeg', bytes });
+  const reply = await HttpMember.visitor(url.origin).postForm(
+    url.pathname,
+    {},
+    { field: 'avatar', fileName: path.basename(file), contentType: 'image/jpeg', bytes },
+  );
   expectStatus(reply, 201, `POST ${url.pathname}`);
 }
 
@@ -48,7 +52,10 @@ async function avatars(request: { target: string; files: string[]; uploads: numb
     await uploadAvatar(request.target, worker, request.files[index % request.files.length]!);
     latenciesMs.push(performance.now() - started);
   });
-  if (result.failures.length > 0) throw new Error(`${result.failures.length} of ${request.uploads} uploads to ${request.target} failed; first: ${result.failures[0]}`);
+  if (result.failures.length > 0)
+    throw new Error(
+      `${result.failures.length} of ${request.uploads} uploads to ${request.target} failed; first: ${result.failures[0]}`,
+    );
   return { perSecond: result.perSecond, latenciesMs };
 }
 
@@ -58,7 +65,11 @@ async function video(request: { target: string; file: string }) {
   const file = { field: 'video', fileName: 'clip.mp4', contentType: 'video/mp4', bytes };
   if (request.target === 'app') {
     const member = members[0]!;
-    const reply = await member.postForm('/videos', { _csrf: member.csrfToken, title: 'Benchmark clip', description: '', url: '' }, file);
+    const reply = await member.postForm(
+      '/videos',
+      { _csrf: member.csrfToken, title: 'Benchmark clip', description: '', url: '' },
+      file,
+    );
     expectStatus(reply, 303, 'POST /videos');
   } else {
     const url = new URL(request.target);
@@ -71,11 +82,22 @@ async function linkVideos(request: { count: number; files: string[]; concurrency
   const result = await runPool(request.count, request.concurrency, async (index, worker) => {
     const member = members[worker % members.length]!;
     const file = request.files[index % request.files.length]!;
-    const fields = { _csrf: member.csrfToken, title: `Benchmark video ${index + 1}`, description: '', url: `https://videos.example.com/watch/${index + 1}` };
-    const reply = await member.postForm('/videos', fields, { field: 'thumbnail', fileName: path.basename(file), contentType: 'image/jpeg', bytes: await bytesOf(file) });
+    const fields = {
+      _csrf: member.csrfToken,
+      title: `Benchmark video ${index + 1}`,
+      description: '',
+      url: `https://videos.example.com/watch/${index + 1}`,
+    };
+    const reply = await member.postForm('/videos', fields, {
+      field: 'thumbnail',
+      fileName: path.basename(file),
+      contentType: 'image/jpeg',
+      bytes: await bytesOf(file),
+    });
     expectStatus(reply, 303, 'POST /videos');
   });
-  if (result.failures.length > 0) throw new Error(`${result.failures.length} of ${request.count} videos failed; first: ${result.failures[0]}`);
+  if (result.failures.length > 0)
+    throw new Error(`${result.failures.length} of ${request.count} videos failed; first: ${result.failures[0]}`);
   return { videos: result.done };
 }
 

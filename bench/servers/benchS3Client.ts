@@ -8,6 +8,9 @@ export function s3ClientFromEnv(): S3Client {
     region: process.env.AWS_REGION ?? 'us-east-1',
     endpoint: process.env.AWS_ENDPOINT_URL,
     forcePathStyle: true,
-    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '' },
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+    },
   });
 }

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import multer from 'multer';
 import multerS3 from 'multer-s3';
-import { serveRequests } from '../support/childScript.js';
-import { bucket, s3ClientFromEnv } from './benchS3Client.js';
+import { serveRequests } from '../support/childScript.ts';
+import { bucket, s3ClientFromEnv } from './benchS3Client.ts';
 
 const app = express();
 const upload = multer({

@@ -10,9 +10,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import express from 'express';
 import multer from 'multer';
 import sharp from 'sharp';
-import { IMAGE_SPECS, WEBP_QUALITY } from '../../src/images/variantSpecs.js';
-import { serveRequests } from '../support/childScript.js';
-import { bucket, s3ClientFromEnv } from './benchS3Client.js';
+import { IMAGE_SPECS, WEBP_QUALITY } from '../../src/images/variantSpecs.ts';
+import { serveRequests } from '../support/childScript.ts';
+import { bucket, s3ClientFromEnv } from './benchS3Client.ts';
 
 const s3 = s3ClientFromEnv();
 const app = express();
@@ -24,8 +24,19 @@ app.post('/avatar', upload.single('avatar'), async (req, res) => {
   const image = sharp(req.file.buffer).rotate();
   await Promise.all(
     IMAGE_SPECS.avatars.sizes.map(async ({ width, height }) => {
-      const body = await image.clone().resize(width, height, { fit: 'cover', position: 'attention' }).webp({ quality: WEBP_QUALITY }).toBuffer();
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `naive/${id}-${width}.webp`, Body: body, ContentType: 'image/webp' }));
+      const body = await image
+        .clone()
+        .resize(width, height, { fit: 'cover', position: 'attention' })
+        .webp({ quality: WEBP_QUALITY })
+        .toBuffer();
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: `naive/${id}-${width}.webp`,
+          Body: body,
+          ContentType: 'image/webp',
+        }),
+      );
     }),
   );
   res.status(201).json({ id });

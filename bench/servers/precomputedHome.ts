@@ -7,18 +7,21 @@
  */
 import path from 'node:path';
 import express from 'express';
-import { composeApp } from '../../src/composeApp.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { listNewestMembers } from '../../src/members/memberProfiles.js';
-import type { ImageStorage } from '../../src/storage/imageStorage.js';
-import { listRankedVideos, VIDEOS_PER_PAGE } from '../../src/videos/videoCatalog.js';
-import { configureViews } from '../../src/views/configureViews.js';
-import { serveRequests } from '../support/childScript.js';
+import { composeApp } from '../../src/composeApp.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { listNewestMembers } from '../../src/members/memberProfiles.ts';
+import type { ImageStorage } from '../../src/storage/imageStorage.ts';
+import { listRankedVideos, VIDEOS_PER_PAGE } from '../../src/videos/videoCatalog.ts';
+import { configureViews } from '../../src/views/configureViews.ts';
+import { serveRequests } from '../support/childScript.ts';
 
 const config = loadConfig(process.env);
 const composed = await composeApp(config, { logger: createLogger({ level: 'warn' }) });
-const [{ videos, hasNextPage }, newestMembers] = await Promise.all([listRankedVideos(composed.db, 1), listNewestMembers(composed.db, 12)]);
+const [{ videos, hasNextPage }, newestMembers] = await Promise.all([
+  listRankedVideos(composed.db, 1),
+  listNewestMembers(composed.db, 12),
+]);
 await composed.close();
 const viewModel = { videos, hasNextPage, page: 1, firstRank: 1, newestMembers };
 
@@ -26,17 +29,29 @@ const viewModel = { videos, hasNextPage, page: 1, firstRank: 1, newestMembers };
 const urls = new Map<string, string>();
 const precomputedUrl: ImageStorage['getImageUrl'] = (image, folder, width) => {
   // imageTag asks for each srcset entry with a copy of the ref holding that one variant.
-  const name = typeof image === 'string' || !image ? `${image}|${folder}` : `${image.variants?.length === 1 ? image.variants[0]!.key : image.key}|${folder}|${width}`;
+  const name =
+    typeof image === 'string' || !image
+      ? `${image}|${folder}`
+      : `${image.variants?.length === 1 ? image.variants[0]!.key : image.key}|${folder}|${width}`;
   let url = urls.get(name);
-  if (url === undefined) urls.set(name, (url = composed.imageStorage.getImageUrl(image, folder, width)));
+  if (url === undefined) {
+    url = composed.imageStorage.getImageUrl(image, folder, width);
+    urls.set(name, url);
+  }
   return url;
 };
 
 const app = express();
-configureViews(app, { viewsDir: path.resolve(import.meta.dirname, '..', '..', 'views'), imageStorage: { ...composed.imageStorage, getImageUrl: precomputedUrl } });
+configureViews(app, {
+  viewsDir: path.resolve(import.meta.dirname, '..', '..', 'views'),
+  imageStorage: { ...composed.imageStorage, getImageUrl: precomputedUrl },
+});
 app.get('/', (_req, res) => res.render('pages/home.njk', viewModel));
 
 const server = app.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  serveRequests({ port: typeof address === 'object' && address ? address.port : 0, cards: videos.length, perPage: VIDEOS_PER_PAGE }, async () => ({}));
+  serveRequests(
+    { port: typeof address === 'object' && address ? address.port : 0, cards: videos.length, perPage: VIDEOS_PER_PAGE },
+    async () => ({}),
+  );
 });

@@ -6,11 +6,21 @@
  * peak RSS ≤ 0.5 of it. The app runs on PostgreSQL when BENCH_DATABASE_URL is set (then its
  * memory is its own), else on the embedded PGlite, whose memory is counted as the app's.
  */
-import { createBenchDatabase } from '../support/benchDatabase.js';
-import { peakDuring } from '../support/memoryPhases.js';
-import { mib, summarize } from '../support/stats.js';
-import { writePhotoFiles } from './photoFiles.js';
-import { freshBucket, interleaved, s3Env, scratchDir, startApp, startHelper, type BenchmarkResult, type ResultRow, type SuiteContext } from './suiteContext.js';
+import { createBenchDatabase } from '../support/benchDatabase.ts';
+import { peakDuring } from '../support/memoryPhases.ts';
+import { mib, summarize } from '../support/stats.ts';
+import { writePhotoFiles } from './photoFiles.ts';
+import {
+  freshBucket,
+  interleaved,
+  s3Env,
+  scratchDir,
+  startApp,
+  startHelper,
+  type BenchmarkResult,
+  type ResultRow,
+  type SuiteContext,
+} from './suiteContext.ts';
 
 interface LoadRun {
   perSecond: number;
@@ -28,14 +38,20 @@ export async function benchmarkAvatarLoad(context: SuiteContext): Promise<Benchm
   }
   const bucket = await freshBucket(context);
   const app = await startApp(context, { workDir: await scratchDir(context, 'avatars'), bucket, databaseUrl });
-  const naive = await startHelper<{ port: number }>(context, 'bench/servers/naiveAvatarServer.ts', s3Env(context, bucket));
+  const naive = await startHelper<{ port: number }>(
+    context,
+    'bench/servers/naiveAvatarServer.ts',
+    s3Env(context, bucket),
+  );
   const naiveUrl = `http://127.0.0.1:${naive.ready.port}/avatar`;
   const loader = await startHelper(context, 'bench/load/uploadLoad.ts');
   const members = Math.max(...concurrencies);
   await loader.ask({ cmd: 'signUp', origin: app.origin, count: members });
 
   const load = (pid: number, target: string, uploads: number, concurrency: number) => async (): Promise<LoadRun> => {
-    const measured = await peakDuring(pid, () => loader.ask<{ perSecond: number }>({ cmd: 'avatars', target, files: photos.paths, uploads, concurrency }));
+    const measured = await peakDuring(pid, () =>
+      loader.ask<{ perSecond: number }>({ cmd: 'avatars', target, files: photos.paths, uploads, concurrency }),
+    );
     return { perSecond: measured.result.perSecond, peakBytes: measured.peakBytes };
   };
   await load(app.pid, 'app', members, Math.min(8, members))(); // warm-up, unmeasured
@@ -44,7 +60,10 @@ export async function benchmarkAvatarLoad(context: SuiteContext): Promise<Benchm
   const rows: ResultRow[] = [];
   for (const concurrency of concurrencies) {
     const uploads = context.tiny ? 4 : Math.max(32, concurrency * 2);
-    const [appRuns, naiveRuns] = (await interleaved(context.rounds, [load(app.pid, 'app', uploads, concurrency), load(naive.pid, naiveUrl, uploads, concurrency)])) as [LoadRun[], LoadRun[]];
+    const [appRuns, naiveRuns] = (await interleaved(context.rounds, [
+      load(app.pid, 'app', uploads, concurrency),
+      load(naive.pid, naiveUrl, uploads, concurrency),
+    ])) as [LoadRun[], LoadRun[]];
     const median = (runs: LoadRun[], pick: (run: LoadRun) => number) => summarize(runs.map(pick)).median;
     rows.push(
       {
@@ -63,5 +82,9 @@ export async function benchmarkAvatarLoad(context: SuiteContext): Promise<Benchm
       },
     );
   }
-  return { name: 'avatar uploads under load', setting: `${photos.description}, app on ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`, rows };
+  return {
+    name: 'avatar uploads under load',
+    setting: `${photos.description}, app on ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`,
+    rows,
+  };
 }

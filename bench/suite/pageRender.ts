@@ -6,12 +6,21 @@
  */
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { appEnvironment } from '../support/appProcess.js';
-import { loadPage, type PageLoad } from '../support/autocannon.js';
-import { log } from '../support/log.js';
-import { summarize } from '../support/stats.js';
-import { writePhotoFiles } from './photoFiles.js';
-import { freshBucket, interleaved, PROJECT_DIR, scratchDir, startApp, startHelper, type BenchmarkResult, type SuiteContext } from './suiteContext.js';
+import { appEnvironment } from '../support/appProcess.ts';
+import { loadPage, type PageLoad } from '../support/autocannon.ts';
+import { log } from '../support/log.ts';
+import { summarize } from '../support/stats.ts';
+import { writePhotoFiles } from './photoFiles.ts';
+import {
+  freshBucket,
+  interleaved,
+  PROJECT_DIR,
+  scratchDir,
+  startApp,
+  startHelper,
+  type BenchmarkResult,
+  type SuiteContext,
+} from './suiteContext.ts';
 
 const CONNECTIONS = 10;
 
@@ -76,17 +85,25 @@ export async function benchmarkPageRender(context: SuiteContext): Promise<Benchm
 
 /** Both servers must show the same cards with S3 image URLs, or the comparison means nothing. */
 async function assertSamePage(appUrl: string, floorUrl: string, cards: number, s3Endpoint: string): Promise<void> {
-  const [appHtml, floorHtml] = await Promise.all([appUrl, floorUrl].map(async (url) => (await fetch(url, { headers: { 'x-forwarded-proto': 'https' } })).text()));
-  for (const [name, html] of [['app', appHtml!], ['floor', floorHtml!]] as const) {
+  const [appHtml, floorHtml] = await Promise.all(
+    [appUrl, floorUrl].map(async (url) => (await fetch(url, { headers: { 'x-forwarded-proto': 'https' } })).text()),
+  );
+  for (const [name, html] of [
+    ['app', appHtml!],
+    ['floor', floorHtml!],
+  ] as const) {
     const shown = html.match(/class="video-card"/g)?.length ?? 0;
     if (shown !== cards) throw new Error(`The ${name}'s home page shows ${shown} video cards, expected ${cards}`);
     const s3Images = html.match(new RegExp(`src="${s3Endpoint}/`, 'g'))?.length ?? 0;
-    if (s3Images < cards * 2) throw new Error(`The ${name}'s home page has ${s3Images} images from S3, expected at least ${cards * 2}`);
+    if (s3Images < cards * 2)
+      throw new Error(`The ${name}'s home page has ${s3Images} images from S3, expected at least ${cards * 2}`);
   }
   const images = (html: string) => html.match(/<img[^>]*>/g) ?? [];
   const [appImages, floorImages] = [images(appHtml!), images(floorHtml!)];
   const differing = appImages.findIndex((tag, i) => tag !== floorImages[i]);
   if (differing >= 0 || appImages.length !== floorImages.length) {
-    throw new Error(`The app and the floor render different images: ${appImages[differing] ?? '(none)'} vs ${floorImages[differing] ?? '(none)'}`);
+    throw new Error(
+      `The app and the floor render different images: ${appImages[differing] ?? '(none)'} vs ${floorImages[differing] ?? '(none)'}`,
+    );
   }
 }

@@ -6,8 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { makePhotoSet } from '../support/jpegs.js';
-import { scratchDir, type SuiteContext } from './suiteContext.js';
+import { makePhotoSet } from '../support/jpegs.ts';
+import { scratchDir, type SuiteContext } from './suiteContext.ts';
 
 export interface PhotoFiles {
   paths: string[];
@@ -15,22 +15,34 @@ export interface PhotoFiles {
   description: string;
 }
 
-export async function writePhotoFiles(context: SuiteContext, count: number, size: 'twelve-megapixel' | 'small'): Promise<PhotoFiles> {
+export async function writePhotoFiles(
+  context: SuiteContext,
+  count: number,
+  size: 'twelve-megapixel' | 'small',
+): Promise<PhotoFiles> {
   const dir = await scratchDir(context, 'photos');
   if (size === 'twelve-megapixel') {
     const { photos, meanPhotoBytes } = await makePhotoSet(count);
-    const paths = await Promise.all(photos.map(async (photo) => {
-      const file = path.join(dir, photo.name);
-      await writeFile(file, photo.bytes);
-      return file;
-    }));
-    return { paths, meanBytes: meanPhotoBytes, description: `${count} × 12 MP JPEG, mean ${(meanPhotoBytes / 1e6).toFixed(2)} MB` };
+    const paths = await Promise.all(
+      photos.map(async (photo) => {
+        const file = path.join(dir, photo.name);
+        await writeFile(file, photo.bytes);
+        return file;
+      }),
+    );
+    return {
+      paths,
+      meanBytes: meanPhotoBytes,
+      description: `${count} × 12 MP JPEG, mean ${(meanPhotoBytes / 1e6).toFixed(2)} MB`,
+    };
   }
   const paths: string[] = [];
   let total = 0;
   for (let index = 0; index < count; index++) {
     const hue = (index * 47) % 360;
-    const bytes = await sharp({ create: { width: 800, height: 600, channels: 3, background: `hsl(${hue}, 60%, 50%)` } }).jpeg().toBuffer();
+    const bytes = await sharp({ create: { width: 800, height: 600, channels: 3, background: `hsl(${hue}, 60%, 50%)` } })
+      .jpeg()
+      .toBuffer();
     const file = path.join(dir, `small-${index}.jpg`);
     await writeFile(file, bytes);
     paths.push(file);

@@ -6,12 +6,19 @@
  */
 import { sql } from 'kysely';
 import path from 'node:path';
-import { openDatabase } from '../../src/db/database.js';
-import { createBenchDatabase } from '../support/benchDatabase.js';
-import { loadPage, type PageLoad } from '../support/autocannon.js';
-import { log } from '../support/log.js';
-import { summarize } from '../support/stats.js';
-import { freshBucket, interleaved, scratchDir, startApp, type BenchmarkResult, type SuiteContext } from './suiteContext.js';
+import { openDatabase } from '../../src/db/database.ts';
+import { createBenchDatabase } from '../support/benchDatabase.ts';
+import { loadPage, type PageLoad } from '../support/autocannon.ts';
+import { log } from '../support/log.ts';
+import { summarize } from '../support/stats.ts';
+import {
+  freshBucket,
+  interleaved,
+  scratchDir,
+  startApp,
+  type BenchmarkResult,
+  type SuiteContext,
+} from './suiteContext.ts';
 
 const CONNECTIONS = 10;
 const MEMBERS = 1_000;
@@ -23,11 +30,16 @@ interface Catalog {
 
 /** Members, videos and votes in bulk, each video's vote_count equal to its votes (as the vote route keeps it). */
 async function seedCatalog(target: { databaseUrl?: string; dataDir: string }, catalog: Catalog): Promise<void> {
-  const db = await openDatabase({ databaseUrl: target.databaseUrl, dataDir: target.databaseUrl ? undefined : path.join(target.dataDir) });
+  const db = await openDatabase({
+    databaseUrl: target.databaseUrl,
+    dataDir: target.databaseUrl ? undefined : path.join(target.dataDir),
+  });
   try {
     const votesPerMember = Math.ceil(catalog.votes / MEMBERS);
     await sql`insert into users (username, password_hash, created_at)
-      select 'scale-' || n, 'not-a-hash', now() - n * interval '1 minute' from generate_series(1, ${MEMBERS}) as n`.execute(db);
+      select 'scale-' || n, 'not-a-hash', now() - n * interval '1 minute' from generate_series(1, ${MEMBERS}) as n`.execute(
+      db,
+    );
     await sql`insert into videos (owner_id, title, source_url, created_at)
       select 1 + (n % ${MEMBERS}), 'Scale video ' || n, 'https://videos.example.com/watch/' || n, now() - n * interval '1 second'
       from generate_series(1, ${catalog.videos}) as n`.execute(db);
@@ -36,9 +48,14 @@ async function seedCatalog(target: { databaseUrl?: string; dataDir: string }, ca
       select distinct 1 + ((m * 37 + (k * k) % ${catalog.videos}) % ${catalog.videos}), m
       from generate_series(1, ${MEMBERS}) as m, generate_series(0, ${votesPerMember - 1}) as k
       limit ${catalog.votes}`.execute(db);
-    await sql`update videos set vote_count = counted.n from (select video_id, count(*)::int as n from votes group by video_id) as counted where counted.video_id = videos.id`.execute(db);
+    await sql`update videos set vote_count = counted.n from (select video_id, count(*)::int as n from votes group by video_id) as counted where counted.video_id = videos.id`.execute(
+      db,
+    );
     await sql`analyze`.execute(db);
-    const counts = await sql<{ videos: number; votes: number }>`select (select count(*)::int from videos) as videos, (select count(*)::int from votes) as votes`.execute(db);
+    const counts = await sql<{
+      videos: number;
+      votes: number;
+    }>`select (select count(*)::int from videos) as videos, (select count(*)::int from votes) as votes`.execute(db);
     log(`scale: seeded ${counts.rows[0]!.videos} videos and ${counts.rows[0]!.votes} votes`);
   } finally {
     await db.destroy();

@@ -7,12 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { S3TestServer } from '../../test/support/s3Server.js';
-import { startAppProcess, type AppProcess, type AppProcessOptions } from '../support/appProcess.js';
-import { createPublicBucket } from '../support/bucket.js';
-import { startChildScript, type ChildScript } from '../support/childScript.js';
-import { log } from '../support/log.js';
-import type { Summary } from '../support/stats.js';
+import type { S3TestServer } from '../../test/support/s3Server.ts';
+import { startAppProcess, type AppProcess, type AppProcessOptions } from '../support/appProcess.ts';
+import { createPublicBucket } from '../support/bucket.ts';
+import { startChildScript, type ChildScript } from '../support/childScript.ts';
+import { log } from '../support/log.ts';
+import type { Summary } from '../support/stats.ts';
 
 export const PROJECT_DIR = path.resolve(import.meta.dirname, '..', '..');
 
@@ -61,18 +61,30 @@ export async function freshBucket(context: SuiteContext): Promise<string> {
   return bucket;
 }
 
-export type AppSetup = Omit<AppProcessOptions, 'projectDir' | 's3' | 'maxImageMegabytes'> & { maxImageMegabytes?: number };
+export type AppSetup = Omit<AppProcessOptions, 'projectDir' | 's3' | 'maxImageMegabytes'> & {
+  maxImageMegabytes?: number;
+};
 
 /** The app as production runs it, stopped when the run ends. */
 export async function startApp(context: SuiteContext, setup: AppSetup): Promise<AppProcess> {
-  const app = await startAppProcess({ projectDir: PROJECT_DIR, s3: context.s3, maxImageMegabytes: 10, cpuProfileDir: process.env.BENCH_CPU_PROF_DIR, ...setup });
+  const app = await startAppProcess({
+    projectDir: PROJECT_DIR,
+    s3: context.s3,
+    maxImageMegabytes: 10,
+    cpuProfileDir: process.env.BENCH_CPU_PROF_DIR,
+    ...setup,
+  });
   context.defer(() => app.stop());
   log(`app pid ${app.pid} at ${app.origin}`);
   return app;
 }
 
 /** A helper script (competing server, load generator, floor) in its own process, stopped when the run ends. */
-export async function startHelper<Ready>(context: SuiteContext, script: string, env: Record<string, string> = {}): Promise<ChildScript<Ready>> {
+export async function startHelper<Ready>(
+  context: SuiteContext,
+  script: string,
+  env: Record<string, string> = {},
+): Promise<ChildScript<Ready>> {
   const child = await startChildScript<Ready>(script, env);
   context.defer(() => child.stop());
   return child;
@@ -81,7 +93,13 @@ export async function startHelper<Ready>(context: SuiteContext, script: string, 
 /** The S3 variables the competing scripts read, for one bucket. */
 export function s3Env(context: SuiteContext, bucket: string): Record<string, string> {
   const { s3 } = context;
-  return { AWS_BUCKET_NAME: bucket, AWS_REGION: s3.region, AWS_ENDPOINT_URL: s3.endpoint, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+  return {
+    AWS_BUCKET_NAME: bucket,
+    AWS_REGION: s3.region,
+    AWS_ENDPOINT_URL: s3.endpoint,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
 }
 
 /** Each round runs the sides in turn, starting with a different side each round, so drift on the machine hits both alike. */

@@ -7,12 +7,21 @@
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { makeMp4 } from '../../test/support/videoFixtures.js';
-import { cpuSeconds } from '../support/cpuTime.js';
-import { peakDuring } from '../support/memoryPhases.js';
-import { readMemory } from '../support/procMemory.js';
-import { MIB, summarize } from '../support/stats.js';
-import { freshBucket, interleaved, s3Env, scratchDir, startApp, startHelper, type BenchmarkResult, type SuiteContext } from './suiteContext.js';
+import { makeMp4 } from '../../test/support/videoFixtures.ts';
+import { cpuSeconds } from '../support/cpuTime.ts';
+import { peakDuring } from '../support/memoryPhases.ts';
+import { readMemory } from '../support/procMemory.ts';
+import { MIB, summarize } from '../support/stats.ts';
+import {
+  freshBucket,
+  interleaved,
+  s3Env,
+  scratchDir,
+  startApp,
+  startHelper,
+  type BenchmarkResult,
+  type SuiteContext,
+} from './suiteContext.ts';
 
 const RSS_BUDGET = 64 * MIB;
 
@@ -39,24 +48,39 @@ export async function benchmarkVideoPassThrough(context: SuiteContext): Promise<
   const app = await startApp(context, { workDir, bucket });
   const loader = await startHelper(context, 'bench/load/uploadLoad.ts');
   await loader.ask({ cmd: 'signUp', origin: app.origin, count: 1 });
-  const multerS3 = await startHelper<{ port: number }>(context, 'bench/servers/multerS3Server.ts', s3Env(context, bucket));
+  const multerS3 = await startHelper<{ port: number }>(
+    context,
+    'bench/servers/multerS3Server.ts',
+    s3Env(context, bucket),
+  );
   const floor = await startHelper(context, 'bench/load/sdkUploadFloor.ts', s3Env(context, bucket));
   const multerS3Url = `http://127.0.0.1:${multerS3.ready.port}/video`;
 
   const growth: number[] = [];
   const throughApp = async () => {
     const before = readMemory(app.pid).rssBytes;
-    const measured = await peakDuring(app.pid, () => withCpu(app.pid, () => loader.ask<Transfer>({ cmd: 'video', target: 'app', file })));
+    const measured = await peakDuring(app.pid, () =>
+      withCpu(app.pid, () => loader.ask<Transfer>({ cmd: 'video', target: 'app', file })),
+    );
     growth.push(measured.peakBytes - before);
     return measured.result;
   };
-  const sides = [throughApp, () => withCpu(multerS3.pid, () => loader.ask<Transfer>({ cmd: 'video', target: multerS3Url, file })), () => floor.ask<Transfer>({ file })];
+  const sides = [
+    throughApp,
+    () => withCpu(multerS3.pid, () => loader.ask<Transfer>({ cmd: 'video', target: multerS3Url, file })),
+    () => floor.ask<Transfer>({ file }),
+  ];
   if (!context.tiny) await interleaved(1, sides); // warm-up, unmeasured
   growth.length = 0;
-  const [appRuns, multerRuns, floorRuns] = (await interleaved<Transfer>(context.rounds, sides)) as [Transfer[], Transfer[], Transfer[]];
+  const [appRuns, multerRuns, floorRuns] = (await interleaved<Transfer>(context.rounds, sides)) as [
+    Transfer[],
+    Transfer[],
+    Transfer[],
+  ];
 
   const local = await readdir(path.join(workDir, 'static', 'uploads')).catch(() => []);
-  if (local.length > 0) throw new Error(`${local.length} videos fell back to local disk, so the app did not pass them through to S3`);
+  if (local.length > 0)
+    throw new Error(`${local.length} videos fell back to local disk, so the app did not pass them through to S3`);
   const rate = (run: Transfer) => run.bytes / MIB / run.seconds;
   const medianRate = (runs: Transfer[]) => summarize(runs.map(rate)).median.toFixed(0);
   const growthMedian = summarize(growth).median;
@@ -64,8 +88,20 @@ export async function benchmarkVideoPassThrough(context: SuiteContext): Promise<
     name: 'video pass-through',
     setting: `${megabytes} MB MP4, MiB/s`,
     rows: [
-      { figure: 'MiB/s: app / SDK Upload straight to S3', ours: medianRate(appRuns), baseline: medianRate(floorRuns), ratio: summarize(appRuns.map((run, i) => rate(run) / rate(floorRuns[i]!))), target: { atLeast: 0.8 } },
-      { figure: 'MiB/s: app / multer-s3 through Express', ours: medianRate(appRuns), baseline: medianRate(multerRuns), ratio: summarize(appRuns.map((run, i) => rate(run) / rate(multerRuns[i]!))), target: { atLeast: 1.0 } },
+      {
+        figure: 'MiB/s: app / SDK Upload straight to S3',
+        ours: medianRate(appRuns),
+        baseline: medianRate(floorRuns),
+        ratio: summarize(appRuns.map((run, i) => rate(run) / rate(floorRuns[i]!))),
+        target: { atLeast: 0.8 },
+      },
+      {
+        figure: 'MiB/s: app / multer-s3 through Express',
+        ours: medianRate(appRuns),
+        baseline: medianRate(multerRuns),
+        ratio: summarize(appRuns.map((run, i) => rate(run) / rate(multerRuns[i]!))),
+        target: { atLeast: 1.0 },
+      },
       {
         figure: 'server CPU s per upload: app / multer-s3',
         ours: summarize(appRuns.map((run) => run.serverCpu!)).median.toFixed(2),
@@ -73,7 +109,13 @@ export async function benchmarkVideoPassThrough(context: SuiteContext): Promise<
         ratio: summarize(appRuns.map((run, i) => run.serverCpu! / Math.max(multerRuns[i]!.serverCpu!, 0.01))),
         note: 'reported, no target (10 ms ticks)',
       },
-      { figure: 'app RSS growth MiB / 64 MiB budget', ours: (growthMedian / MIB).toFixed(0), baseline: '64', ratio: summarize(growth.map((bytes) => bytes / RSS_BUDGET)), target: { atMost: 1.0 } },
+      {
+        figure: 'app RSS growth MiB / 64 MiB budget',
+        ours: (growthMedian / MIB).toFixed(0),
+        baseline: '64',
+        ratio: summarize(growth.map((bytes) => bytes / RSS_BUDGET)),
+        target: { atMost: 1.0 },
+      },
     ],
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The app as production runs it, in its own process: `node --import tsx src/server.ts` with
+ * The app as production runs it, in its own process: `node src/server.ts` with
  * NODE_ENV=production and S3 storage, so its memory can be read from /proc/<pid> apart from
  * the benchmark's. Spawning process.execPath directly makes the child's pid the app's pid.
  * The environment is built from scratch (plus PATH and HOME) and DOTENV_CONFIG_PATH points at
@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { S3Connection } from '../../test/support/s3Server.js';
-import { freePort as findFreePort } from '../../test/support/network.js';
+import type { S3Connection } from '../../test/support/s3Server.ts';
+import { freePort as findFreePort } from '../../test/support/network.ts';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
@@ -79,7 +79,11 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
   const localStorageDir = path.join(options.workDir, 'static');
   const env = appEnvironment(options, port);
   const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', 'src/server.ts'], { cwd: options.projectDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...profiling, 'src/server.ts'], {
+    cwd: options.projectDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = collectOutput(child);
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -112,24 +116,37 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
 }
 
 /** Ready when /healthz answers and (by default) reports S3 reachable, else uploads would fall back to disk. */
-async function waitUntilReady(origin: string, child: ChildProcess, tail: () => string, readiness: 's3-reachable' | 'listening'): Promise<void> {
+async function waitUntilReady(
+  origin: string,
+  child: ChildProcess,
+  tail: () => string,
+  readiness: 's3-reachable' | 'listening',
+): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`The app exited (${child.exitCode ?? child.signalCode}) before it was ready. Its output:\n${tail()}`);
+      throw new Error(
+        `The app exited (${child.exitCode ?? child.signalCode}) before it was ready. Its output:\n${tail()}`,
+      );
     }
     try {
       const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2_000) });
       const body = (await response.json()) as { storage?: { mode?: string; s3?: { reachable?: boolean } } };
       last = `${response.status} ${JSON.stringify(body)}`;
-      if (response.ok && (readiness === 'listening' || (body.storage?.mode === 's3' && body.storage.s3?.reachable === true))) return;
+      if (
+        response.ok &&
+        (readiness === 'listening' || (body.storage?.mode === 's3' && body.storage.s3?.reachable === true))
+      )
+        return;
     } catch {
       // Not listening yet.
     }
     await sleep(200);
   }
-  throw new Error(`The app at ${origin} was not ready (${readiness}) after ${READY_TIMEOUT_MS / 1000} s; last /healthz: ${last}. Its output:\n${tail()}`);
+  throw new Error(
+    `The app at ${origin} was not ready (${readiness}) after ${READY_TIMEOUT_MS / 1000} s; last /healthz: ${last}. Its output:\n${tail()}`,
+  );
 }
 
 function collectOutput(child: ChildProcess) {

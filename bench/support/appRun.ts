@@ -7,18 +7,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { S3TestServer } from '../../test/support/s3Server.js';
-import { startAppProcess, type AppProcess } from './appProcess.js';
-import { createPublicBucket, listBucket } from './bucket.js';
-import { HttpMember } from './httpMember.js';
-import type { Photo } from './jpegs.js';
-import { log } from './log.js';
-import { idleRss, peakDuring } from './memoryPhases.js';
-import type { BenchOptions } from './options.js';
-import { runPool } from './pool.js';
-import { assertNoFailures, uploadRound, type UploadLedger } from './routeUploads.js';
-import { mib } from './stats.js';
-import type { DatabaseSection, MemoryFigures } from './table.js';
+import type { S3TestServer } from '../../test/support/s3Server.ts';
+import { startAppProcess, type AppProcess } from './appProcess.ts';
+import { createPublicBucket, listBucket } from './bucket.ts';
+import { HttpMember } from './httpMember.ts';
+import type { Photo } from './jpegs.ts';
+import { log } from './log.ts';
+import { idleRss, peakDuring } from './memoryPhases.ts';
+import type { BenchOptions } from './options.ts';
+import { runPool } from './pool.ts';
+import { assertNoFailures, uploadRound, type UploadLedger } from './routeUploads.ts';
+import { mib } from './stats.ts';
+import type { DatabaseSection, MemoryFigures } from './table.ts';
 
 const PROJECT_DIR = path.resolve(import.meta.dirname, '..', '..');
 const MAX_IMAGE_MEGABYTES = 10;
@@ -36,7 +36,13 @@ export interface AppRun {
 /** `defer` receives each cleanup step as soon as there is something to clean up. */
 export async function startAppRun(
   label: string,
-  setup: { s3: S3TestServer; photos: Photo[]; options: BenchOptions; databaseUrl?: string; defer(step: () => Promise<unknown>): void },
+  setup: {
+    s3: S3TestServer;
+    photos: Photo[];
+    options: BenchOptions;
+    databaseUrl?: string;
+    defer(step: () => Promise<unknown>): void;
+  },
 ): Promise<AppRun> {
   const { s3, photos, options } = setup;
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'vv-bench-app-'));
@@ -78,14 +84,19 @@ export async function measureBurstPeak(run: AppRun, photos: Photo[], burst: numb
   const beforeBurstRss = await idleRss(run.app.pid);
   const peak = await peakDuring(run.app.pid, () => uploadRound(run.members, photos, burst, burst, run.ledger));
   assertNoFailures(`${run.label} burst of ${burst}`, peak.result);
-  log(`${run.label}: ${burst} uploads at once, RSS before ${mib(beforeBurstRss)}, peak ${mib(peak.peakBytes)} (${peak.source}; highest sample ${mib(peak.sampledBytes)})`);
+  log(
+    `${run.label}: ${burst} uploads at once, RSS before ${mib(beforeBurstRss)}, peak ${mib(peak.peakBytes)} (${peak.source}; highest sample ${mib(peak.sampledBytes)})`,
+  );
   return { ...run.idle, beforeBurstRss, peak: peak.peakBytes, peakSource: peak.source };
 }
 
 /** Bucket bytes over the bytes of the photos the members' current avatars were made from. */
 export async function measureStorage(s3: S3TestServer, run: AppRun): Promise<DatabaseSection['storage']> {
   const local = await readdir(path.join(run.app.localStorageDir, 'avatars')).catch(() => []);
-  if (local.length > 0) throw new Error(`${local.length} files landed on local disk: some uploads fell back from S3, so the run is not what it claims`);
+  if (local.length > 0)
+    throw new Error(
+      `${local.length} files landed on local disk: some uploads fell back from S3, so the run is not what it claims`,
+    );
   const contents = await listBucket(s3, run.bucket);
   const uploadedBytes = [...run.ledger.values()].reduce((total, bytes) => total + bytes, 0);
   return { storedBytes: contents.bytes, uploadedBytes, images: run.ledger.size, objects: contents.objects };

@@ -17,8 +17,21 @@ export interface PageLoad {
 }
 
 export async function loadPage(url: string, options: { connections: number; seconds: number }): Promise<PageLoad> {
-  const args = [AUTOCANNON, '--json', '-c', String(options.connections), '-d', String(options.seconds), '-H', 'x-forwarded-proto=https', url];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: (options.seconds + 60) * 1000 });
+  const args = [
+    AUTOCANNON,
+    '--json',
+    '-c',
+    String(options.connections),
+    '-d',
+    String(options.seconds),
+    '-H',
+    'x-forwarded-proto=https',
+    url,
+  ];
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: (options.seconds + 60) * 1000,
+  });
   const result = JSON.parse(stdout) as {
     requests: { average: number; total: number };
     latency: { p50: number; p99: number };
@@ -27,8 +40,15 @@ export async function loadPage(url: string, options: { connections: number; seco
     non2xx: number;
   };
   if (result.errors + result.timeouts + result.non2xx > 0) {
-    throw new Error(`autocannon ${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+    throw new Error(
+      `autocannon ${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`,
+    );
   }
   if (result.requests.total === 0) throw new Error(`autocannon ${url}: no request completed`);
-  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total };
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+  };
 }

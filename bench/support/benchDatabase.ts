@@ -2,7 +2,7 @@
  * A fresh PostgreSQL database for one app run, created inside the server BENCH_DATABASE_URL
  * points at and dropped afterwards, so the run starts empty and leaves nothing behind.
  */
-import { createThrowawayDatabase, type TestDatabase } from '../../test/support/postgres.js';
+import { createThrowawayDatabase, type TestDatabase } from '../../test/support/postgres.ts';
 
 export type BenchDatabase = TestDatabase;
 

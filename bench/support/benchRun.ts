@@ -3,7 +3,7 @@
  * first-out exactly once — after the measurement, on failure, or on Ctrl-C — so no app,
  * S3 server or temp folder outlives a run.
  */
-import { log } from './log.js';
+import { log } from './log.ts';
 
 export interface BenchRun {
   defer(step: () => Promise<unknown>): void;
@@ -45,15 +45,21 @@ export function createBenchRun(closeSockets: () => void): BenchRun {
 }
 
 /** `--name N` / `--name=N` flags, each a whole number from 1 to 1000, over defaults. */
-export function parseWholeNumberFlags<T extends Record<string, number>>(argv: string[], flags: Record<string, keyof T>, defaults: T): T {
+export function parseWholeNumberFlags<T extends Record<string, number>>(
+  argv: string[],
+  flags: Record<string, keyof T>,
+  defaults: T,
+): T {
   const options = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const key = flags[flag];
-    if (!key) throw new Error(`Unknown option ${flag}. Options: ${Object.keys(flags).join(', ')} (each takes a whole number).`);
+    if (!key)
+      throw new Error(`Unknown option ${flag}. Options: ${Object.keys(flags).join(', ')} (each takes a whole number).`);
     const raw = inline ?? argv[++i];
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > 1000) throw new Error(`${flag} needs a whole number between 1 and 1000 (got "${raw}")`);
+    if (!Number.isInteger(value) || value < 1 || value > 1000)
+      throw new Error(`${flag} needs a whole number between 1 and 1000 (got "${raw}")`);
     (options as Record<string, number>)[key as string] = value;
   }
   return options;

@@ -4,8 +4,8 @@
  * the app actually stored.
  */
 import { ListObjectsV2Command, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { publicReadPolicy } from '../../test/support/bucketPolicy.js';
-import { createBucket, makeS3Client, type S3Connection } from '../../test/support/s3Server.js';
+import { publicReadPolicy } from '../../test/support/bucketPolicy.ts';
+import { createBucket, makeS3Client, type S3Connection } from '../../test/support/s3Server.ts';
 
 export async function createPublicBucket(server: S3Connection, bucket: string): Promise<void> {
   await createBucket(server, bucket);

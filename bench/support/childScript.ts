@@ -4,7 +4,7 @@
  * benchmark's. The script announces itself with one `READY <json>` line on stdout; after that
  * it may answer requests written to its stdin, one JSON line in, one JSON line out.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,8 +22,11 @@ export interface ChildScript<Ready> {
 }
 
 /** `script` is relative to the project (e.g. `bench/servers/naiveAvatarServer.ts`); `env` is added to a minimal environment. */
-export async function startChildScript<Ready>(script: string, env: Record<string, string> = {}): Promise<ChildScript<Ready>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+export async function startChildScript<Ready>(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<ChildScript<Ready>> {
+  const child = spawn(process.execPath, [script], {
     cwd: PROJECT_DIR,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -49,7 +52,9 @@ export async function startChildScript<Ready>(script: string, env: Record<string
       await exited;
     }
   };
-  const first = await Promise.race([nextLine(), sleep(READY_TIMEOUT_MS).then(() => `timeout`)]).catch((error: Error) => `failed ${error.message}`);
+  const first = await Promise.race([nextLine(), sleep(READY_TIMEOUT_MS).then(() => `timeout`)]).catch(
+    (error: Error) => `failed ${error.message}`,
+  );
   if (!first.startsWith('READY ')) {
     await stop();
     throw new Error(`${script} did not start: ${first.slice(0, 2000)} ${stderr.trim().slice(-1500)}`);

@@ -69,7 +69,10 @@ export interface CpuMeter {
  * `pids`: single processes by label; `commands`: all processes with a command name by label
  * (those that start during the measurement count from zero; those that exit are lost).
  */
-export function startCpuMeter(pids: Record<string, number | undefined>, commands: Record<string, string> = {}): CpuMeter {
+export function startCpuMeter(
+  pids: Record<string, number | undefined>,
+  commands: Record<string, string> = {},
+): CpuMeter {
   const own = () => {
     const usage = process.cpuUsage();
     return (usage.user + usage.system) / 1e6;
@@ -87,7 +90,11 @@ export function startCpuMeter(pids: Record<string, number | undefined>, commands
     return result;
   };
   const start = sample();
-  const commandStart = Object.entries(commands).map(([label, command]) => ({ label, command, before: cpuByPid(command) }));
+  const commandStart = Object.entries(commands).map(([label, command]) => ({
+    label,
+    command,
+    before: cpuByPid(command),
+  }));
   const machineStart = machineBusySeconds();
   return {
     read() {
@@ -96,7 +103,10 @@ export function startCpuMeter(pids: Record<string, number | undefined>, commands
       for (const { label, command, before } of commandStart) {
         const after = cpuByPid(command);
         // None running here (e.g. PostgreSQL on another machine): not measured, rather than zero.
-        used[label] = before.size + after.size === 0 ? Number.NaN : [...after].reduce((total, [pid, seconds]) => total + seconds - (before.get(pid) ?? 0), 0);
+        used[label] =
+          before.size + after.size === 0
+            ? Number.NaN
+            : [...after].reduce((total, [pid, seconds]) => total + seconds - (before.get(pid) ?? 0), 0);
       }
       const measured = Object.values(used).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
       return { ...used, other: Math.max(0, machineBusySeconds() - machineStart - measured) };

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import type { HttpMember, Reply } from './httpMember.js';
+import type { HttpMember, Reply } from './httpMember.ts';
 
 /** Connections to the S3 server, kept apart from the app's (httpMember's agent). */
 const bucketAgent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
@@ -25,7 +25,12 @@ export interface SignedUpload {
 export async function presign(member: HttpMember, size: number): Promise<SignedUpload> {
   const reply = await postJson(member, '/uploads/presign', { purpose: 'avatar', contentType: CONTENT_TYPE, size });
   const signed = parseJson(reply) as Partial<SignedUpload>;
-  if (reply.status !== 200 || typeof signed.url !== 'string' || typeof signed.key !== 'string' || typeof signed.fields !== 'object') {
+  if (
+    reply.status !== 200 ||
+    typeof signed.url !== 'string' ||
+    typeof signed.key !== 'string' ||
+    typeof signed.fields !== 'object'
+  ) {
     throw new Error(`presign for ${member.username} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   }
   return signed as SignedUpload;
@@ -36,18 +41,31 @@ export async function sendToBucket(upload: SignedUpload, fileName: string, bytes
   const { contentType, parts } = multipart(Object.entries(upload.fields), { field: 'file', fileName, bytes });
   const length = parts.reduce((total, part) => total + part.length, 0);
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const request = http.request(upload.url, { method: 'POST', agent: bucketAgent, headers: { 'content-type': contentType, 'content-length': String(length) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    request.setTimeout(BUCKET_TIMEOUT_MS, () => request.destroy(new Error(`the S3 server did not answer within ${BUCKET_TIMEOUT_MS / 1000} s`)));
+    const request = http.request(
+      upload.url,
+      {
+        method: 'POST',
+        agent: bucketAgent,
+        headers: { 'content-type': contentType, 'content-length': String(length) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    request.setTimeout(BUCKET_TIMEOUT_MS, () =>
+      request.destroy(new Error(`the S3 server did not answer within ${BUCKET_TIMEOUT_MS / 1000} s`)),
+    );
     request.on('error', reject);
     for (const part of parts) request.write(part);
     request.end();
   });
-  if (status >= 300) throw new Error(`the S3 server answered the signed POST of ${upload.key} with ${status}: ${body.slice(0, 300)}`);
+  if (status >= 300)
+    throw new Error(`the S3 server answered the signed POST of ${upload.key} with ${status}: ${body.slice(0, 300)}`);
 }
 
 /**
@@ -58,14 +76,18 @@ export async function finalize(member: HttpMember, key: string, expect: 'stored'
   const reply = await postJson(member, '/uploads/finalize', { key });
   const answer = parseJson(reply) as { redirect?: unknown };
   const ok = expect === 'stored' ? reply.status === 200 && answer.redirect === '/profile' : reply.status === 415;
-  if (!ok) throw new Error(`finalize of ${key} by ${member.username} answered ${reply.status} (wanted ${expect === 'stored' ? '200 → /profile' : '415'}): ${reply.body.slice(0, 300)}`);
+  if (!ok)
+    throw new Error(
+      `finalize of ${key} by ${member.username} answered ${reply.status} (wanted ${expect === 'stored' ? '200 → /profile' : '415'}): ${reply.body.slice(0, 300)}`,
+    );
 }
 
 /** POST /profile/avatar with a file the sniff refuses: the whole body is received, then 415. */
 export async function refusedFormUpload(member: HttpMember, fileName: string, bytes: Buffer): Promise<void> {
   const { contentType, parts } = multipart([['_csrf', member.csrfToken]], { field: 'avatar', fileName, bytes });
   const reply = await member.send('POST', '/profile/avatar', { 'content-type': contentType }, parts);
-  if (reply.status !== 415) throw new Error(`the refused avatar upload by ${member.username} answered ${reply.status}, not 415`);
+  if (reply.status !== 415)
+    throw new Error(`the refused avatar upload by ${member.username} answered ${reply.status}, not 415`);
 }
 
 /** The same bytes with the JPEG signature overwritten: no accepted format is recognised in them. */
@@ -80,7 +102,9 @@ export function closeBucketConnections(): void {
 }
 
 function postJson(member: HttpMember, path: string, body: unknown): Promise<Reply> {
-  return member.send('POST', path, { 'content-type': 'application/json', 'x-csrf-token': member.csrfToken }, [Buffer.from(JSON.stringify(body))]);
+  return member.send('POST', path, { 'content-type': 'application/json', 'x-csrf-token': member.csrfToken }, [
+    Buffer.from(JSON.stringify(body)),
+  ]);
 }
 
 function parseJson(reply: Reply): unknown {
@@ -92,10 +116,18 @@ function parseJson(reply: Reply): unknown {
 }
 
 /** multipart/form-data: the fields in order, then the file (a browser's FormData, or the profile form). */
-function multipart(fields: Array<[string, string]>, file: { field: string; fileName: string; bytes: Buffer }): { contentType: string; parts: Buffer[] } {
+function multipart(
+  fields: Array<[string, string]>,
+  file: { field: string; fileName: string; bytes: Buffer },
+): { contentType: string; parts: Buffer[] } {
   const boundary = `----bench${randomBytes(12).toString('hex')}`;
   const head =
-    fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`).join('') +
+    fields
+      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+      .join('') +
     `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.fileName}"\r\nContent-Type: ${CONTENT_TYPE}\r\n\r\n`;
-  return { contentType: `multipart/form-data; boundary=${boundary}`, parts: [Buffer.from(head), file.bytes, Buffer.from(`\r\n--${boundary}--\r\n`)] };
+  return {
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    parts: [Buffer.from(head), file.bytes, Buffer.from(`\r\n--${boundary}--\r\n`)],
+  };
 }

@@ -6,12 +6,19 @@
  * leaves running in the background (garbage collection) is charged to it and not the next.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startCpuMeter } from './cpuTime.js';
-import { finalize, presign, refusedFormUpload, sendToBucket, unrecognisable, type SignedUpload } from './directClient.js';
-import type { HttpMember } from './httpMember.js';
-import type { Photo } from './jpegs.js';
-import { log } from './log.js';
-import { fixed } from './stats.js';
+import { startCpuMeter } from './cpuTime.ts';
+import {
+  finalize,
+  presign,
+  refusedFormUpload,
+  sendToBucket,
+  unrecognisable,
+  type SignedUpload,
+} from './directClient.ts';
+import type { HttpMember } from './httpMember.ts';
+import type { Photo } from './jpegs.ts';
+import { log } from './log.ts';
+import { fixed } from './stats.ts';
 
 const TRAIL_MS = 200;
 
@@ -70,15 +77,21 @@ export function createRounds(setup: RoundSetup) {
     const used = meter.read();
     const perItem = (name: string) => (used[name] === undefined ? Number.NaN : (used[name] * 1000) / items);
     const cpu = { app: perItem('app'), s3: perItem('s3'), other: perItem('other') };
-    log(`  ${PHASE_LABELS[phase].padEnd(40)} ${items} in ${fixed(seconds, 1)} s; CPU ms each: app ${fixed(cpu.app, 1)}, S3 server ${Number.isNaN(cpu.s3) ? 'n/a' : fixed(cpu.s3, 1)}, rest of the machine ${fixed(cpu.other, 1)}`);
+    log(
+      `  ${PHASE_LABELS[phase].padEnd(40)} ${items} in ${fixed(seconds, 1)} s; CPU ms each: app ${fixed(cpu.app, 1)}, S3 server ${Number.isNaN(cpu.s3) ? 'n/a' : fixed(cpu.s3, 1)}, rest of the machine ${fixed(cpu.other, 1)}`,
+    );
     return cpu;
   }
 
   async function formSide(into: Partial<RoundCpu>, measure: boolean): Promise<void> {
     const run = (phase: Phase, job: (index: number, member: HttpMember) => Promise<void>) =>
-      measure ? metered(phase, uploads, () => perMember(uploads, members, job)) : perMember(members.length, members, job).then(() => undefined);
+      measure
+        ? metered(phase, uploads, () => perMember(uploads, members, job))
+        : perMember(members.length, members, job).then(() => undefined);
     const form = await run('form', (index, member) => member.uploadAvatar(photoFor(index).name, photoFor(index).bytes));
-    const formRefused = await run('formRefused', (index, member) => refusedFormUpload(member, photoFor(index).name, refusedFor(index)));
+    const formRefused = await run('formRefused', (index, member) =>
+      refusedFormUpload(member, photoFor(index).name, refusedFor(index)),
+    );
     if (form && formRefused) Object.assign(into, { form, formRefused });
   }
 
@@ -87,16 +100,25 @@ export function createRounds(setup: RoundSetup) {
     // The first `count` are stored, the next `count` refused; upload i belongs to member i mod members.
     const signed: Signed[] = [];
     const run = (phase: Phase, items: number, job: (index: number, member: HttpMember) => Promise<void>) =>
-      measure ? metered(phase, items, () => perMember(items, members, job)) : perMember(items, members, job).then(() => undefined);
+      measure
+        ? metered(phase, items, () => perMember(items, members, job))
+        : perMember(items, members, job).then(() => undefined);
     const presigned = await run('presign', 2 * count, async (index, member) => {
       const refused = index >= count;
       const bytes = refused ? refusedFor(index) : photoFor(index).bytes;
       signed[index] = { member, upload: await presign(member, bytes.length), photo: photoFor(index), bytes };
     });
-    const toBucket = await run('toBucket', 2 * count, (index) => sendToBucket(signed[index]!.upload, signed[index]!.photo.name, signed[index]!.bytes));
-    const finalized = await run('finalize', count, (index, member) => finalize(member, signed[index]!.upload.key, 'stored'));
-    const finalizeRefused = await run('finalizeRefused', count, (index, member) => finalize(member, signed[count + index]!.upload.key, 'refused'));
-    if (presigned && toBucket && finalized && finalizeRefused) Object.assign(into, { presign: presigned, toBucket, finalize: finalized, finalizeRefused });
+    const toBucket = await run('toBucket', 2 * count, (index) =>
+      sendToBucket(signed[index]!.upload, signed[index]!.photo.name, signed[index]!.bytes),
+    );
+    const finalized = await run('finalize', count, (index, member) =>
+      finalize(member, signed[index]!.upload.key, 'stored'),
+    );
+    const finalizeRefused = await run('finalizeRefused', count, (index, member) =>
+      finalize(member, signed[count + index]!.upload.key, 'refused'),
+    );
+    if (presigned && toBucket && finalized && finalizeRefused)
+      Object.assign(into, { presign: presigned, toBucket, finalize: finalized, finalizeRefused });
   }
 
   return {
@@ -128,7 +150,11 @@ export function createRounds(setup: RoundSetup) {
  * and whoever presigned an upload finalizes it. Throws on the first failure — a phase with a
  * failed upload measures nothing.
  */
-async function perMember(items: number, members: HttpMember[], job: (index: number, member: HttpMember) => Promise<void>): Promise<void> {
+async function perMember(
+  items: number,
+  members: HttpMember[],
+  job: (index: number, member: HttpMember) => Promise<void>,
+): Promise<void> {
   await Promise.all(
     members.map(async (member, worker) => {
       for (let index = worker; index < items; index += members.length) await job(index, member);

@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import type { RoundCpu } from './directRounds.js';
-import { fixed, spread, summarize, type Summary } from './stats.js';
+import type { RoundCpu } from './directRounds.ts';
+import { fixed, spread, summarize, type Summary } from './stats.ts';
 
 export const DIRECT_TARGET = 0.1;
 /** Rest-of-the-machine CPU above this share of the app's form-upload CPU means a busy machine. */
@@ -84,13 +84,23 @@ export function formatDirectTable(r: DirectResults): string {
     ratio('    presign / whole form upload', 'bForm'),
     `S3 server CPU ms per upload: form upload ${s3('form')}; direct: signed POST ${s3('toBucket')} + finalize ${s3('finalize')} (presign ${s3('presign')})`,
     '',
-    ...(disturbed ? [`WARNING: the rest of the machine used ${fixed(otherMedian, 0)} ms of CPU per form upload; rerun on a quiet machine.`] : []),
+    ...(disturbed
+      ? [
+          `WARNING: the rest of the machine used ${fixed(otherMedian, 0)} ms of CPU per form upload; rerun on a quiet machine.`,
+        ]
+      : []),
     `${r.rounds.length} rounds × ${r.uploads} uploads each way (presign and signed POST: ${2 * r.uploads}, for the stored and the refused), interleaved, ` +
       `${r.concurrency} in flight; a ratio is the median of its per-round values;`,
     `app CPU: utime + stime of the app process (/proc/<pid>/stat) from a phase's first request to 200 ms after its last answer, ` +
       `in 10 ms ticks (±${fixed(10 / r.uploads, 1)} ms per upload).`,
     ...r.checks,
-    ...(Object.keys(r.appEnv).length > 0 ? [`app started with BENCH_APP_ENV: ${Object.entries(r.appEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+    ...(Object.keys(r.appEnv).length > 0
+      ? [
+          `app started with BENCH_APP_ENV: ${Object.entries(r.appEnv)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ]
+      : []),
     `machine: ${os.availableParallelism()} cores, ${fixed(os.totalmem() / 1024 ** 3, 1)} GiB RAM, node ${process.version}, sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}`,
   ].join('\n');
 }

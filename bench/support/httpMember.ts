@@ -21,7 +21,13 @@ export class HttpMember {
   /** The profile form's CSRF token (scripts send it as X-CSRF-Token; bench/direct.ts does). */
   csrfToken = '';
 
-  private constructor(readonly origin: string, readonly username: string) {}
+  readonly origin: string;
+  readonly username: string;
+
+  private constructor(origin: string, username: string) {
+    this.origin = origin;
+    this.username = username;
+  }
 
   /** No account and no cookies: for the benchmark's own competing servers, which have no sessions. */
   static visitor(origin: string): HttpMember {
@@ -33,29 +39,48 @@ export class HttpMember {
     const member = new HttpMember(origin, username);
     const signupToken = csrfTokenIn((await member.send('GET', '/signup')).body, '/signup');
     const form = new URLSearchParams({ _csrf: signupToken, username, password: PASSWORD }).toString();
-    const signedUp = await member.send('POST', '/signup', { 'content-type': 'application/x-www-form-urlencoded' }, [Buffer.from(form)]);
-    if (signedUp.status !== 303) throw new Error(`Sign-up of ${username} answered ${signedUp.status}: ${textOf(signedUp.body)}`);
+    const signedUp = await member.send('POST', '/signup', { 'content-type': 'application/x-www-form-urlencoded' }, [
+      Buffer.from(form),
+    ]);
+    if (signedUp.status !== 303)
+      throw new Error(`Sign-up of ${username} answered ${signedUp.status}: ${textOf(signedUp.body)}`);
     member.csrfToken = csrfTokenIn((await member.send('GET', '/profile')).body, '/profile');
     return member;
   }
 
   /** POST /profile/avatar as the profile form does (`_csrf` first, then the file); throws unless 303. */
   async uploadAvatar(fileName: string, bytes: Buffer): Promise<void> {
-    const reply = await this.postForm('/profile/avatar', { _csrf: this.csrfToken }, { field: 'avatar', fileName, contentType: 'image/jpeg', bytes });
+    const reply = await this.postForm(
+      '/profile/avatar',
+      { _csrf: this.csrfToken },
+      { field: 'avatar', fileName, contentType: 'image/jpeg', bytes },
+    );
     if (reply.status !== 303 || reply.location !== '/profile') {
-      throw new Error(`avatar upload by ${this.username} answered ${reply.status} ${reply.location ?? ''}: ${textOf(reply.body)}`);
+      throw new Error(
+        `avatar upload by ${this.username} answered ${reply.status} ${reply.location ?? ''}: ${textOf(reply.body)}`,
+      );
     }
   }
 
   /** A multipart form as a browser sends it: the text fields in order, then the file. */
-  postForm(path: string, fields: Record<string, string>, file: { field: string; fileName: string; contentType: string; bytes: Buffer }): Promise<Reply> {
+  postForm(
+    path: string,
+    fields: Record<string, string>,
+    file: { field: string; fileName: string; contentType: string; bytes: Buffer },
+  ): Promise<Reply> {
     const boundary = `----bench${randomBytes(12).toString('hex')}`;
-    const fieldParts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+    const fieldParts = Object.entries(fields).map(
+      ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+    );
     const head = Buffer.from(
       `${fieldParts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.fileName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
     );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    return this.send('POST', path, { 'content-type': `multipart/form-data; boundary=${boundary}` }, [head, file.bytes, tail]);
+    return this.send('POST', path, { 'content-type': `multipart/form-data; boundary=${boundary}` }, [
+      head,
+      file.bytes,
+      tail,
+    ]);
   }
 
   /** One request as this member (cookies, `X-Forwarded-Proto: https`); bench/direct.ts sends its own through it. */
@@ -70,7 +95,9 @@ export class HttpMember {
           headers: {
             ...headers,
             'x-forwarded-proto': 'https',
-            ...(this.cookies.size > 0 && { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ') }),
+            ...(this.cookies.size > 0 && {
+              cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
+            }),
             ...(method !== 'GET' && { 'content-length': String(length) }),
           },
         },
@@ -80,7 +107,11 @@ export class HttpMember {
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', reject);
           response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, location: response.headers.location, body: Buffer.concat(chunks).toString('utf8') }),
+            resolve({
+              status: response.statusCode ?? 0,
+              location: response.headers.location,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
           );
         },
       );
@@ -96,7 +127,9 @@ export class HttpMember {
       const equals = pair.indexOf('=');
       if (equals <= 0) continue;
       const name = pair.slice(0, equals).trim();
-      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=thu, 01 jan 1970/i.test(attribute));
+      const expired = attributes.some(
+        (attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=thu, 01 jan 1970/i.test(attribute),
+      );
       if (expired) this.cookies.delete(name);
       else this.cookies.set(name, pair.slice(equals + 1).trim());
     }
@@ -115,5 +148,10 @@ function csrfTokenIn(html: string, page: string): string {
 
 /** The visible gist of an HTML page for an error message. */
 export function textOf(html: string): string {
-  return html.replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300);
+  return html
+    .replace(/<script[\s\S]*?<\/script>|<style[\s\S]*?<\/style>/g, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 300);
 }

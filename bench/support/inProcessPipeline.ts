@@ -4,8 +4,8 @@
  * (multer hands the app a new buffer per request, so no libvips cache can help), queued
  * behind one createImageJobQueue() per process as composeApp builds it.
  */
-import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
-import { processImage } from '../../src/images/processImage.js';
+import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
+import { processImage } from '../../src/images/processImage.ts';
 
 /** The app's default MAX_IMAGE_MEGAPIXELS. */
 const MAX_PIXELS = 40e6;

@@ -6,8 +6,8 @@
  * Seeded, so every run uses the same photos.
  */
 import sharp from 'sharp';
-import { log } from './log.js';
-import { fixed } from './stats.js';
+import { log } from './log.ts';
+import { fixed } from './stats.ts';
 
 export const PHOTO_WIDTH = 4000;
 export const PHOTO_HEIGHT = 3000;
@@ -60,7 +60,7 @@ async function photoPixels(index: number): Promise<Buffer> {
 
 /** xorshift32: a fast, seeded source of bytes (0–255). */
 function seededBytes(seed: number): () => number {
-  let state = (Math.imul(0x9e3779b9, seed + 1) | 0) || 1;
+  let state = Math.imul(0x9e3779b9, seed + 1) | 0 || 1;
   return () => {
     state ^= state << 13;
     state ^= state >>> 17;
@@ -70,7 +70,7 @@ function seededBytes(seed: number): () => number {
 }
 
 function clamp(value: number): number {
-  return value < 0 ? 0 : value > 255 ? 255 : value;
+  return value < 0 ? 0 : Math.min(value, 255);
 }
 
 /** The run's photos, with their mean size for the table; logs what was made. */
@@ -79,6 +79,8 @@ export async function makePhotoSet(count: number): Promise<{ photos: Photo[]; me
   const photos = await makePhotos(count);
   const sizes = photos.map((photo) => photo.bytes.length);
   const meanPhotoBytes = sizes.reduce((a, b) => a + b, 0) / sizes.length;
-  log(`photos: mean ${fixed(meanPhotoBytes / 1e6)} MB (${fixed(Math.min(...sizes) / 1e6)}–${fixed(Math.max(...sizes) / 1e6)} MB)`);
+  log(
+    `photos: mean ${fixed(meanPhotoBytes / 1e6)} MB (${fixed(Math.min(...sizes) / 1e6)}–${fixed(Math.max(...sizes) / 1e6)} MB)`,
+  );
   return { photos, meanPhotoBytes };
 }

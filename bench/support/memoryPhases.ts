@@ -1,6 +1,6 @@
 /** The app's resident memory at rest and at its peak during one burst of uploads. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readMemory, resetPeak, sampleRss } from './procMemory.js';
+import { readMemory, resetPeak, sampleRss } from './procMemory.ts';
 
 const SETTLE_MS = 1_000;
 

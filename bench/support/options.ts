@@ -3,7 +3,7 @@
  * --min-uploads N`), plus BENCH_APP_ENV: extra variables for the app process, for trying a
  * runtime setting without editing code (e.g. BENCH_APP_ENV="MALLOC_ARENA_MAX=2").
  */
-import { parseWholeNumberFlags } from './benchRun.js';
+import { parseWholeNumberFlags } from './benchRun.ts';
 
 export interface BenchOptions {
   /** Distinct photos made for the run. */
@@ -21,7 +21,13 @@ export interface BenchOptions {
 
 type NumericOption = Exclude<keyof BenchOptions, 'appEnv'>;
 
-const DEFAULTS: Omit<BenchOptions, 'appEnv'> = { images: 16, rounds: 3, concurrency: 8, burst: 32, minUploadsPerRound: 24 };
+const DEFAULTS: Omit<BenchOptions, 'appEnv'> = {
+  images: 16,
+  rounds: 3,
+  concurrency: 8,
+  burst: 32,
+  minUploadsPerRound: 24,
+};
 const FLAGS: Record<string, NumericOption> = {
   '--images': 'images',
   '--rounds': 'rounds',

@@ -10,7 +10,11 @@ export interface PoolResult {
   perSecond: number;
 }
 
-export async function runPool(jobCount: number, concurrency: number, job: (index: number, worker: number) => Promise<void>): Promise<PoolResult> {
+export async function runPool(
+  jobCount: number,
+  concurrency: number,
+  job: (index: number, worker: number) => Promise<void>,
+): Promise<PoolResult> {
   let next = 0;
   const failures: string[] = [];
   const started = performance.now();

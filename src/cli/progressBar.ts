@@ -11,7 +11,11 @@ export function createProgressBar(label: string, stream: NodeJS.WriteStream = pr
       if (stream.isTTY) {
         const width = 30;
         const filled = Math.round(fraction * width);
-        stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} (${percent}%) ${detail}`.padEnd(80));
+        stream.write(
+          `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} (${percent}%) ${detail}`.padEnd(
+            80,
+          ),
+        );
         if (done === total) stream.write('\n');
         return;
       }

@@ -2,13 +2,13 @@
  * `npm run images:regenerate`: rebuilds the variants of every image stored under an older
  * variant spec. Safe to stop and rerun; exits non-zero when any image could not be rebuilt.
  */
-import { countOutdatedImages, regenerateOutdatedImages } from '../images/regenerateImages.js';
-import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.js';
-import { createLogger } from '../logger.js';
-import { createFallbackWriter } from '../storage/fallbackWriter.js';
-import { adaptersFromConfig } from '../storage/storageFromConfig.js';
-import { createProgressBar } from './progressBar.js';
-import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
+import { countOutdatedImages, regenerateOutdatedImages } from '../images/regenerateImages.ts';
+import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
+import { createLogger } from '../logger.ts';
+import { createFallbackWriter } from '../storage/fallbackWriter.ts';
+import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
+import { createProgressBar } from './progressBar.ts';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 async function main(): Promise<number> {
   const config = loadConfigOrReport();
@@ -21,7 +21,9 @@ async function main(): Promise<number> {
       console.log(`Every image is already at variant spec version ${VARIANT_SPEC_VERSION}. Nothing to do.`);
       return 0;
     }
-    console.log(`Regenerating ${outdated} image(s) to variant spec version ${VARIANT_SPEC_VERSION}${s3 ? ' (S3 first, local disk if S3 fails)' : ' (local disk)'}.`);
+    console.log(
+      `Regenerating ${outdated} image(s) to variant spec version ${VARIANT_SPEC_VERSION}${s3 ? ' (S3 first, local disk if S3 fails)' : ' (local disk)'}.`,
+    );
     const bar = createProgressBar('images');
     const summary = await regenerateOutdatedImages(
       {

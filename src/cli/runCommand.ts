@@ -3,8 +3,8 @@
  * variable name, the database open for exactly the command's duration, and one exit code.
  */
 import 'dotenv/config';
-import { ConfigError, loadConfig, type AppConfig } from '../config.js';
-import { openDatabase, type AppDatabase } from '../db/database.js';
+import { ConfigError, loadConfig, type AppConfig } from '../config.ts';
+import { openDatabase, type AppDatabase } from '../db/database.ts';
 
 /** The configuration, or undefined after printing what is wrong with it. */
 export function loadConfigOrReport(): AppConfig | undefined {

@@ -6,13 +6,20 @@
  * contained the secret is redacted before it is written.
  */
 import 'dotenv/config';
-import { ConfigError, loadConfig, type BackupBucketSettings, type AppConfig, type MediaDeliverySettings, type S3Settings } from '../config.js';
-import { publicBaseUrlFor } from '../storage/adapters/s3.js';
-import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.js';
-import { createS3Client } from '../storage/s3Client.js';
-import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.js';
+import {
+  ConfigError,
+  loadConfig,
+  type BackupBucketSettings,
+  type AppConfig,
+  type MediaDeliverySettings,
+  type S3Settings,
+} from '../config.ts';
+import { publicBaseUrlFor } from '../storage/adapters/s3.ts';
+import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.ts';
+import { createS3Client } from '../storage/s3Client.ts';
+import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.ts';
 import { randomBytes } from 'node:crypto';
-import { bucketBaseUrlFor, multipartUploadsFor, urlSignerFor } from '../storage/storageFromConfig.js';
+import { bucketBaseUrlFor, multipartUploadsFor, urlSignerFor } from '../storage/storageFromConfig.ts';
 
 async function main(): Promise<number> {
   let config: AppConfig;
@@ -32,7 +39,8 @@ async function main(): Promise<number> {
 
   const settings = config.s3;
   const publicBaseUrl = publicBaseUrlFor(settings);
-  const print = (lines: string[]): void => console.log(redactSecret(lines.join('\n'), settings.credentials?.secretAccessKey));
+  const print = (lines: string[]): void =>
+    console.log(redactSecret(lines.join('\n'), settings.credentials?.secretAccessKey));
   // The settings first: against a silent endpoint the steps can take the client's full timeouts.
   const delivery = config.mediaDelivery;
   print([...describeS3Settings(settings, publicBaseUrl, delivery), '']);
@@ -48,7 +56,12 @@ async function main(): Promise<number> {
       signUrl: urlSignerFor(settings, delivery.signedUrlWindowMinutes),
     });
     const advice = diagnosis.modeAdvice ? ['', `URL mode: ${diagnosis.modeAdvice}`] : [];
-    print([...formatSteps(diagnosis.steps), ...advice, '', verdict(diagnosis, settings, browserSource(settings, publicBaseUrl, delivery))]);
+    print([
+      ...formatSteps(diagnosis.steps),
+      ...advice,
+      '',
+      verdict(diagnosis, settings, browserSource(settings, publicBaseUrl, delivery)),
+    ]);
     usable = diagnosis.usable;
   } finally {
     client.destroy();
@@ -65,26 +78,37 @@ async function main(): Promise<number> {
  */
 async function describeCors(appOrigin: string | undefined, settings: S3Settings): Promise<string> {
   if (!appOrigin) {
-    return '- Direct uploads: set APP_ORIGIN (e.g. https://videovote.onrender.com; Render sets RENDER_EXTERNAL_URL) to check the bucket\'s CORS rule for browser uploads.';
+    return "- Direct uploads: set APP_ORIGIN (e.g. https://videovote.onrender.com; Render sets RENDER_EXTERNAL_URL) to check the bucket's CORS rule for browser uploads.";
   }
   const bucketUrl = bucketBaseUrlFor(settings);
   const video = multipartUploadsFor(settings);
   const key = `incoming/storage-check-${randomBytes(8).toString('hex')}`;
   const body = 'storage:check CORS probe';
-  const uploadId = video ? await video.multipart.create(key, 'application/octet-stream').catch(() => undefined) : undefined;
-  let cors;
+  const uploadId = video
+    ? await video.multipart.create(key, 'application/octet-stream').catch(() => undefined)
+    : undefined;
+  let cors: Awaited<ReturnType<typeof checkDirectUploadCors>>;
   try {
-    const signedPut = video && uploadId ? { url: video.signPart({ key, uploadId, partNumber: 1, contentLength: Buffer.byteLength(body) }), body } : undefined;
+    const signedPut =
+      video && uploadId
+        ? { url: video.signPart({ key, uploadId, partNumber: 1, contentLength: Buffer.byteLength(body) }), body }
+        : undefined;
     cors = await checkDirectUploadCors({ bucketUrl, appOrigin, signedPut });
   } finally {
     if (video && uploadId) await video.multipart.abort(key, uploadId).catch(() => undefined);
   }
-  return cors.ok ? `✓ Direct uploads: ${cors.detail}` : `✗ Direct uploads: ${cors.detail}\n  Fix: ${cors.fix?.split('\n').join('\n       ')}`;
+  return cors.ok
+    ? `✓ Direct uploads: ${cors.detail}`
+    : `✗ Direct uploads: ${cors.detail}\n  Fix: ${cors.fix?.split('\n').join('\n       ')}`;
 }
 
 /** The backup bucket needs the same reach, write, read and delete — but never public read. */
 async function checkBackupBucket(backup: BackupBucketSettings, print: (lines: string[]) => void): Promise<boolean> {
-  print(['', `Backup bucket (AWS_BACKUP_BUCKET_NAME): ${backup.bucket} in ${backup.region} at ${backup.endpoint ?? 'AWS'}`, '']);
+  print([
+    '',
+    `Backup bucket (AWS_BACKUP_BUCKET_NAME): ${backup.bucket} in ${backup.region} at ${backup.endpoint ?? 'AWS'}`,
+    '',
+  ]);
   const client = createS3Client(backup);
   try {
     const diagnosis = await diagnoseS3({ client, bucket: backup.bucket, publicBaseUrl: undefined });
@@ -107,7 +131,7 @@ function describeLocalStorage(localStorageDir: string): string {
     'S3 is off because USE_CLOUD_STORAGE is not true. To store images in S3 or an S3-compatible service, set:',
     '  USE_CLOUD_STORAGE=true',
     '  AWS_BUCKET_NAME=<bucket>',
-    '  AWS_REGION=<the bucket\'s region, e.g. eu-west-1>',
+    "  AWS_REGION=<the bucket's region, e.g. eu-west-1>",
     '  AWS_ACCESS_KEY_ID=<key id> and AWS_SECRET_ACCESS_KEY=<secret>  (or leave both unset to use an IAM role)',
     '  AWS_ENDPOINT_URL=<https://...>  only for MinIO, Cloudflare R2, Backblaze B2, DigitalOcean Spaces and the like',
     '  CDN_BASE_URL=<https://...>      optional: load images through a CDN',
@@ -120,7 +144,8 @@ function describeLocalStorage(localStorageDir: string): string {
 function browserSource(settings: S3Settings, publicBaseUrl: string, delivery: MediaDeliverySettings): string {
   const sourceOf = (mode: MediaDeliverySettings['imageUrlMode']): string => {
     if (mode === 'proxy') return 'the app itself (/media/...)';
-    if (mode === 'signed') return `signed URLs of ${bucketBaseUrlFor(settings)}/... (valid ${2 * delivery.signedUrlWindowMinutes} min, renewed every ${delivery.signedUrlWindowMinutes} min)`;
+    if (mode === 'signed')
+      return `signed URLs of ${bucketBaseUrlFor(settings)}/... (valid ${2 * delivery.signedUrlWindowMinutes} min, renewed every ${delivery.signedUrlWindowMinutes} min)`;
     return `${publicBaseUrl}/...${settings.cdnBaseUrl ? ' (CDN_BASE_URL)' : ''}`;
   };
   if (delivery.imageUrlMode === delivery.videoUrlMode) return sourceOf(delivery.imageUrlMode);
@@ -142,7 +167,9 @@ function describeS3Settings(settings: S3Settings, publicBaseUrl: string, deliver
     `  URL modes:    images ${delivery.imageUrlMode} (IMAGE_URL_MODE), videos ${delivery.videoUrlMode} (VIDEO_URL_MODE)`,
     `  Image URLs:   ${browserSource(settings, publicBaseUrl, delivery)}`,
     ...(settings.cdnBaseUrl && (delivery.imageUrlMode !== 'public' || delivery.videoUrlMode !== 'public')
-      ? ['  Note:         CDN_BASE_URL is used in public mode only; signed URLs point at the bucket, and in proxy mode the CDN goes in front of the app.']
+      ? [
+          '  Note:         CDN_BASE_URL is used in public mode only; signed URLs point at the bucket, and in proxy mode the CDN goes in front of the app.',
+        ]
       : []),
   ];
 }
@@ -179,7 +206,9 @@ function verdict(diagnosis: S3Diagnosis, settings: S3Settings, source: string): 
   if (diagnosis.usable) {
     return `✓ S3 is usable: images are stored in bucket "${settings.bucket}" and browsers load them from ${source}.`;
   }
-  const failed = diagnosis.steps.flatMap((step, index) => (step.ok || step.skipped ? [] : [`${index + 1} (${step.name})`]));
+  const failed = diagnosis.steps.flatMap((step, index) =>
+    step.ok || step.skipped ? [] : [`${index + 1} (${step.name})`],
+  );
   const skippedCount = diagnosis.steps.filter((step) => step.skipped).length;
   const notTried = skippedCount > 0 ? `, ${skippedCount} not tried` : '';
   const which = `step${failed.length > 1 ? 's' : ''} ${failed.join(', ')} failed${notTried}`;

@@ -5,20 +5,31 @@
  * listing or a deletion failed. See src/storage/collectGarbage.ts for what counts as garbage.
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '../logger.js';
-import { collectGarbage, DEFAULT_GRACE_HOURS, type GarbageObject, type GarbageSummary } from '../storage/collectGarbage.js';
-import type { StorageLocation } from '../storage/contract.js';
-import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.js';
-import { formatBytes } from './formatBytes.js';
-import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
+import { createLogger } from '../logger.ts';
+import {
+  collectGarbage,
+  DEFAULT_GRACE_HOURS,
+  type GarbageObject,
+  type GarbageSummary,
+} from '../storage/collectGarbage.ts';
+import type { StorageLocation } from '../storage/contract.ts';
+import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.ts';
+import { formatBytes } from './formatBytes.ts';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const USAGE = 'Usage: npm run storage:gc [-- --delete] [-- --older-than-hours N]';
 const HOUR_MS = 3_600_000;
 
+function readArgs() {
+  return parseArgs({
+    options: { delete: { type: 'boolean', default: false }, 'older-than-hours': { type: 'string' } },
+  }).values;
+}
+
 async function main(): Promise<number> {
-  let args;
+  let args: ReturnType<typeof readArgs>;
   try {
-    args = parseArgs({ options: { delete: { type: 'boolean', default: false }, 'older-than-hours': { type: 'string' } } }).values;
+    args = readArgs();
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
     return 1;
@@ -37,13 +48,27 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
     const { s3, local } = adaptersFromConfig(config);
-    const places = { s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3', local: `local disk (${config.localStorageDir})` };
+    const places = {
+      s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3',
+      local: `local disk (${config.localStorageDir})`,
+    };
     if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
     const scanned = s3 ? `${places.s3} and ${places.local}` : places.local;
-    console.log(`Looking for unreferenced files older than ${hours} h in ${scanned}${shouldDelete ? ', deleting them' : ''}…`);
+    console.log(
+      `Looking for unreferenced files older than ${hours} h in ${scanned}${shouldDelete ? ', deleting them' : ''}…`,
+    );
     const summary = await collectGarbage(
-      { db, adapters: s3 ? [s3, local] : [local], logger, multipart: config.s3 ? multipartStoreFor(config.s3) : undefined },
-      { olderThanMs: hours * HOUR_MS, delete: shouldDelete, onFound: (object) => console.log(`  ${describeObject(object)}`) },
+      {
+        db,
+        adapters: s3 ? [s3, local] : [local],
+        logger,
+        multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
+      },
+      {
+        olderThanMs: hours * HOUR_MS,
+        delete: shouldDelete,
+        onFound: (object) => console.log(`  ${describeObject(object)}`),
+      },
     );
     printSummary(summary, places, shouldDelete, s3 !== undefined);
     return summary.failures.length > 0 ? 1 : 0;
@@ -56,7 +81,12 @@ function describeObject(object: GarbageObject): string {
   return `${where}  ${formatAge(object.ageMs).padStart(7)}  ${formatBytes(object.size).padStart(9)}  ${object.key}${outcome}`;
 }
 
-function printSummary(summary: GarbageSummary, places: Record<StorageLocation, string>, deleted: boolean, s3On: boolean): void {
+function printSummary(
+  summary: GarbageSummary,
+  places: Record<StorageLocation, string>,
+  deleted: boolean,
+  s3On: boolean,
+): void {
   for (const location of ['s3', 'local'] as const) {
     const tally = summary.byLocation[location];
     if (!tally) continue;
@@ -67,14 +97,24 @@ function printSummary(summary: GarbageSummary, places: Record<StorageLocation, s
     );
   }
   for (const upload of summary.staleUploads) {
-    console.log(`S3     ${formatAge(upload.ageMs).padStart(7)}  incomplete upload  ${upload.key}${upload.aborted ? '  aborted' : ''}`);
+    console.log(
+      `S3     ${formatAge(upload.ageMs).padStart(7)}  incomplete upload  ${upload.key}${upload.aborted ? '  aborted' : ''}`,
+    );
   }
-  if (summary.staleUploads.length > 0) console.log(`${places.s3}: ${summary.staleUploads.length} incomplete direct video upload(s) older than the grace period${deleted ? `; aborted ${summary.staleUploads.filter((upload) => upload.aborted).length}` : ''}.`);
-  for (const failure of summary.failures) console.log(`  ✗ ${places[failure.location]} ${failure.key}: ${failure.reason}`);
+  if (summary.staleUploads.length > 0)
+    console.log(
+      `${places.s3}: ${summary.staleUploads.length} incomplete direct video upload(s) older than the grace period${deleted ? `; aborted ${summary.staleUploads.filter((upload) => upload.aborted).length}` : ''}.`,
+    );
+  for (const failure of summary.failures)
+    console.log(`  ✗ ${places[failure.location]} ${failure.key}: ${failure.reason}`);
   if (deleted || (summary.objects.length === 0 && summary.staleUploads.length === 0)) return;
-  console.log('Nothing was deleted. Run again with --delete to remove the files listed above (and abort the incomplete uploads).');
+  console.log(
+    'Nothing was deleted. Run again with --delete to remove the files listed above (and abort the incomplete uploads).',
+  );
   if (s3On && (summary.byLocation.local?.garbage ?? 0) > 0) {
-    console.log('Local files that no row knows may be uploads from before files were recorded: `npm run storage:migrate` moves them to S3 and records them instead.');
+    console.log(
+      'Local files that no row knows may be uploads from before files were recorded: `npm run storage:migrate` moves them to S3 and records them instead.',
+    );
   }
 }
 
@@ -84,6 +124,5 @@ function formatAge(ms: number): string {
   if (hours < 72) return `${Math.floor(hours)} h`;
   return `${Math.floor(hours / 24)} d`;
 }
-
 
 runCommand('storage:gc', main);

@@ -4,21 +4,25 @@
  * rerun; exits non-zero when any file could not be moved, or when there is no S3 to move to.
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '../logger.js';
-import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.js';
-import { adaptersFromConfig } from '../storage/storageFromConfig.js';
-import { createProgressBar } from './progressBar.js';
-import { formatBytes } from './formatBytes.js';
-import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.js';
+import { createLogger } from '../logger.ts';
+import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.ts';
+import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
+import { createProgressBar } from './progressBar.ts';
+import { formatBytes } from './formatBytes.ts';
+import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const USAGE = 'Usage: npm run storage:migrate [-- --dry-run] [-- --limit N]';
 /** Long lists of skips and failures are cut here; the rest are counted. */
 const MAX_LISTED = 50;
 
+function readArgs() {
+  return parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } } }).values;
+}
+
 async function main(): Promise<number> {
-  let args;
+  let args: ReturnType<typeof readArgs>;
   try {
-    args = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } } }).values;
+    args = readArgs();
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
     return 1;
@@ -44,7 +48,9 @@ async function main(): Promise<number> {
     if (!s3) return 1;
     // A dry run reads only the database and the disk, so it works even while S3 is down.
     if (!dryRun && !(await s3.isAvailable())) {
-      console.error(`S3 bucket "${s3Settings.bucket}" is not answering, so nothing was moved. Run \`npm run storage:check\` to find out why.`);
+      console.error(
+        `S3 bucket "${s3Settings.bucket}" is not answering, so nothing was moved. Run \`npm run storage:check\` to find out why.`,
+      );
       return 1;
     }
     const bar = createProgressBar('files');
@@ -54,7 +60,11 @@ async function main(): Promise<number> {
         dryRun,
         ...(limit !== undefined && { limit }),
         onProgress: ({ files, totalFiles, bytes, totalBytes, failed }) =>
-          bar.update(files, totalFiles, `${formatBytes(bytes)} of ${formatBytes(totalBytes)}${failed > 0 ? `, ${failed} failed` : ''}`),
+          bar.update(
+            files,
+            totalFiles,
+            `${formatBytes(bytes)} of ${formatBytes(totalBytes)}${failed > 0 ? `, ${failed} failed` : ''}`,
+          ),
       },
     );
     const target = `S3 bucket "${s3Settings.bucket}"`;
@@ -83,7 +93,8 @@ function printDryRun(summary: MigrationSummary, localStorageDir: string, target:
   else console.log(`Would move ${files} file(s), ${formatBytes(bytes)}, from ${localStorageDir} to ${target}:`);
   for (const item of items) console.log(`  ${describeItem(item)}`);
   printProblems(summary);
-  if (summary.leftForLater > 0) console.log(`(--limit: ${summary.leftForLater} more file(s) would wait for a later run.)`);
+  if (summary.leftForLater > 0)
+    console.log(`(--limit: ${summary.leftForLater} more file(s) would wait for a later run.)`);
   console.log('Dry run: nothing was changed.');
 }
 
@@ -98,8 +109,10 @@ function printSummary(summary: MigrationSummary, target: string): void {
     );
   }
   printProblems(summary);
-  if (summary.leftForLater > 0) console.log(`Stopped at --limit: ${summary.leftForLater} more file(s) wait for the next run.`);
-  if (summary.failed.length > 0) console.log('Files that failed stay where they are and are tried again on the next run.');
+  if (summary.leftForLater > 0)
+    console.log(`Stopped at --limit: ${summary.leftForLater} more file(s) wait for the next run.`);
+  if (summary.failed.length > 0)
+    console.log('Files that failed stay where they are and are tried again on the next run.');
 }
 
 function printProblems(summary: MigrationSummary): void {

@@ -3,7 +3,7 @@
  * LOGIN_ATTEMPTS_PER_ACCOUNT, LOGIN_ATTEMPTS_PER_IP): how much one member or one client may
  * do before getting a 429. Problems are recorded by the readers, by variable name.
  */
-import type { EnvReaders } from './envReaders.js';
+import type { EnvReaders } from './envReaders.ts';
 
 export interface AbuseLimits {
   /** Uploads one member may start per minute (forms and direct uploads alike). */

@@ -1,6 +1,6 @@
 /** The S3 part of the configuration: the seed's AWS_* variables, the endpoint, the backup bucket. */
-import type { S3Settings } from '../config.js';
-import type { EnvReaders } from './envReaders.js';
+import type { S3Settings } from '../config.ts';
+import type { EnvReaders } from './envReaders.ts';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -9,18 +9,25 @@ export function readS3Settings({ read, flag, httpUrl }: EnvReaders, problems: st
   if (bucket === undefined) {
     problems.push('AWS_BUCKET_NAME is required when USE_CLOUD_STORAGE is true');
   } else if (!BUCKET_NAME.test(bucket)) {
-    problems.push(`AWS_BUCKET_NAME "${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
+    problems.push(
+      `AWS_BUCKET_NAME "${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`,
+    );
   }
   const accessKeyId = read('AWS_ACCESS_KEY_ID');
   const secretAccessKey = read('AWS_SECRET_ACCESS_KEY');
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or both left unset to use an IAM role)');
+    problems.push(
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (or both left unset to use an IAM role)',
+    );
   }
   const endpoint = httpUrl('AWS_ENDPOINT_URL', false) ?? httpUrl('AWS_ENDPOINT_URL_S3', false);
-  const credentials = accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
+  const credentials =
+    accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined;
   const backupBucket = read('AWS_BACKUP_BUCKET_NAME');
   if (backupBucket !== undefined && !BUCKET_NAME.test(backupBucket)) {
-    problems.push(`AWS_BACKUP_BUCKET_NAME "${backupBucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
+    problems.push(
+      `AWS_BACKUP_BUCKET_NAME "${backupBucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`,
+    );
   }
   const backupEndpoint = httpUrl('AWS_BACKUP_ENDPOINT_URL', false) ?? endpoint;
   const backup =
@@ -47,4 +54,3 @@ export function readS3Settings({ read, flag, httpUrl }: EnvReaders, problems: st
     backup,
   };
 }
-

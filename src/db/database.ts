@@ -9,8 +9,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
-import type { Database } from './schema.js';
-import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.ts';
+import { migrateToLatest } from './migrations.ts';
 
 export type AppDatabase = Kysely<Database>;
 

@@ -3,7 +3,8 @@
  * They run at start-up; Kysely's migrator records what ran, so running them again is a no-op,
  * and it takes a lock, so several instances starting together do not race.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 
 const migrations: Record<string, Migration> = {
   '0001_users_files_sessions': {
@@ -123,7 +124,9 @@ const migrations: Record<string, Migration> = {
       // Videos go to S3 as multipart uploads: the row keeps the upload id, the part size the
       // parts were planned with, and the form's text, so completing needs only the parts.
       await sql`alter table direct_uploads drop constraint direct_uploads_purpose_check`.execute(db);
-      await sql`alter table direct_uploads add constraint direct_uploads_purpose_check check (purpose in ('avatar', 'thumbnail', 'video'))`.execute(db);
+      await sql`alter table direct_uploads add constraint direct_uploads_purpose_check check (purpose in ('avatar', 'thumbnail', 'video'))`.execute(
+        db,
+      );
       await db.schema
         .alterTable('direct_uploads')
         .addColumn('upload_id', 'text')
@@ -144,7 +147,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('bytes', 'bigint', (c) => c.notNull())
         .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
         .execute();
-      await db.schema.createIndex('upload_ledger_member_time').on('upload_ledger').columns(['member_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('upload_ledger_member_time')
+        .on('upload_ledger')
+        .columns(['member_id', 'created_at'])
+        .execute();
     },
   },
 };

@@ -5,7 +5,7 @@
  */
 import session from 'express-session';
 import { sql } from 'kysely';
-import type { AppDatabase } from './database.js';
+import type { AppDatabase } from './database.ts';
 
 const DEFAULT_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 15 * 60 * 1000;
@@ -15,8 +15,11 @@ type Callback<T = void> = (error?: unknown, value?: T) => void;
 export class DatabaseSessionStore extends session.Store {
   private readonly pruneTimer: NodeJS.Timeout;
 
-  constructor(private readonly db: AppDatabase) {
+  private readonly db: AppDatabase;
+
+  constructor(db: AppDatabase) {
     super();
+    this.db = db;
     this.pruneTimer = setInterval(() => void this.pruneExpired().catch(() => undefined), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
   }
@@ -39,7 +42,10 @@ export class DatabaseSessionStore extends session.Store {
       .values({ sid, data: json, expires_at: expiresAt })
       .onConflict((oc) => oc.column('sid').doUpdateSet({ data: json, expires_at: expiresAt }))
       .execute()
-      .then(() => callback?.(), (error: unknown) => callback?.(error));
+      .then(
+        () => callback?.(),
+        (error: unknown) => callback?.(error),
+      );
   }
 
   override destroy(sid: string, callback?: Callback): void {
@@ -47,7 +53,10 @@ export class DatabaseSessionStore extends session.Store {
       .deleteFrom('sessions')
       .where('sid', '=', sid)
       .execute()
-      .then(() => callback?.(), (error: unknown) => callback?.(error));
+      .then(
+        () => callback?.(),
+        (error: unknown) => callback?.(error),
+      );
   }
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
@@ -56,7 +65,10 @@ export class DatabaseSessionStore extends session.Store {
       .set({ expires_at: expiryOf(data) })
       .where('sid', '=', sid)
       .execute()
-      .then(() => callback?.(), (error: unknown) => callback?.(error));
+      .then(
+        () => callback?.(),
+        (error: unknown) => callback?.(error),
+      );
   }
 
   async pruneExpired(): Promise<void> {

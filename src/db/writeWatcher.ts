@@ -5,7 +5,14 @@
  * the same database without the plugin (composeApp.ts): members touch sessions on every request.
  * Writes by other instances are not seen; caches bound that with a TTL.
  */
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 
 export interface WriteWatcher {
   plugin: KyselyPlugin;

@@ -5,12 +5,18 @@
  * after the image data), cropped and resized to the folder's variants, as WebP.
  */
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
-import type { ImageFolder } from '../storage/keys.js';
-import { ImageRejectedError } from './imageRejection.js';
-import { restrictImageDecoders } from './libvipsLoaders.js';
-import { sniffImageType } from './sniffImageType.js';
-import { IMAGE_SPECS, PLACEHOLDER_WIDTH, VARIANT_SPEC_VERSION, WEBP_QUALITY, type VariantSize } from './variantSpecs.js';
+import sharp, { type OutputInfo } from 'sharp';
+import type { ImageFolder } from '../storage/keys.ts';
+import { ImageRejectedError } from './imageRejection.ts';
+import { restrictImageDecoders } from './libvipsLoaders.ts';
+import { sniffImageType } from './sniffImageType.ts';
+import {
+  IMAGE_SPECS,
+  PLACEHOLDER_WIDTH,
+  VARIANT_SPEC_VERSION,
+  WEBP_QUALITY,
+  type VariantSize,
+} from './variantSpecs.ts';
 
 export interface ImageVariant {
   width: number;
@@ -41,16 +47,23 @@ export async function processImage(input: Buffer, folder: ImageFolder, limits: I
   const frameHeight = header.pageHeight ?? header.height;
   if (header.width * frameHeight > limits.maxPixels) {
     const megapixels = Math.round((header.width * frameHeight) / 1e6);
-    throw new ImageRejectedError(413, `That image is ${header.width}×${frameHeight} pixels (${megapixels} megapixels); images can have at most ${Math.round(limits.maxPixels / 1e6)} megapixels.`);
+    throw new ImageRejectedError(
+      413,
+      `That image is ${header.width}×${frameHeight} pixels (${megapixels} megapixels); images can have at most ${Math.round(limits.maxPixels / 1e6)} megapixels.`,
+    );
   }
-  const [uprightWidth, uprightHeight] = (header.orientation ?? 1) >= 5 ? [frameHeight, header.width] : [header.width, frameHeight];
+  const [uprightWidth, uprightHeight] =
+    (header.orientation ?? 1) >= 5 ? [frameHeight, header.width] : [header.width, frameHeight];
   if (uprightWidth < spec.minWidth || uprightHeight < spec.minHeight) {
-    throw new ImageRejectedError(422, `That image is only ${uprightWidth}×${uprightHeight} pixels; it needs to be at least ${spec.minWidth}×${spec.minHeight}.`);
+    throw new ImageRejectedError(
+      422,
+      `That image is only ${uprightWidth}×${uprightHeight} pixels; it needs to be at least ${spec.minWidth}×${spec.minHeight}.`,
+    );
   }
 
   const sizes = sizesFor(spec.sizes, uprightWidth, uprightHeight);
   const largest = sizes[0]!;
-  let pixels: { data: Buffer; info: sharp.OutputInfo };
+  let pixels: { data: Buffer; info: OutputInfo };
   try {
     pixels = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'truncated', animated: false })
       .autoOrient()
@@ -59,7 +72,11 @@ export async function processImage(input: Buffer, folder: ImageFolder, limits: I
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new ImageRejectedError(422, 'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.', { cause: error });
+    throw new ImageRejectedError(
+      422,
+      'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.',
+      { cause: error },
+    );
   }
 
   const raw = { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels };
@@ -71,17 +88,33 @@ export async function processImage(input: Buffer, folder: ImageFolder, limits: I
     }),
   );
   const preview = await fromPixels().resize(PLACEHOLDER_WIDTH).blur(1).webp({ quality: 40 }).toBuffer();
-  return { variants, placeholder: `data:image/webp;base64,${preview.toString('base64')}`, specVersion: VARIANT_SPEC_VERSION, contentType: 'image/webp' };
+  return {
+    variants,
+    placeholder: `data:image/webp;base64,${preview.toString('base64')}`,
+    specVersion: VARIANT_SPEC_VERSION,
+    contentType: 'image/webp',
+  };
 }
 
-async function readHeader(input: Buffer): Promise<{ width: number; height: number; pageHeight?: number; orientation?: number }> {
+async function readHeader(
+  input: Buffer,
+): Promise<{ width: number; height: number; pageHeight?: number; orientation?: number }> {
   try {
     // Reads the header only: a pixel bomb is measured here, never decoded.
     const metadata = await sharp(input, { limitInputPixels: false }).metadata();
     if (!metadata.width || !metadata.height) throw new Error('no dimensions in the header');
-    return { width: metadata.width, height: metadata.height, pageHeight: metadata.pageHeight, orientation: metadata.orientation };
+    return {
+      width: metadata.width,
+      height: metadata.height,
+      pageHeight: metadata.pageHeight,
+      orientation: metadata.orientation,
+    };
   } catch (error) {
-    throw new ImageRejectedError(422, 'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.', { cause: error });
+    throw new ImageRejectedError(
+      422,
+      'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.',
+      { cause: error },
+    );
   }
 }
 

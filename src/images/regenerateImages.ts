@@ -7,16 +7,16 @@
  */
 import { buffer as readAll } from 'node:stream/consumers';
 import { sql } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { StoredFileRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
-import type { StorageAdapter, StorageLocation } from '../storage/contract.js';
-import type { FallbackWriter } from '../storage/fallbackWriter.js';
-import { describeProcessedImage, keyPrefixOf } from '../storage/imageRecord.js';
-import { isImageFolder } from '../storage/keys.js';
-import { deleteUnreferencedObjects } from '../storage/objectReferences.js';
-import { processImage, type ImageLimits } from './processImage.js';
-import { VARIANT_SPEC_VERSION } from './variantSpecs.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { StoredFileRow } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
+import type { FallbackWriter } from '../storage/fallbackWriter.ts';
+import { describeProcessedImage, keyPrefixOf } from '../storage/imageRecord.ts';
+import { isImageFolder } from '../storage/keys.ts';
+import { deleteUnreferencedObjects } from '../storage/objectReferences.ts';
+import { processImage, type ImageLimits } from './processImage.ts';
+import { VARIANT_SPEC_VERSION } from './variantSpecs.ts';
 
 export interface RegenerationDeps {
   db: AppDatabase;
@@ -66,7 +66,11 @@ export async function regenerateOutdatedImages(
       summary.regenerated += 1;
     } catch (error) {
       summary.failed += 1;
-      summary.failures.push({ id: row.id, key: row.key, reason: error instanceof Error ? error.message : String(error) });
+      summary.failures.push({
+        id: row.id,
+        key: row.key,
+        reason: error instanceof Error ? error.message : String(error),
+      });
       deps.logger.warn({ key: row.key, err: error }, `Could not regenerate ${row.key}`);
     }
     summary.done += 1;
@@ -95,7 +99,12 @@ async function regenerateOne(deps: RegenerationDeps, row: StoredFileRow): Promis
     .where(sql`coalesce(spec_version, 0)`, '=', row.spec_version ?? 0)
     .executeTakeFirst();
   if (updated.numUpdatedRows === 0n) {
-    await deleteUnreferencedObjects(db, target, objects.map((object) => object.key), logger);
+    await deleteUnreferencedObjects(
+      db,
+      target,
+      objects.map((object) => object.key),
+      logger,
+    );
     throw new Error('the image changed while it was being regenerated; it will be picked up again');
   }
   const oldKeys = [row.key, ...(row.variants ?? []).map((variant) => variant.key)];

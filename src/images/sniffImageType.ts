@@ -3,8 +3,8 @@
  * name or declared Content-Type, which are both attacker-controlled.
  */
 import { fileTypeFromBuffer } from 'file-type';
-import type { AcceptedType } from '../storage/acceptedType.js';
-import { ImageRejectedError } from './imageRejection.js';
+import type { AcceptedType } from '../storage/acceptedType.ts';
+import { ImageRejectedError } from './imageRejection.ts';
 
 const ACCEPTED: Record<string, AcceptedType> = {
   'image/jpeg': { mime: 'image/jpeg', extension: 'jpg' },
@@ -21,6 +21,8 @@ export async function sniffImageType(bytes: Uint8Array): Promise<AcceptedType> {
   const detected = await fileTypeFromBuffer(bytes);
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return accepted;
-  const what = detected ? `That file is a${/^[AEIOU]/.test(detected.ext.toUpperCase()) ? 'n' : ''} ${detected.ext.toUpperCase()} file, not an image we accept.` : 'That file is not an image we recognise.';
+  const what = detected
+    ? `That file is a${/^[AEIOU]/.test(detected.ext.toUpperCase()) ? 'n' : ''} ${detected.ext.toUpperCase()} file, not an image we accept.`
+    : 'That file is not an image we recognise.';
   throw new ImageRejectedError(415, `${what} Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`);
 }

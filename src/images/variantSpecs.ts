@@ -3,7 +3,7 @@
  * anything here changes: `npm run images:regenerate` rebuilds every image stored under an
  * older version.
  */
-import type { ImageFolder } from '../storage/keys.js';
+import type { ImageFolder } from '../storage/keys.ts';
 
 export const VARIANT_SPEC_VERSION = 1;
 

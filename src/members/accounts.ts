@@ -4,8 +4,8 @@
  */
 import { hash, verify } from '@node-rs/argon2';
 import { sql } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { UserRow } from '../db/schema.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { UserRow } from '../db/schema.ts';
 
 export const USERNAME_RULE = '3–30 characters: letters, digits, "_" or "-"';
 const USERNAME_PATTERN = /^[A-Za-z0-9_-]{3,30}$/;
@@ -21,8 +21,10 @@ export type FieldErrors = Partial<Record<'username' | 'password', string>>;
 export function validateSignup(username: string, password: string): FieldErrors {
   const errors: FieldErrors = {};
   if (!USERNAME_PATTERN.test(username)) errors.username = `Usernames are ${USERNAME_RULE}.`;
-  if (password.length < PASSWORD_MIN_LENGTH) errors.password = `Passwords need at least ${PASSWORD_MIN_LENGTH} characters.`;
-  else if (password.length > PASSWORD_MAX_LENGTH) errors.password = `Passwords can be at most ${PASSWORD_MAX_LENGTH} characters.`;
+  if (password.length < PASSWORD_MIN_LENGTH)
+    errors.password = `Passwords need at least ${PASSWORD_MIN_LENGTH} characters.`;
+  else if (password.length > PASSWORD_MAX_LENGTH)
+    errors.password = `Passwords can be at most ${PASSWORD_MAX_LENGTH} characters.`;
   return errors;
 }
 
@@ -53,9 +55,5 @@ export async function checkLogin(db: AppDatabase, username: string, password: st
 
 export async function findUserByUsername(db: AppDatabase, username: string): Promise<UserRow | undefined> {
   if (!USERNAME_PATTERN.test(username)) return undefined;
-  return db
-    .selectFrom('users')
-    .selectAll()
-    .where(sql`lower(username)`, '=', username.toLowerCase())
-    .executeTakeFirst();
+  return db.selectFrom('users').selectAll().where(sql`lower(username)`, '=', username.toLowerCase()).executeTakeFirst();
 }

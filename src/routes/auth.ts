@@ -4,8 +4,8 @@
  * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
  */
 import { Router, type Request, type RequestHandler } from 'express';
-import type { AppDatabase } from '../db/database.js';
-import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.js';
+import type { AppDatabase } from '../db/database.ts';
+import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -29,7 +29,13 @@ function startSession(req: Request, userId: number): Promise<void> {
 
 export const LOGIN_FAILED_MESSAGE = 'Wrong username or password.';
 
-export function createAuthRoutes({ db, throttle }: { db: AppDatabase; throttle: { perIp: RequestHandler; perAccount: RequestHandler } }): Router {
+export function createAuthRoutes({
+  db,
+  throttle,
+}: {
+  db: AppDatabase;
+  throttle: { perIp: RequestHandler; perAccount: RequestHandler };
+}): Router {
   const router = Router();
   const rules = { usernameRule: USERNAME_RULE, passwordMin: PASSWORD_MIN_LENGTH };
 

@@ -5,14 +5,22 @@
  * 409, the same forms post to the app as before.
  */
 import express, { Router, type RequestHandler } from 'express';
-import type { DirectUploadPurpose, DirectUploads } from '../uploads/directUploads.js';
-import { replacedMessage } from '../storage/replaceImage.js';
-import type { ImageStorage } from '../storage/imageStorage.js';
-import { requireUser, signedInUser } from '../web/currentUser.js';
+import type { DirectUploadPurpose, DirectUploads } from '../uploads/directUploads.ts';
+import { replacedMessage } from '../storage/replaceImage.ts';
+import type { ImageStorage } from '../storage/imageStorage.ts';
+import { requireUser, signedInUser } from '../web/currentUser.ts';
 
 const PURPOSES: DirectUploadPurpose[] = ['avatar', 'thumbnail'];
 
-export function createDirectUploadRoutes({ directUploads, imageStorage, uploadLimit }: { directUploads: DirectUploads; imageStorage: ImageStorage; uploadLimit: RequestHandler }): Router {
+export function createDirectUploadRoutes({
+  directUploads,
+  imageStorage,
+  uploadLimit,
+}: {
+  directUploads: DirectUploads;
+  imageStorage: ImageStorage;
+  uploadLimit: RequestHandler;
+}): Router {
   const router = Router();
   const json = express.json({ limit: '2kb' });
 
@@ -23,7 +31,12 @@ export function createDirectUploadRoutes({ directUploads, imageStorage, uploadLi
       return res.status(400).json({ error: 'Send purpose (avatar or thumbnail), contentType and size.' });
     }
     const videoId = typeof body.videoId === 'number' ? body.videoId : null;
-    const outcome = await directUploads.presign(signedInUser(res).id, { purpose, contentType: body.contentType, size: body.size, videoId });
+    const outcome = await directUploads.presign(signedInUser(res).id, {
+      purpose,
+      contentType: body.contentType,
+      size: body.size,
+      videoId,
+    });
     if (!outcome.ok) return res.status(outcome.status).json({ error: outcome.error });
     res.json({ url: outcome.value.url, fields: outcome.value.fields, key: outcome.value.key });
   });
@@ -36,7 +49,12 @@ export function createDirectUploadRoutes({ directUploads, imageStorage, uploadLi
     if (!outcome.ok) return res.status(outcome.status).json({ error: outcome.error });
     const { result, page } = outcome.value;
     // announce: false when the image is one step of a larger submission (a new video's thumbnail) whose own message is pending.
-    if (body.announce !== false) req.session.flash = replacedMessage(result.image.folder === 'avatars' ? 'Avatar' : 'Thumbnail', result, imageStorage.mode);
+    if (body.announce !== false)
+      req.session.flash = replacedMessage(
+        result.image.folder === 'avatars' ? 'Avatar' : 'Thumbnail',
+        result,
+        imageStorage.mode,
+      );
     res.json({ redirect: page });
   });
 

@@ -1,10 +1,10 @@
 /** The front page: videos ranked by votes, paginated, then the newest members. */
 import { Router } from 'express';
-import type { AppDatabase } from '../db/database.js';
-import { listNewestMembers } from '../members/memberProfiles.js';
-import { createHomePageCache } from '../videos/homePageCache.js';
-import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.js';
-import { HttpError } from '../web/httpError.js';
+import type { AppDatabase } from '../db/database.ts';
+import { listNewestMembers } from '../members/memberProfiles.ts';
+import { createHomePageCache } from '../videos/homePageCache.ts';
+import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.ts';
+import { HttpError } from '../web/httpError.ts';
 
 const MAX_PAGE = 10_000;
 /** How long another instance's vote may take to show on this instance's front page. */
@@ -14,7 +14,10 @@ export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; wri
   const router = Router();
   const homePage = createHomePageCache({
     async load(page) {
-      const [{ videos, hasNextPage }, newestMembers] = await Promise.all([listRankedVideos(db, page), page === 1 ? listNewestMembers(db, 12) : Promise.resolve([])]);
+      const [{ videos, hasNextPage }, newestMembers] = await Promise.all([
+        listRankedVideos(db, page),
+        page === 1 ? listNewestMembers(db, 12) : Promise.resolve([]),
+      ]);
       return { videos, hasNextPage, newestMembers };
     },
     generation: writeGeneration,
@@ -23,7 +26,8 @@ export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; wri
   });
   router.get('/', async (req, res) => {
     const page = req.query.page === undefined ? 1 : Number(req.query.page);
-    if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE) throw new HttpError(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
+    if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE)
+      throw new HttpError(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
     res.render('pages/home.njk', { ...(await homePage(page)), page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1 });
   });
   return router;

@@ -17,12 +17,18 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import { sql } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { Logger } from '../logger.js';
-import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.js';
-import { assertSafeKey, StorageError, type ByteRange, type StorageAdapter, type StorageLocation } from '../storage/contract.js';
-import { MEDIA_PATH } from '../storage/imageUrls.js';
-import { isImageFolder } from '../storage/keys.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.ts';
+import {
+  assertSafeKey,
+  StorageError,
+  type ByteRange,
+  type StorageAdapter,
+  type StorageLocation,
+} from '../storage/contract.ts';
+import { MEDIA_PATH } from '../storage/imageUrls.ts';
+import { isImageFolder } from '../storage/keys.ts';
 
 export interface MediaRouteDeps {
   db: AppDatabase;
@@ -97,8 +103,11 @@ async function serveMedia(deps: MediaRouteDeps, req: Request, res: Response): Pr
 
   const opened = await openFirstAvailable(deps, key, copies, range);
   if (opened === 'missing' || opened === 'unavailable') {
-    for (const header of ['ETag', 'Cache-Control', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'Content-Type']) res.removeHeader(header);
-    return opened === 'missing' ? sendError(res, 404, 'Not found.') : sendError(res, 503, 'Storage is unavailable right now.', '5');
+    for (const header of ['ETag', 'Cache-Control', 'Content-Length', 'Content-Range', 'Accept-Ranges', 'Content-Type'])
+      res.removeHeader(header);
+    return opened === 'missing'
+      ? sendError(res, 404, 'Not found.')
+      : sendError(res, 503, 'Storage is unavailable right now.', '5');
   }
   try {
     await pipeline(opened, res);

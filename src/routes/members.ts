@@ -1,9 +1,9 @@
 /** Public member pages, with the member's videos. */
 import { Router } from 'express';
-import type { AppDatabase } from '../db/database.js';
-import { findMemberByUsername } from '../members/memberProfiles.js';
-import { listVideosByOwner } from '../videos/videoCatalog.js';
-import { HttpError } from '../web/httpError.js';
+import type { AppDatabase } from '../db/database.ts';
+import { findMemberByUsername } from '../members/memberProfiles.ts';
+import { listVideosByOwner } from '../videos/videoCatalog.ts';
+import { HttpError } from '../web/httpError.ts';
 
 export function createMemberRoutes({ db }: { db: AppDatabase }): Router {
   const router = Router();

@@ -1,22 +1,22 @@
 /** Submitting, watching, voting on and managing videos. */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import fs from 'node:fs/promises';
-import type { AppDatabase } from '../db/database.js';
-import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.js';
-import type { ImageStorage, UploadResult } from '../storage/imageStorage.js';
-import { replaceImage, replacedMessage } from '../storage/replaceImage.js';
-import { requireUser, signedInUser } from '../web/currentUser.js';
-import { requireCsrfToken } from '../web/csrf.js';
-import { HttpError } from '../web/httpError.js';
-import { createImageUploadReceiver } from '../web/receiveImageUpload.js';
-import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.js';
-import { showRefusalOn } from '../web/showRefusal.js';
-import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.js';
-import { megabytes } from '../web/uploadErrors.js';
-import { findVideo, type VideoDetails } from '../videos/videoCatalog.js';
-import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.js';
-import { deleteVideo } from '../videos/videoRemoval.js';
-import { toggleVote } from '../videos/votes.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.ts';
+import type { ImageStorage, UploadResult } from '../storage/imageStorage.ts';
+import { replaceImage, replacedMessage } from '../storage/replaceImage.ts';
+import { requireUser, signedInUser } from '../web/currentUser.ts';
+import { requireCsrfToken } from '../web/csrf.ts';
+import { HttpError } from '../web/httpError.ts';
+import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
+import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.ts';
+import { showRefusalOn } from '../web/showRefusal.ts';
+import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.ts';
+import { megabytes } from '../web/uploadErrors.ts';
+import { findVideo, type VideoDetails } from '../videos/videoCatalog.ts';
+import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.ts';
+import { deleteVideo } from '../videos/videoRemoval.ts';
+import { toggleVote } from '../videos/votes.ts';
 
 export interface VideoRouteDeps {
   db: AppDatabase;
@@ -35,9 +35,23 @@ function videoIdFrom(req: Request): number {
   return id;
 }
 
-export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoBytes, uploadTempDir, uploadLimit, voteLimit, startEarlyVideoUpload }: VideoRouteDeps): Router {
+export function createVideoRoutes({
+  db,
+  imageStorage,
+  maxImageBytes,
+  maxVideoBytes,
+  uploadTempDir,
+  uploadLimit,
+  voteLimit,
+  startEarlyVideoUpload,
+}: VideoRouteDeps): Router {
   const router = Router();
-  const receiveSubmission = createVideoSubmissionReceiver({ maxImageBytes, maxVideoBytes, tempDir: uploadTempDir, startEarlyVideoUpload });
+  const receiveSubmission = createVideoSubmissionReceiver({
+    maxImageBytes,
+    maxVideoBytes,
+    tempDir: uploadTempDir,
+    startEarlyVideoUpload,
+  });
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
   const limits = { maxImageMegabytes: megabytes(maxImageBytes), maxVideoMegabytes: megabytes(maxVideoBytes) };
 
@@ -52,7 +66,8 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
 
   async function loadOwnVideo(req: Request, res: Response): Promise<VideoDetails> {
     const video = await loadVideo(req, res);
-    if (video.owner.id !== signedInUser(res).id) throw new HttpError(403, 'Only the member who submitted this video can change it.');
+    if (video.owner.id !== signedInUser(res).id)
+      throw new HttpError(403, 'Only the member who submitted this video can change it.');
     return video;
   }
 
@@ -60,77 +75,91 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
 
   // The last handler of each upload route shows refusals (rate limit, quota) on its form; it must
   // sit in the same route, because Express skips other routes once an error is pending.
-  router.post('/videos', requireUser, uploadLimit, async (req: Request, res: Response) => {
-    const member = signedInUser(res);
-    let submission: VideoSubmission | undefined;
-    try {
-      submission = await receiveSubmission(req, res);
-    } catch (error) {
-      await whenSpoolingSettles(req);
-      if (error instanceof HttpError && error.status !== 403) {
-        const values = readVideoForm((req.body ?? {}) as Record<string, string>);
-        return renderForm(res, error.status, values, { [error.field ?? 'video']: error.message });
+  router.post(
+    '/videos',
+    requireUser,
+    uploadLimit,
+    async (req: Request, res: Response) => {
+      const member = signedInUser(res);
+      let submission: VideoSubmission | undefined;
+      try {
+        submission = await receiveSubmission(req, res);
+      } catch (error) {
+        await whenSpoolingSettles(req);
+        if (error instanceof HttpError && error.status !== 403) {
+          const values = readVideoForm((req.body ?? {}) as Record<string, string>);
+          return renderForm(res, error.status, values, { [error.field ?? 'video']: error.message });
+        }
+        throw error;
       }
-      throw error;
-    }
-    const spooled = [submission.thumbnail, submission.video].filter((file) => file !== undefined);
-    try {
-      const values = readVideoForm(submission.fields);
-      const errors = validateVideoForm(values, submission.video !== undefined && submission.video.size > 0);
-      // Refused uploads are cleaned up before the answer, so a member never sees a file that is about to vanish.
-      if (Object.keys(errors).length > 0) {
+      const spooled = [submission.thumbnail, submission.video].filter((file) => file !== undefined);
+      try {
+        const values = readVideoForm(submission.fields);
+        const errors = validateVideoForm(values, submission.video !== undefined && submission.video.size > 0);
+        // Refused uploads are cleaned up before the answer, so a member never sees a file that is about to vanish.
+        if (Object.keys(errors).length > 0) {
+          await removeSpooledFiles(spooled);
+          return renderForm(res, 422, values, errors);
+        }
+
+        const stored: UploadResult[] = [];
+        const fail = async (field: 'video' | 'thumbnail', result: Extract<UploadResult, { success: false }>) => {
+          for (const done of stored) if (done.success) await imageStorage.deleteImage(done.image.id);
+          await removeSpooledFiles(spooled);
+          return renderForm(res, result.status, values, { [field]: result.error });
+        };
+
+        // The thumbnail first: it is small and the likelier to be refused, so a bad one never costs a video upload.
+        let thumbnailFileId: number | null = null;
+        if (submission.thumbnail && submission.thumbnail.size > 0) {
+          const result = await imageStorage.uploadImage(
+            { buffer: await fs.readFile(submission.thumbnail.path) },
+            'thumbnails',
+            `u${member.id}`,
+            member.id,
+          );
+          if (!result.success) return await fail('thumbnail', result);
+          stored.push(result);
+          thumbnailFileId = result.image.id;
+        }
+        let videoFileId: number | null = null;
+        if (submission.video && submission.video.size > 0) {
+          const result = await imageStorage.uploadVideo(submission.video, `u${member.id}`, member.id);
+          if (!result.success) return await fail('video', result);
+          stored.push(result);
+          videoFileId = result.image.id;
+        }
+
+        const video = await db
+          .insertInto('videos')
+          .values({
+            owner_id: member.id,
+            title: values.title,
+            description: values.description,
+            source_url: videoFileId === null ? values.url : null,
+            video_file_id: videoFileId,
+            thumbnail_file_id: thumbnailFileId,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+          .catch(async (error: unknown) => {
+            // Without the video row nothing points at the stored files; take them away again.
+            for (const id of [videoFileId, thumbnailFileId]) if (id !== null) await imageStorage.deleteImage(id);
+            throw error;
+          });
+        req.session.flash =
+          stored.some((result) => result.success && result.location === 'local') && imageStorage.mode === 's3'
+            ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
+            : 'Video submitted.';
+        res.redirect(303, `/videos/${video.id}`);
+      } finally {
         await removeSpooledFiles(spooled);
-        return renderForm(res, 422, values, errors);
       }
-
-      const stored: UploadResult[] = [];
-      const fail = async (field: 'video' | 'thumbnail', result: Extract<UploadResult, { success: false }>) => {
-        for (const done of stored) if (done.success) await imageStorage.deleteImage(done.image.id);
-        await removeSpooledFiles(spooled);
-        return renderForm(res, result.status, values, { [field]: result.error });
-      };
-
-      // The thumbnail first: it is small and the likelier to be refused, so a bad one never costs a video upload.
-      let thumbnailFileId: number | null = null;
-      if (submission.thumbnail && submission.thumbnail.size > 0) {
-        const result = await imageStorage.uploadImage({ buffer: await fs.readFile(submission.thumbnail.path) }, 'thumbnails', `u${member.id}`, member.id);
-        if (!result.success) return await fail('thumbnail', result);
-        stored.push(result);
-        thumbnailFileId = result.image.id;
-      }
-      let videoFileId: number | null = null;
-      if (submission.video && submission.video.size > 0) {
-        const result = await imageStorage.uploadVideo(submission.video, `u${member.id}`, member.id);
-        if (!result.success) return await fail('video', result);
-        stored.push(result);
-        videoFileId = result.image.id;
-      }
-
-      const video = await db
-        .insertInto('videos')
-        .values({
-          owner_id: member.id,
-          title: values.title,
-          description: values.description,
-          source_url: videoFileId === null ? values.url : null,
-          video_file_id: videoFileId,
-          thumbnail_file_id: thumbnailFileId,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-        .catch(async (error: unknown) => {
-          // Without the video row nothing points at the stored files; take them away again.
-          for (const id of [videoFileId, thumbnailFileId]) if (id !== null) await imageStorage.deleteImage(id);
-          throw error;
-        });
-      req.session.flash = stored.some((result) => result.success && result.location === 'local') && imageStorage.mode === 's3'
-        ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
-        : 'Video submitted.';
-      res.redirect(303, `/videos/${video.id}`);
-    } finally {
-      await removeSpooledFiles(spooled);
-    }
-  }, showRefusalOn((_req, res, refusal) => renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message })));
+    },
+    showRefusalOn((_req, res, refusal) =>
+      renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message }),
+    ),
+  );
 
   router.get('/videos/:id', async (req, res) => {
     const video = await loadVideo(req, res);
@@ -146,24 +175,37 @@ export function createVideoRoutes({ db, imageStorage, maxImageBytes, maxVideoByt
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   });
 
-  router.post('/videos/:id/thumbnail', requireUser, uploadLimit, async (req: Request, res: Response) => {
-    const video = await loadOwnVideo(req, res);
-    const renderVideo = (status: number, thumbnailError: string) => res.status(status).render('pages/video.njk', { video, thumbnailError, ...limits });
-    let file;
-    try {
-      file = await receiveThumbnail(req, res);
-    } catch (error) {
-      if (error instanceof HttpError && error.status !== 403) return renderVideo(error.status, error.message);
-      throw error;
-    }
-    if (!file || file.size === 0) return renderVideo(400, 'Please choose an image file to upload.');
-    const result = await replaceImage(imageStorage, { kind: 'thumbnail', videoId: video.id, ownerId: video.owner.id }, file);
-    if (!result.success) return renderVideo(result.status, result.error);
-    req.session.flash = replacedMessage('Thumbnail', result, imageStorage.mode);
-    res.redirect(303, `/videos/${video.id}`);
-  }, showRefusalOn(async (req, res, refusal) => {
-    res.status(refusal.status).render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
-  }));
+  router.post(
+    '/videos/:id/thumbnail',
+    requireUser,
+    uploadLimit,
+    async (req: Request, res: Response) => {
+      const video = await loadOwnVideo(req, res);
+      const renderVideo = (status: number, thumbnailError: string) =>
+        res.status(status).render('pages/video.njk', { video, thumbnailError, ...limits });
+      let file: Awaited<ReturnType<typeof receiveThumbnail>>;
+      try {
+        file = await receiveThumbnail(req, res);
+      } catch (error) {
+        if (error instanceof HttpError && error.status !== 403) return renderVideo(error.status, error.message);
+        throw error;
+      }
+      if (!file || file.size === 0) return renderVideo(400, 'Please choose an image file to upload.');
+      const result = await replaceImage(
+        imageStorage,
+        { kind: 'thumbnail', videoId: video.id, ownerId: video.owner.id },
+        file,
+      );
+      if (!result.success) return renderVideo(result.status, result.error);
+      req.session.flash = replacedMessage('Thumbnail', result, imageStorage.mode);
+      res.redirect(303, `/videos/${video.id}`);
+    },
+    showRefusalOn(async (req, res, refusal) => {
+      res
+        .status(refusal.status)
+        .render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
+    }),
+  );
 
   router.post('/videos/:id/delete', requireUser, requireCsrfToken, async (req, res) => {
     const video = await loadOwnVideo(req, res);

@@ -5,7 +5,7 @@
  * the breaker, failure opens it again for twice as long (up to a cap). isAvailable() always
  * runs — it is the health probe — and a successful probe closes the breaker too.
  */
-import { StorageError, type StorageAdapter, type StorageErrorCode } from './contract.js';
+import { StorageError, type StorageAdapter, type StorageErrorCode } from './contract.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -58,8 +58,14 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
   };
 
   const failed = (error: unknown) => {
-    const storageError = error instanceof StorageError ? error : new StorageError('Unknown', String(error), { cause: error });
-    lastFailure = { code: storageError.code, message: storageError.message, at: new Date(now()), configuration: storageError.isConfigurationProblem };
+    const storageError =
+      error instanceof StorageError ? error : new StorageError('Unknown', String(error), { cause: error });
+    lastFailure = {
+      code: storageError.code,
+      message: storageError.message,
+      at: new Date(now()),
+      configuration: storageError.isConfigurationProblem,
+    };
     if (state === 'half-open') cooldown = Math.min(cooldown * 2, maxCooldown);
     openUntil = now() + cooldown;
     moveTo('open');
@@ -69,11 +75,13 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
   async function guarded<T>(call: () => Promise<T>): Promise<T> {
     let trial = false;
     if (state === 'open') {
-      if (now() < openUntil || trialInFlight) throw new StorageError('Unreachable', 'S3 skipped: the circuit breaker is open after recent failures');
+      if (now() < openUntil || trialInFlight)
+        throw new StorageError('Unreachable', 'S3 skipped: the circuit breaker is open after recent failures');
       moveTo('half-open');
     }
     if (state === 'half-open') {
-      if (trialInFlight) throw new StorageError('Unreachable', 'S3 skipped: a trial request is already checking whether it is back');
+      if (trialInFlight)
+        throw new StorageError('Unreachable', 'S3 skipped: a trial request is already checking whether it is back');
       trialInFlight = true;
       trial = true;
     }
@@ -107,7 +115,8 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     async isAvailable() {
       const available = await adapter.isAvailable();
       if (available) succeeded();
-      else if (state === 'closed') failed(new StorageError('Unreachable', 'S3 did not answer the health probe (HeadBucket)'));
+      else if (state === 'closed')
+        failed(new StorageError('Unreachable', 'S3 did not answer the health probe (HeadBucket)'));
       return available;
     },
     guard: (call) => guarded(call),

@@ -6,12 +6,12 @@
  * writes its bytes before it inserts its row, so a fresh unreferenced object may be one
  * whose row is about to exist.
  */
-import type { AppDatabase } from '../db/database.js';
-import type { Logger } from '../logger.js';
-import { isSafeKey, type StorageAdapter, type StorageLocation } from './contract.js';
-import { IMAGE_FOLDERS } from './keys.js';
-import type { MultipartStore } from './multipartUploads.js';
-import { isKeyReferenced } from './objectReferences.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { isSafeKey, type StorageAdapter, type StorageLocation } from './contract.ts';
+import { IMAGE_FOLDERS } from './keys.ts';
+import type { MultipartStore } from './multipartUploads.ts';
+import { isKeyReferenced } from './objectReferences.ts';
 
 const INCOMING_FOLDER = 'incoming';
 
@@ -79,7 +79,15 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
   const now = (deps.now ?? (() => new Date()))();
   const summary: GarbageSummary = { objects: [], staleUploads: [], byLocation: {}, failures: [] };
   for (const adapter of deps.adapters) {
-    const tally: LocationTally = { scanned: 0, referenced: 0, young: 0, garbage: 0, garbageBytes: 0, deleted: 0, deletedBytes: 0 };
+    const tally: LocationTally = {
+      scanned: 0,
+      referenced: 0,
+      young: 0,
+      garbage: 0,
+      garbageBytes: 0,
+      deleted: 0,
+      deletedBytes: 0,
+    };
     summary.byLocation[adapter.location] = tally;
     // Direct uploads wait under incoming/ until finalized; one never finalized is garbage too.
     const folders = adapter.location === 's3' ? [...IMAGE_FOLDERS, INCOMING_FOLDER] : IMAGE_FOLDERS;
@@ -96,18 +104,33 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
             tally.young += 1;
             continue;
           }
-          const object: GarbageObject = { location: adapter.location, key: listed.key, size: listed.size, lastModified: listed.lastModified, ageMs, deleted: false };
+          const object: GarbageObject = {
+            location: adapter.location,
+            key: listed.key,
+            size: listed.size,
+            lastModified: listed.lastModified,
+            ageMs,
+            deleted: false,
+          };
           tally.garbage += 1;
           tally.garbageBytes += listed.size;
           // Deleted right after the reference check, to keep the window for a new row to appear as short as possible.
-          if (!isSafeKey(listed.key)) object.keptBecause = 'its name is not a storage key the app could have made; delete it by hand';
+          if (!isSafeKey(listed.key))
+            object.keptBecause = 'its name is not a storage key the app could have made; delete it by hand';
           else if (options.delete) await deleteGarbage(deps, adapter, object, tally, summary);
           summary.objects.push(object);
           options.onFound?.(object);
         }
       } catch (error) {
-        summary.failures.push({ location: adapter.location, key: `${folder}/`, reason: `could not list: ${messageOf(error)}` });
-        deps.logger.warn({ location: adapter.location, folder, err: error }, `Could not list ${folder}/ in ${adapter.location}`);
+        summary.failures.push({
+          location: adapter.location,
+          key: `${folder}/`,
+          reason: `could not list: ${messageOf(error)}`,
+        });
+        deps.logger.warn(
+          { location: adapter.location, folder, err: error },
+          `Could not list ${folder}/ in ${adapter.location}`,
+        );
       }
     }
   }
@@ -116,7 +139,13 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
 }
 
 /** Uploads started longer ago than the grace period can no longer be completed (VIDEO_UPLOAD_LIFETIME_MS is the same 24 h by default). */
-async function abortStaleUploads(deps: GarbageDeps, multipart: MultipartStore, now: Date, options: GarbageOptions, summary: GarbageSummary): Promise<void> {
+async function abortStaleUploads(
+  deps: GarbageDeps,
+  multipart: MultipartStore,
+  now: Date,
+  options: GarbageOptions,
+  summary: GarbageSummary,
+): Promise<void> {
   try {
     for await (const upload of multipart.listIncomplete(`${INCOMING_FOLDER}/`)) {
       const ageMs = now.getTime() - upload.initiated.getTime();
@@ -127,29 +156,46 @@ async function abortStaleUploads(deps: GarbageDeps, multipart: MultipartStore, n
           await multipart.abort(upload.key, upload.uploadId);
           stale.aborted = true;
         } catch (error) {
-          summary.failures.push({ location: 's3', key: upload.key, reason: `could not abort the incomplete upload: ${messageOf(error)}` });
+          summary.failures.push({
+            location: 's3',
+            key: upload.key,
+            reason: `could not abort the incomplete upload: ${messageOf(error)}`,
+          });
         }
       }
       summary.staleUploads.push(stale);
     }
   } catch (error) {
-    summary.failures.push({ location: 's3', key: `${INCOMING_FOLDER}/`, reason: `could not list incomplete uploads: ${messageOf(error)}` });
+    summary.failures.push({
+      location: 's3',
+      key: `${INCOMING_FOLDER}/`,
+      reason: `could not list incomplete uploads: ${messageOf(error)}`,
+    });
     deps.logger.warn({ err: error }, 'Could not list incomplete multipart uploads');
   }
 }
 
-async function deleteGarbage(deps: GarbageDeps, adapter: StorageAdapter, object: GarbageObject, tally: LocationTally, summary: GarbageSummary): Promise<void> {
+async function deleteGarbage(
+  deps: GarbageDeps,
+  adapter: StorageAdapter,
+  object: GarbageObject,
+  tally: LocationTally,
+  summary: GarbageSummary,
+): Promise<void> {
   try {
     await adapter.delete(object.key);
     object.deleted = true;
     tally.deleted += 1;
     tally.deletedBytes += object.size;
   } catch (error) {
-    summary.failures.push({ location: adapter.location, key: object.key, reason: `could not delete: ${messageOf(error)}` });
+    summary.failures.push({
+      location: adapter.location,
+      key: object.key,
+      reason: `could not delete: ${messageOf(error)}`,
+    });
     deps.logger.warn({ key: object.key, location: adapter.location, err: error }, `Could not delete ${object.key}`);
   }
 }
-
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -84,12 +84,11 @@ export type StorageErrorCode =
 
 /** A backend failure with a stable code; the original error is kept as `cause`. */
 export class StorageError extends Error {
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  readonly code: StorageErrorCode;
+
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
     this.name = 'StorageError';
   }
 

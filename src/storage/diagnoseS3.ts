@@ -12,15 +12,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Adapter } from './adapters/s3.js';
-import { factsAbout, type FailureContext } from './diagnosis/explainS3Failure.js';
-import { checkDelivery, type AnonymousRead, type DeliveryModes } from './diagnosis/deliveryCheck.js';
-import { checkReach, configuredRegionOf } from './diagnosis/reachCheck.js';
-import { failed, failedRequest, passed, skipped, STEP_NAMES, type DiagnosisStep } from './diagnosis/steps.js';
+import { createS3Adapter } from './adapters/s3.ts';
+import { factsAbout, type FailureContext } from './diagnosis/explainS3Failure.ts';
+import { checkDelivery, type AnonymousRead, type DeliveryModes } from './diagnosis/deliveryCheck.ts';
+import { checkReach, configuredRegionOf } from './diagnosis/reachCheck.ts';
+import { failed, failedRequest, passed, skipped, STEP_NAMES, type DiagnosisStep } from './diagnosis/steps.ts';
 
 // Callers (storage:check, the tests) know this module only; the step shape lives with the steps.
-export { STEP_NAMES, type DiagnosisStep, type DiagnosisStepId } from './diagnosis/steps.js';
-export type { AnonymousRead, DeliveryModes } from './diagnosis/deliveryCheck.js';
+export { STEP_NAMES, type DiagnosisStep, type DiagnosisStepId } from './diagnosis/steps.ts';
+export type { AnonymousRead, DeliveryModes } from './diagnosis/deliveryCheck.ts';
 
 export interface S3Diagnosis {
   /** Always all five steps, in order. */
@@ -128,7 +128,12 @@ async function checkWrite(
   }
 }
 
-async function checkRead(client: S3Client, key: string, written: Buffer, context: FailureContext): Promise<DiagnosisStep> {
+async function checkRead(
+  client: S3Client,
+  key: string,
+  written: Buffer,
+  context: FailureContext,
+): Promise<DiagnosisStep> {
   let stored: Buffer;
   try {
     const result = await client.send(new GetObjectCommand({ Bucket: context.bucket, Key: key }));
@@ -138,17 +143,23 @@ async function checkRead(client: S3Client, key: string, written: Buffer, context
     const facts = factsAbout(error);
     if (facts.code === 'NotFound') {
       return failed('read', `GetObject of ${key} failed: ${facts.summary}.`, {
-        cause: 'S3 accepted the write but does not return the object: the endpoint is several servers that do not share data, or a lifecycle rule removes new objects at once.',
-        fix: 'Point AWS_ENDPOINT_URL at a single consistent S3 service (for MinIO, a cluster rather than separate nodes behind a load balancer) and check the bucket\'s lifecycle rules.',
+        cause:
+          'S3 accepted the write but does not return the object: the endpoint is several servers that do not share data, or a lifecycle rule removes new objects at once.',
+        fix: "Point AWS_ENDPOINT_URL at a single consistent S3 service (for MinIO, a cluster rather than separate nodes behind a load balancer) and check the bucket's lifecycle rules.",
       });
     }
     return failedRequest('read', `GetObject of ${key}`, error, 's3:GetObject', context);
   }
   if (!stored.equals(written)) {
-    return failed('read', `GetObject of ${key} returned ${stored.length} bytes; ${written.length} were written, and they differ.`, {
-      cause: 'S3 stores something other than what the app sends: S3-compatible servers that do not understand the SDK\'s checksum trailers save them inside the object, and some proxies rewrite request bodies.',
-      fix: 'For any service other than AWS itself, set AWS_ENDPOINT_URL (the app then sends checksums only when required); otherwise upgrade the S3 server or remove the proxy in between.',
-    });
+    return failed(
+      'read',
+      `GetObject of ${key} returned ${stored.length} bytes; ${written.length} were written, and they differ.`,
+      {
+        cause:
+          "S3 stores something other than what the app sends: S3-compatible servers that do not understand the SDK's checksum trailers save them inside the object, and some proxies rewrite request bodies.",
+        fix: 'For any service other than AWS itself, set AWS_ENDPOINT_URL (the app then sends checksums only when required); otherwise upgrade the S3 server or remove the proxy in between.',
+      },
+    );
   }
   return passed('read', `GetObject of ${key} returned the same ${stored.length} bytes.`);
 }
@@ -159,6 +170,9 @@ async function deleteTestObject(client: S3Client, key: string, context: FailureC
     return passed('delete', `DeleteObject removed ${key}.`);
   } catch (error) {
     const step = failedRequest('delete', `DeleteObject of ${key}`, error, 's3:DeleteObject', context);
-    return { ...step, fix: `${step.fix ?? ''}\nThen delete the leftover test object "${key}" from bucket "${context.bucket}" by hand.` };
+    return {
+      ...step,
+      fix: `${step.fix ?? ''}\nThen delete the leftover test object "${key}" from bucket "${context.bucket}" by hand.`,
+    };
   }
 }

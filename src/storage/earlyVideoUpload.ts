@@ -6,11 +6,11 @@
  * The key is chosen from the first bytes, sniffed as the stored type would be.
  */
 import { PassThrough } from 'node:stream';
-import type { Logger } from '../logger.js';
-import { sniffVideoBytes } from '../videos/sniffVideoType.js';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.js';
-import type { StorageAdapter } from './contract.js';
-import { newObjectKey } from './keys.js';
+import type { Logger } from '../logger.ts';
+import { sniffVideoBytes } from '../videos/sniffVideoType.ts';
+import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
+import type { StorageAdapter } from './contract.ts';
+import { newObjectKey } from './keys.ts';
 
 export interface EarlyUpload {
   key: string;
@@ -33,7 +33,13 @@ export interface EarlyUpload {
 export type StartEarlyVideoUpload = (prefix: string, head: Buffer) => Promise<EarlyUpload | undefined>;
 
 /** Undefined without S3; the starter returns undefined for bytes that are not an accepted video (the route then refuses them as usual). */
-export function createEarlyVideoUploads({ s3, logger }: { s3: StorageAdapter | undefined; logger: Logger }): StartEarlyVideoUpload | undefined {
+export function createEarlyVideoUploads({
+  s3,
+  logger,
+}: {
+  s3: StorageAdapter | undefined;
+  logger: Logger;
+}): StartEarlyVideoUpload | undefined {
   if (!s3) return undefined;
   return async (prefix, head) => {
     const type = (await sniffVideoBytes(head)).accepted;
@@ -57,11 +63,17 @@ export function createEarlyVideoUploads({ s3, logger }: { s3: StorageAdapter | u
       contentType: type.mime,
       sink,
       stored,
-      claim: () => void (claimed = true),
+      claim: () => {
+        claimed = true;
+      },
       discard() {
         discarded ??= (async () => {
           if (claimed || !(await stored)) return;
-          await s3.delete(key).catch((error: unknown) => logger.error({ key, err: error }, `Could not delete the unused upload ${key}; storage:gc will find it`));
+          await s3
+            .delete(key)
+            .catch((error: unknown) =>
+              logger.error({ key, err: error }, `Could not delete the unused upload ${key}; storage:gc will find it`),
+            );
         })();
         return discarded;
       },

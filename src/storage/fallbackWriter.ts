@@ -5,9 +5,9 @@
  * leave broken sizes. Bodies must be re-openable, because a failed S3 write is replayed to disk.
  */
 import type { Readable } from 'node:stream';
-import type { Logger } from '../logger.js';
-import { StorageError, type StorageAdapter } from './contract.js';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.js';
+import type { Logger } from '../logger.ts';
+import { StorageError, type StorageAdapter } from './contract.ts';
+import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
 
 export interface ObjectToWrite {
   key: string;
@@ -17,12 +17,23 @@ export interface ObjectToWrite {
 
 export type FallbackWriter = (objects: ObjectToWrite[]) => Promise<StorageAdapter>;
 
-export function createFallbackWriter({ s3, local, logger }: { s3: StorageAdapter | undefined; local: StorageAdapter; logger: Logger }): FallbackWriter {
+export function createFallbackWriter({
+  s3,
+  local,
+  logger,
+}: {
+  s3: StorageAdapter | undefined;
+  local: StorageAdapter;
+  logger: Logger;
+}): FallbackWriter {
   const writeAll = async (adapter: StorageAdapter, objects: ObjectToWrite[]) => {
     const written: string[] = [];
     try {
       for (const object of objects) {
-        await adapter.put(object.key, object.open(), { contentType: object.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL });
+        await adapter.put(object.key, object.open(), {
+          contentType: object.contentType,
+          cacheControl: IMMUTABLE_CACHE_CONTROL,
+        });
         written.push(object.key);
       }
     } catch (error) {
@@ -39,7 +50,10 @@ export function createFallbackWriter({ s3, local, logger }: { s3: StorageAdapter
       } catch (error) {
         const code = error instanceof StorageError ? error.code : 'Unknown';
         const keys = objects.map((object) => object.key).join(', ');
-        logger.warn({ keys, s3ErrorCode: code, err: error }, `S3 upload failed (${code}); storing ${keys} on local disk instead`);
+        logger.warn(
+          { keys, s3ErrorCode: code, err: error },
+          `S3 upload failed (${code}); storing ${keys} on local disk instead`,
+        );
       }
     }
     await writeAll(local, objects);

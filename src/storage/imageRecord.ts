@@ -3,18 +3,29 @@
  * and the row fields that describe them. Shared by uploads and by regeneration, so both
  * name and record variants the same way.
  */
-import type { NewStoredFileRow } from '../db/schema.js';
-import type { ProcessedImage } from '../images/processImage.js';
-import type { ObjectToWrite } from './fallbackWriter.js';
-import { contentKey, type ImageFolder } from './keys.js';
+import type { NewStoredFileRow } from '../db/schema.ts';
+import type { ProcessedImage } from '../images/processImage.ts';
+import type { ObjectToWrite } from './fallbackWriter.ts';
+import { contentKey, type ImageFolder } from './keys.ts';
 
 export type ImageRowFields = Omit<NewStoredFileRow, 'location' | 'owner_id'>;
 
-export function describeProcessedImage(processed: ProcessedImage, folder: ImageFolder, prefix: string): { objects: ObjectToWrite[]; fields: ImageRowFields } {
-  const variants = processed.variants.map((variant) => ({ ...variant, key: contentKey(folder, prefix, variant.sha256, 'webp') }));
+export function describeProcessedImage(
+  processed: ProcessedImage,
+  folder: ImageFolder,
+  prefix: string,
+): { objects: ObjectToWrite[]; fields: ImageRowFields } {
+  const variants = processed.variants.map((variant) => ({
+    ...variant,
+    key: contentKey(folder, prefix, variant.sha256, 'webp'),
+  }));
   const largest = variants[0]!;
   return {
-    objects: variants.map((variant) => ({ key: variant.key, contentType: processed.contentType, open: () => variant.bytes })),
+    objects: variants.map((variant) => ({
+      key: variant.key,
+      contentType: processed.contentType,
+      open: () => variant.bytes,
+    })),
     fields: {
       folder,
       key: largest.key,
@@ -25,7 +36,9 @@ export function describeProcessedImage(processed: ProcessedImage, folder: ImageF
       height: largest.height,
       placeholder: processed.placeholder,
       spec_version: processed.specVersion,
-      variants: JSON.stringify(variants.map(({ key, width, height, bytes, sha256 }) => ({ key, width, height, bytes: bytes.length, sha256 }))),
+      variants: JSON.stringify(
+        variants.map(({ key, width, height, bytes, sha256 }) => ({ key, width, height, bytes: bytes.length, sha256 })),
+      ),
     },
   };
 }

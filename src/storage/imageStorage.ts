@@ -7,23 +7,23 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Transaction } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
-import { ImageRejectedError } from '../images/imageRejection.js';
-import type { ImageJobQueue } from '../images/imageJobQueue.js';
-import { processImage } from '../images/processImage.js';
-import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.js';
-import type { StorageAdapter, StorageLocation } from './contract.js';
-import type { EarlyUpload } from './earlyVideoUpload.js';
-import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.js';
-import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from './imageUrls.js';
-import { describeProcessedImage } from './imageRecord.js';
-import { newObjectKey, type ImageFolder } from './keys.js';
-import { deleteUnreferencedObjects } from './objectReferences.js';
-import { enqueueCopy } from './outbox.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import { ImageRejectedError } from '../images/imageRejection.ts';
+import type { ImageJobQueue } from '../images/imageJobQueue.ts';
+import { processImage } from '../images/processImage.ts';
+import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.ts';
+import type { StorageAdapter, StorageLocation } from './contract.ts';
+import type { EarlyUpload } from './earlyVideoUpload.ts';
+import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.ts';
+import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from './imageUrls.ts';
+import { describeProcessedImage } from './imageRecord.ts';
+import { newObjectKey, type ImageFolder } from './keys.ts';
+import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { enqueueCopy } from './outbox.ts';
 
-export type { ImageRef } from './imageUrls.js';
+export type { ImageRef } from './imageUrls.ts';
 
 /** An image held in memory (images are small, and get decoded whole anyway). */
 export interface ImageFile {
@@ -53,14 +53,24 @@ export interface UploadOptions {
 
 export interface ImageStorage {
   readonly mode: StorageLocation;
-  uploadImage(file: ImageFile, folder: ImageFolder, prefix: string, ownerId: number | null, options?: UploadOptions): Promise<UploadResult>;
+  uploadImage(
+    file: ImageFile,
+    folder: ImageFolder,
+    prefix: string,
+    ownerId: number | null,
+    options?: UploadOptions,
+  ): Promise<UploadResult>;
   uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
   /**
    * Records a video that is already in S3 under its final key (a browser-to-S3 upload the app
    * checked and copied): the row, a backup copy owed, and `attach`, in one transaction. If that
    * fails, the object is deleted again and a failure is returned.
    */
-  recordVideoInS3(file: { key: string; contentType: string; bytes: number; sha256: string }, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
+  recordVideoInS3(
+    file: { key: string; contentType: string; bytes: number; sha256: string },
+    ownerId: number,
+    options?: UploadOptions,
+  ): Promise<UploadResult>;
   getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string;
   deleteImage(fileId: number): Promise<void>;
   adapterFor(location: StorageLocation): StorageAdapter | undefined;
@@ -81,7 +91,11 @@ export interface ImageStorageDeps {
   delivery?: MediaDelivery;
 }
 
-const STORAGE_UNAVAILABLE = { success: false, status: 503, error: 'Storage is unavailable right now. Please try again in a minute.' } as const;
+const STORAGE_UNAVAILABLE = {
+  success: false,
+  status: 503,
+  error: 'Storage is unavailable right now. Please try again in a minute.',
+} as const;
 
 export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const { db, s3, local, logger } = deps;
@@ -89,7 +103,11 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const writeObjects = createFallbackWriter({ s3, local, logger });
   const storedFileUrl = createStoredFileUrl(adapterFor, deps.delivery);
 
-  async function storeAndRecord(objects: ObjectToWrite[], row: Omit<NewStoredFileRow, 'location'>, options: UploadOptions): Promise<UploadResult> {
+  async function storeAndRecord(
+    objects: ObjectToWrite[],
+    row: Omit<NewStoredFileRow, 'location'>,
+    options: UploadOptions,
+  ): Promise<UploadResult> {
     let adapter: StorageAdapter;
     try {
       adapter = await writeObjects(objects);
@@ -97,20 +115,40 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
       return STORAGE_UNAVAILABLE;
     }
-    return record(adapter, objects.map((object) => object.key), row, options);
+    return record(
+      adapter,
+      objects.map((object) => object.key),
+      row,
+      options,
+    );
   }
 
   /** Records objects already written to `adapter`, with their pending copies; deletes them again if recording fails. */
-  async function record(adapter: StorageAdapter, keys: string[], row: Omit<NewStoredFileRow, 'location'>, options: UploadOptions): Promise<UploadResult> {
+  async function record(
+    adapter: StorageAdapter,
+    keys: string[],
+    row: Omit<NewStoredFileRow, 'location'>,
+    options: UploadOptions,
+  ): Promise<UploadResult> {
     try {
       const recorded = await db.transaction().execute(async (trx) => {
-        const inserted = await trx.insertInto('stored_files').values({ ...row, location: adapter.location }).returningAll().executeTakeFirstOrThrow();
+        const inserted = await trx
+          .insertInto('stored_files')
+          .values({ ...row, location: adapter.location })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         if (adapter.location === 'local' && s3) await enqueueCopy(trx, inserted.id, 'primary');
         if (adapter.location === 's3' && deps.backup) await enqueueCopy(trx, inserted.id, 'backup');
         await options.attach?.(trx, inserted);
         return inserted;
       });
-      return { success: true, url: storedFileUrl(row.key, adapter.location) ?? adapter.urlFor(row.key), filename: row.key.slice(row.folder.length + 1), location: adapter.location, image: recorded };
+      return {
+        success: true,
+        url: storedFileUrl(row.key, adapter.location) ?? adapter.urlFor(row.key),
+        filename: row.key.slice(row.folder.length + 1),
+        location: adapter.location,
+        image: recorded,
+      };
     } catch (error) {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
@@ -122,7 +160,19 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   /** A video object already whole in S3 (streamed there, or copied from a direct upload), recorded. */
   const recordVideoInS3: ImageStorage['recordVideoInS3'] = async (file, ownerId, options = {}) => {
     if (!s3) throw new Error('recordVideoInS3 needs S3');
-    return record(s3, [file.key], { owner_id: ownerId, folder: 'uploads', key: file.key, content_type: file.contentType, bytes: file.bytes, sha256: file.sha256 }, options);
+    return record(
+      s3,
+      [file.key],
+      {
+        owner_id: ownerId,
+        folder: 'uploads',
+        key: file.key,
+        content_type: file.contentType,
+        bytes: file.bytes,
+        sha256: file.sha256,
+      },
+      options,
+    );
   };
 
   return {
@@ -131,7 +181,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl, deps.delivery),
 
     async uploadImage(file, folder, prefix, ownerId, options = {}) {
-      let processed;
+      let processed: Awaited<ReturnType<typeof processImage>>;
       try {
         processed = await deps.imageJobs(() => processImage(file.buffer, folder, { maxPixels: deps.maxImagePixels }));
       } catch (error) {
@@ -145,14 +195,25 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     async uploadVideo(file, prefix, ownerId, options = {}) {
       if (s3 && file.early && (await file.early.stored)) {
         file.early.claim();
-        return recordVideoInS3({ key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 }, ownerId, options);
+        return recordVideoInS3(
+          { key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 },
+          ownerId,
+          options,
+        );
       }
       const sniffed = await sniffVideoFile(file.path);
       if (!sniffed.accepted) return { success: false, status: 415, error: unsupportedVideoMessage(sniffed.detected) };
       const key = newObjectKey('uploads', prefix, sniffed.accepted.extension);
       return storeAndRecord(
         [{ key, contentType: sniffed.accepted.mime, open: () => createReadStream(file.path) }],
-        { owner_id: ownerId, folder: 'uploads', key, content_type: sniffed.accepted.mime, bytes: file.size, sha256: file.sha256 },
+        {
+          owner_id: ownerId,
+          folder: 'uploads',
+          key,
+          content_type: sniffed.accepted.mime,
+          bytes: file.size,
+          sha256: file.sha256,
+        },
         options,
       );
     },

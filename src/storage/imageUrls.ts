@@ -7,11 +7,11 @@
  *     images IMAGE_URL_MODE): `public` the bucket or CDN URL, `signed` a presigned URL
  *     (signedUrls.ts, synchronous), `proxy` the app's own /media/<key> route.
  */
-import type { UrlMode } from '../config.js';
-import type { StorageAdapter, StorageLocation } from './contract.js';
-import type { ImageFolder } from './keys.js';
+import type { UrlMode } from '../config.ts';
+import type { StorageAdapter, StorageLocation } from './contract.ts';
+import type { ImageFolder } from './keys.ts';
 
-export type { UrlMode } from '../config.js';
+export type { UrlMode } from '../config.ts';
 
 /** How S3-located files reach browsers. */
 export interface MediaDelivery {
@@ -36,7 +36,10 @@ export function mediaPathFor(key: string): string {
 }
 
 /** The URL of a stored key in a location, or undefined when that location is not configured. */
-export function createStoredFileUrl(adapterFor: (location: StorageLocation) => StorageAdapter | undefined, delivery: MediaDelivery = PUBLIC_DELIVERY) {
+export function createStoredFileUrl(
+  adapterFor: (location: StorageLocation) => StorageAdapter | undefined,
+  delivery: MediaDelivery = PUBLIC_DELIVERY,
+) {
   const { signedUrlFor } = delivery;
   if ((delivery.imageMode === 'signed' || delivery.videoMode === 'signed') && signedUrlFor === undefined) {
     throw new Error('Signed URL mode needs a URL signer (S3 credentials)');
@@ -87,7 +90,11 @@ export function createImageUrlBuilder(
   delivery: MediaDelivery = PUBLIC_DELIVERY,
 ) {
   const storedFileUrl = createStoredFileUrl(adapterFor, delivery);
-  return function getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string {
+  return function getImageUrl(
+    image: ImageRef | string | null | undefined,
+    folder: ImageFolder,
+    width?: number,
+  ): string {
     if (image === null || image === undefined || image === '') return placeholderUrl(folder);
     if (typeof image === 'string') {
       // A bare key or file name from before rows recorded a location: it lives in the current primary store.

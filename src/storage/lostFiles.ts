@@ -3,22 +3,39 @@
  * marked lost rather than left as a broken image: pages then show the placeholder, /healthz
  * counts it, and the operator is told which file it was.
  */
-import type { AppDatabase } from '../db/database.js';
-import type { StoredFileRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
-import type { StorageAdapter } from './contract.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { StoredFileRow } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { StorageAdapter } from './contract.ts';
 
-export async function markFileLost(db: AppDatabase, file: Pick<StoredFileRow, 'id' | 'key'>, logger: Logger): Promise<void> {
+export async function markFileLost(
+  db: AppDatabase,
+  file: Pick<StoredFileRow, 'id' | 'key'>,
+  logger: Logger,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('stored_files').set({ lost_at: new Date() }).where('id', '=', file.id).where('lost_at', 'is', null).execute();
+    await trx
+      .updateTable('stored_files')
+      .set({ lost_at: new Date() })
+      .where('id', '=', file.id)
+      .where('lost_at', 'is', null)
+      .execute();
     await trx.deleteFrom('pending_copies').where('file_id', '=', file.id).execute();
   });
-  logger.error({ key: file.key, fileId: file.id }, `Local file ${file.key} is gone (the disk was wiped before it reached S3); it now shows as a placeholder`);
+  logger.error(
+    { key: file.key, fileId: file.id },
+    `Local file ${file.key} is gone (the disk was wiped before it reached S3); it now shows as a placeholder`,
+  );
 }
 
 /** At start-up: every local row whose file is missing is marked lost. Returns how many were. */
 export async function reconcileLocalFiles(db: AppDatabase, local: StorageAdapter, logger: Logger): Promise<number> {
-  const rows = await db.selectFrom('stored_files').selectAll().where('location', '=', 'local').where('lost_at', 'is', null).execute();
+  const rows = await db
+    .selectFrom('stored_files')
+    .selectAll()
+    .where('location', '=', 'local')
+    .where('lost_at', 'is', null)
+    .execute();
   let lost = 0;
   for (const row of rows) {
     const keys = row.variants?.map((variant) => variant.key) ?? [row.key];

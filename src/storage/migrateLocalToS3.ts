@@ -9,14 +9,14 @@
  */
 import { createHash } from 'node:crypto';
 import mime from 'mime-types';
-import type { AppDatabase } from '../db/database.js';
-import type { StoredFileRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
-import { isSafeKey, type StorageAdapter } from './contract.js';
-import { IMAGE_FOLDERS } from './keys.js';
-import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.js';
-import { enqueueCopy } from './outbox.js';
-import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { StoredFileRow } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import { isSafeKey, type StorageAdapter } from './contract.ts';
+import { IMAGE_FOLDERS } from './keys.ts';
+import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.ts';
+import { enqueueCopy } from './outbox.ts';
+import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export interface MigrationDeps {
   db: AppDatabase;
@@ -111,37 +111,76 @@ export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOp
     }
     done += 1;
     doneBytes += item.bytes;
-    options.onProgress?.({ files: done, totalFiles: items.length, bytes: doneBytes, totalBytes, failed: failed.length });
+    options.onProgress?.({
+      files: done,
+      totalFiles: items.length,
+      bytes: doneBytes,
+      totalBytes,
+      failed: failed.length,
+    });
   }
   return summary;
 }
 
 async function planRows({ db }: MigrationDeps): Promise<PlannedItem[]> {
-  const rows = await db.selectFrom('stored_files').selectAll().where('location', '=', 'local').where('lost_at', 'is', null).orderBy('id').execute();
+  const rows = await db
+    .selectFrom('stored_files')
+    .selectAll()
+    .where('location', '=', 'local')
+    .where('lost_at', 'is', null)
+    .orderBy('id')
+    .execute();
   return rows.map((row) => {
     const objects = objectsOf(row);
     const bytes = objects.reduce((sum, object) => sum + object.size, 0);
-    return { kind: 'row', fileId: row.id, key: row.key, folder: row.folder, objectKeys: objects.map((object) => object.key), bytes, row };
+    return {
+      kind: 'row',
+      fileId: row.id,
+      key: row.key,
+      folder: row.folder,
+      objectKeys: objects.map((object) => object.key),
+      bytes,
+      row,
+    };
   });
 }
 
 /** Files under the image folders that no row mentions, in either location. */
-async function planLegacyFiles({ db, local, now = () => new Date() }: MigrationDeps, skipped: MigrationSummary['skipped'], failed: MigrationSummary['failed']): Promise<PlannedItem[]> {
+async function planLegacyFiles(
+  { db, local, now = () => new Date() }: MigrationDeps,
+  skipped: MigrationSummary['skipped'],
+  failed: MigrationSummary['failed'],
+): Promise<PlannedItem[]> {
   const items: PlannedItem[] = [];
   for (const folder of IMAGE_FOLDERS) {
     try {
       for await (const file of local.list(`${folder}/`)) {
         if (!isSafeKey(file.key)) {
           // The adapters refuse such names, so the app never made them; an operator must look.
-          skipped.push({ key: file.key, reason: 'its name is not a storage key the app could have made; rename or move it by hand' });
+          skipped.push({
+            key: file.key,
+            reason: 'its name is not a storage key the app could have made; rename or move it by hand',
+          });
           continue;
         }
         if (await isKeyKnown(db, file.key)) continue;
         if (now().getTime() - file.lastModified.getTime() < LEGACY_FILE_MIN_AGE_MS) {
-          skipped.push({ key: file.key, reason: 'no row knows it, but it was written less than an hour ago (an upload may be about to record it); run again later' });
+          skipped.push({
+            key: file.key,
+            reason:
+              'no row knows it, but it was written less than an hour ago (an upload may be about to record it); run again later',
+          });
           continue;
         }
-        items.push({ kind: 'legacy', fileId: undefined, key: file.key, folder, objectKeys: [file.key], bytes: file.size, row: undefined });
+        items.push({
+          kind: 'legacy',
+          fileId: undefined,
+          key: file.key,
+          folder,
+          objectKeys: [file.key],
+          bytes: file.size,
+          row: undefined,
+        });
       }
     } catch (error) {
       failed.push({ key: `${folder}/`, fileId: undefined, reason: `could not list local files: ${messageOf(error)}` });
@@ -150,12 +189,20 @@ async function planLegacyFiles({ db, local, now = () => new Date() }: MigrationD
   return items.sort((a, b) => a.key.localeCompare(b.key));
 }
 
-async function moveRow({ db, s3, local, logger, backupConfigured }: MigrationDeps, row: StoredFileRow): Promise<Outcome> {
+async function moveRow(
+  { db, s3, local, logger, backupConfigured }: MigrationDeps,
+  row: StoredFileRow,
+): Promise<Outcome> {
   const objects = objectsOf(row);
   await copyVerified(local, s3, row, objects);
   const flipped = await db.transaction().execute(async (trx) => {
     // Conditional, as in resync: a row moved or deleted meanwhile is left as it is now.
-    const updated = await trx.updateTable('stored_files').set({ location: 's3' }).where('id', '=', row.id).where('location', '=', 'local').executeTakeFirst();
+    const updated = await trx
+      .updateTable('stored_files')
+      .set({ location: 's3' })
+      .where('id', '=', row.id)
+      .where('location', '=', 'local')
+      .executeTakeFirst();
     if (updated.numUpdatedRows === 0n) return false;
     // The outbox would otherwise try to move it again.
     await trx.deleteFrom('pending_copies').where('file_id', '=', row.id).where('target', '=', 'primary').execute();
@@ -163,11 +210,19 @@ async function moveRow({ db, s3, local, logger, backupConfigured }: MigrationDep
     return true;
   });
   if (!flipped) return { moved: false, skipped: 'the file was moved or deleted while this run was copying it' };
-  await deleteUnreferencedObjects(db, local, objects.map((object) => object.key), logger);
+  await deleteUnreferencedObjects(
+    db,
+    local,
+    objects.map((object) => object.key),
+    logger,
+  );
   return { moved: true };
 }
 
-async function adoptLegacyFile({ db, s3, local, logger, backupConfigured }: MigrationDeps, item: PlannedItem): Promise<Outcome> {
+async function adoptLegacyFile(
+  { db, s3, local, logger, backupConfigured }: MigrationDeps,
+  item: PlannedItem,
+): Promise<Outcome> {
   const { sha256, bytes } = await hashLocalFile(local, item.key);
   const contentType = mime.lookup(item.key) || 'application/octet-stream';
   await copyVerified(local, s3, { content_type: contentType }, [{ key: item.key, size: bytes, sha256 }]);
@@ -175,7 +230,15 @@ async function adoptLegacyFile({ db, s3, local, logger, backupConfigured }: Migr
     if (await isKeyKnown(trx, item.key)) return false;
     const row = await trx
       .insertInto('stored_files')
-      .values({ owner_id: null, folder: item.folder, key: item.key, location: 's3', content_type: contentType, bytes, sha256 })
+      .values({
+        owner_id: null,
+        folder: item.folder,
+        key: item.key,
+        location: 's3',
+        content_type: contentType,
+        bytes,
+        sha256,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     if (backupConfigured) await enqueueCopy(trx, row.id, 'backup');
@@ -199,7 +262,6 @@ async function hashLocalFile(local: StorageAdapter, key: string): Promise<{ sha2
 async function isKeyKnown(db: AppDatabase, key: string): Promise<boolean> {
   return (await isKeyReferenced(db, key, 'local')) || (await isKeyReferenced(db, key, 's3'));
 }
-
 
 function missingMessage(key: string, item: PlannedItem): string {
   const consequence = item.row ? 'the app marks such files lost at start-up' : 'it vanished while this run was working';

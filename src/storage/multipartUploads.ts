@@ -16,8 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { assertSafeKey } from './contract.js';
-import { toStorageError } from './s3Errors.js';
+import { assertSafeKey } from './contract.ts';
+import { toStorageError } from './s3Errors.ts';
 
 export interface UploadedPart {
   partNumber: number;
@@ -43,7 +43,11 @@ export interface MultipartStore {
    * Server-side copy of `from` to `to` with a new type and Cache-Control (no byte passes
    * through the app), resolving to the copy's size and hex SHA-256.
    */
-  copy(from: string, to: string, options: { contentType: string; cacheControl: string }): Promise<{ size: number; sha256: string }>;
+  copy(
+    from: string,
+    to: string,
+    options: { contentType: string; cacheControl: string },
+  ): Promise<{ size: number; sha256: string }>;
 }
 
 export function createMultipartStore({ client, bucket }: { client: S3Client; bucket: string }): MultipartStore {
@@ -73,7 +77,9 @@ export function createMultipartStore({ client, bucket }: { client: S3Client; buc
     create: (key, contentType) =>
       attempt(`start of a multipart upload to ${key}`, async () => {
         assertSafeKey(key);
-        const started = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }));
+        const started = await client.send(
+          new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+        );
         if (!started.UploadId) throw new Error('S3 returned no UploadId');
         return started.UploadId;
       }),
@@ -106,12 +112,16 @@ export function createMultipartStore({ client, bucket }: { client: S3Client; buc
         // No Prefix on the request: MinIO lists uploads for a Prefix only when it is an exact
         // key (minio/minio#20989, "working as intended"); filtering here works everywhere.
         const page = await attempt('listing of incomplete multipart uploads', () =>
-          client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })),
+          client.send(
+            new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+          ),
         );
         for (const upload of page.Uploads ?? []) {
-          if (upload.Key?.startsWith(prefix) && upload.UploadId) yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated ?? new Date(0) };
+          if (upload.Key?.startsWith(prefix) && upload.UploadId)
+            yield { key: upload.Key, uploadId: upload.UploadId, initiated: upload.Initiated ?? new Date(0) };
         }
-        const more = page.IsTruncated === true && (page.NextKeyMarker !== undefined || page.NextUploadIdMarker !== undefined);
+        const more =
+          page.IsTruncated === true && (page.NextKeyMarker !== undefined || page.NextUploadIdMarker !== undefined);
         keyMarker = more ? page.NextKeyMarker : undefined;
         uploadIdMarker = more ? page.NextUploadIdMarker : undefined;
       } while (keyMarker !== undefined || uploadIdMarker !== undefined);

@@ -3,9 +3,9 @@
  * twice). An object is deleted only once no row mentions its key any more.
  */
 import { sql } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { Logger } from '../logger.js';
-import type { StorageAdapter, StorageLocation } from './contract.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import type { StorageAdapter, StorageLocation } from './contract.ts';
 
 /** Whether any row still uses `key` in `location` (the same key may exist in both backends). */
 export async function isKeyReferenced(db: AppDatabase, key: string, location: StorageLocation): Promise<boolean> {
@@ -20,7 +20,12 @@ export async function isKeyReferenced(db: AppDatabase, key: string, location: St
 }
 
 /** Deletes each key's object unless a row still uses it. Never throws: a leftover object is only garbage. */
-export async function deleteUnreferencedObjects(db: AppDatabase, adapter: StorageAdapter, keys: string[], logger: Logger): Promise<void> {
+export async function deleteUnreferencedObjects(
+  db: AppDatabase,
+  adapter: StorageAdapter,
+  keys: string[],
+  logger: Logger,
+): Promise<void> {
   for (const key of new Set(keys)) {
     try {
       if (!(await isKeyReferenced(db, key, adapter.location))) await adapter.delete(key);

@@ -4,12 +4,16 @@
  * disk that Render wipes at the next deploy).
  */
 import { sql, type Transaction } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { Database } from '../db/schema.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Database } from '../db/schema.ts';
 
 export type CopyTarget = 'primary' | 'backup';
 
-export async function enqueueCopy(trx: Transaction<Database> | AppDatabase, fileId: number, target: CopyTarget): Promise<void> {
+export async function enqueueCopy(
+  trx: Transaction<Database> | AppDatabase,
+  fileId: number,
+  target: CopyTarget,
+): Promise<void> {
   await trx
     .insertInto('pending_copies')
     .values({ file_id: fileId, target })
@@ -28,12 +32,21 @@ export interface OutboxSummary {
 export async function summariseOutbox(db: AppDatabase): Promise<OutboxSummary> {
   const rows = await db
     .selectFrom('pending_copies')
-    .select(['target', db.fn.countAll<string>().as('count'), sql<string | null>`extract(epoch from now() - min(created_at))`.as('oldest')])
+    .select([
+      'target',
+      db.fn.countAll<string>().as('count'),
+      sql<string | null>`extract(epoch from now() - min(created_at))`.as('oldest'),
+    ])
     .groupBy('target')
     .execute();
-  const lost = await db.selectFrom('stored_files').select(db.fn.countAll<string>().as('count')).where('lost_at', 'is not', null).executeTakeFirstOrThrow();
+  const lost = await db
+    .selectFrom('stored_files')
+    .select(db.fn.countAll<string>().as('count'))
+    .where('lost_at', 'is not', null)
+    .executeTakeFirstOrThrow();
   const of = (target: CopyTarget) => rows.find((row) => row.target === target);
-  const age = (value: string | null | undefined) => (value === null || value === undefined ? null : Math.round(Number(value)));
+  const age = (value: string | null | undefined) =>
+    value === null || value === undefined ? null : Math.round(Number(value));
   return {
     pending: Number(of('primary')?.count ?? 0),
     oldestPendingAgeSeconds: age(of('primary')?.oldest),

@@ -7,8 +7,8 @@
  * one, so no part can be larger than the app planned (verified against MinIO).
  */
 import { createHmac, hash } from 'node:crypto';
-import { encodeRfc3986 } from './signedUrls.js';
-import { signingKey } from './sigv4.js';
+import { encodeRfc3986 } from './signedUrls.ts';
+import { signingKey } from './sigv4.ts';
 
 export interface PartUrlSignerOptions {
   /** The bucket's own base URL, no trailing slash: https://host/bucket (path-style) or https://bucket.host. */
@@ -38,7 +38,10 @@ export function createPartUrlSigner(options: PartUrlSignerOptions): PartUrlSigne
   const basePath = base.pathname.replace(/\/+$/, '');
   const now = options.now ?? (() => new Date());
   return function signPartUrl({ key, uploadId, partNumber, contentLength }: PartToSign): string {
-    const amzDate = now().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const amzDate = now()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
     const date = amzDate.slice(0, 8);
     const scope = `${date}/${options.region}/s3/aws4_request`;
     const params: Record<string, string> = {
@@ -59,7 +62,9 @@ export function createPartUrlSigner(options: PartUrlSignerOptions): PartUrlSigne
     const path = `${basePath}/${key.split('/').map(encodeRfc3986).join('/')}`;
     const canonicalRequest = `PUT\n${path}\n${query}\ncontent-length:${contentLength}\nhost:${base.host}\n\ncontent-length;host\nUNSIGNED-PAYLOAD`;
     const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
-    const signature = createHmac('sha256', signingKey(options.credentials.secretAccessKey, date, options.region)).update(stringToSign, 'utf8').digest('hex');
+    const signature = createHmac('sha256', signingKey(options.credentials.secretAccessKey, date, options.region))
+      .update(stringToSign, 'utf8')
+      .digest('hex');
     return `${base.origin}${path}?${query}&X-Amz-Signature=${signature}`;
   };
 }

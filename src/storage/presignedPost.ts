@@ -4,7 +4,7 @@
  * Content-Type, and a short expiry — a client cannot stretch any of them.
  * See https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
  */
-import { hmacSha256, signingKey } from './sigv4.js';
+import { hmacSha256, signingKey } from './sigv4.ts';
 
 export interface PostCredentials {
   accessKeyId: string;
@@ -34,7 +34,10 @@ export interface PresignedPost {
 
 export function createPresignedPost(request: PresignedPostRequest): PresignedPost {
   const now = request.now ?? new Date();
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const date = amzDate.slice(0, 8);
   const credential = `${request.credentials.accessKeyId}/${date}/${request.region}/s3/aws4_request`;
   const expiresAt = new Date(now.getTime() + request.expiresSeconds * 1000);
@@ -55,10 +58,19 @@ export function createPresignedPost(request: PresignedPostRequest): PresignedPos
     ],
   };
   const encodedPolicy = Buffer.from(JSON.stringify(policy)).toString('base64');
-  const signature = hmacSha256(signingKey(request.credentials.secretAccessKey, date, request.region), encodedPolicy).toString('hex');
+  const signature = hmacSha256(
+    signingKey(request.credentials.secretAccessKey, date, request.region),
+    encodedPolicy,
+  ).toString('hex');
   return {
     url: request.bucketUrl,
-    fields: { key: request.key, 'Content-Type': request.contentType, ...signed, policy: encodedPolicy, 'x-amz-signature': signature },
+    fields: {
+      key: request.key,
+      'Content-Type': request.contentType,
+      ...signed,
+      policy: encodedPolicy,
+      'x-amz-signature': signature,
+    },
     expiresAt,
   };
 }

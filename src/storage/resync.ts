@@ -6,14 +6,14 @@
  * any step (SIGKILL included) converges when the pass runs again: one object, one row.
  */
 import { sql } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import type { PendingCopyRow, StoredFileRow } from '../db/schema.js';
-import type { Logger } from '../logger.js';
-import type { StorageAdapter } from './contract.js';
-import { markFileLost } from './lostFiles.js';
-import { deleteUnreferencedObjects } from './objectReferences.js';
-import { enqueueCopy } from './outbox.js';
-import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { PendingCopyRow, StoredFileRow } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { StorageAdapter } from './contract.ts';
+import { markFileLost } from './lostFiles.ts';
+import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { enqueueCopy } from './outbox.ts';
+import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
 
@@ -44,7 +44,12 @@ export function createResync(deps: ResyncDeps) {
   const step = async (name: ResyncStep, fileId: number) => deps.onStep?.(name, fileId);
 
   async function cleanUp(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
-    await deleteUnreferencedObjects(db, local, objectsOf(file).map((object) => object.key), logger);
+    await deleteUnreferencedObjects(
+      db,
+      local,
+      objectsOf(file).map((object) => object.key),
+      logger,
+    );
     await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
     await step('cleaned', file.id);
   }
@@ -58,7 +63,12 @@ export function createResync(deps: ResyncDeps) {
       await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
-        const updated = await trx.updateTable('stored_files').set({ location: 's3' }).where('id', '=', file.id).where('location', '=', 'local').executeTakeFirst();
+        const updated = await trx
+          .updateTable('stored_files')
+          .set({ location: 's3' })
+          .where('id', '=', file.id)
+          .where('location', '=', 'local')
+          .executeTakeFirst();
         if (updated.numUpdatedRows === 0n) return false;
         await trx.updateTable('pending_copies').set({ state: 'cleanup' }).where('id', '=', pending.id).execute();
         if (backup) await enqueueCopy(trx, file.id, 'backup');
@@ -86,7 +96,11 @@ export function createResync(deps: ResyncDeps) {
    * safe to repeat (create-only copies, a conditional flip), so an operator's run may take
    * rows regardless of leases and back-off — e.g. right after a crash.
    */
-  async function claim(limit: number, ignoreLeases: boolean, after: number): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
+  async function claim(
+    limit: number,
+    ignoreLeases: boolean,
+    after: number,
+  ): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
     const due = db
       .selectFrom('pending_copies')
       .select('id')
@@ -103,7 +117,15 @@ export function createResync(deps: ResyncDeps) {
       .returningAll()
       .execute();
     if (claimed.length === 0) return [];
-    const files = await db.selectFrom('stored_files').selectAll().where('id', 'in', claimed.map((pending) => pending.file_id)).execute();
+    const files = await db
+      .selectFrom('stored_files')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        claimed.map((pending) => pending.file_id),
+      )
+      .execute();
     return claimed.flatMap((pending) => {
       const file = files.find((candidate) => candidate.id === pending.file_id);
       return file ? [{ pending, file }] : [];
@@ -114,7 +136,11 @@ export function createResync(deps: ResyncDeps) {
     const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
     await db
       .updateTable('pending_copies')
-      .set({ attempts: pending.attempts + 1, last_error: reason.slice(0, 500), next_attempt_at: sql<Date>`now() + make_interval(secs => ${backoffSeconds})` })
+      .set({
+        attempts: pending.attempts + 1,
+        last_error: reason.slice(0, 500),
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${backoffSeconds})`,
+      })
       .where('id', '=', pending.id)
       .execute();
   }

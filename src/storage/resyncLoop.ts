@@ -4,8 +4,8 @@
  * when the process is asked to stop — so images that fell back are in S3 before Render
  * replaces the instance and its disk.
  */
-import type { Logger } from '../logger.js';
-import type { ResyncSummary } from './resync.js';
+import type { Logger } from '../logger.ts';
+import type { ResyncSummary } from './resync.ts';
 
 export interface ResyncLoop {
   start(): void;
@@ -31,11 +31,14 @@ export function createResyncLoop(options: {
 
   const report = (summary: ResyncSummary) => {
     if (summary.moved + summary.backedUp + summary.lost + summary.failed === 0) return;
-    logger.info({ resync: { ...summary, failures: summary.failures.slice(0, 5) } }, `Resync: ${summary.moved} moved to S3, ${summary.backedUp} backed up, ${summary.lost} lost, ${summary.failed} failed`);
+    logger.info(
+      { resync: { ...summary, failures: summary.failures.slice(0, 5) } },
+      `Resync: ${summary.moved} moved to S3, ${summary.backedUp} backed up, ${summary.lost} lost, ${summary.failed} failed`,
+    );
   };
 
   const pass = (deadline?: number): Promise<ResyncSummary | undefined> => {
-    if (running) {
+    if (running !== undefined) {
       again = true;
       return running;
     }

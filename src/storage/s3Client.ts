@@ -6,7 +6,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { S3Settings } from '../config.js';
+import type { S3Settings } from '../config.ts';
 
 export interface S3ClientTimeouts {
   connectionTimeoutMs: number;

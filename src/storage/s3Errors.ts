@@ -3,7 +3,7 @@
  * callers can tell a configuration mistake (fix the env vars) from a transient fault
  * (retry later) without string-matching SDK internals themselves.
  */
-import { StorageError, type StorageErrorCode } from './contract.js';
+import { StorageError, type StorageErrorCode } from './contract.ts';
 
 interface SdkLikeError {
   name?: string;

@@ -17,7 +17,7 @@
  * authenticates with its own mechanism, not with S3 query signatures.
  */
 import { createHmac, hash } from 'node:crypto';
-import { signingKey } from './sigv4.js';
+import { signingKey } from './sigv4.ts';
 
 export interface UrlSignerOptions {
   /** The bucket's own base URL, no trailing slash: https://host/bucket (path-style) or https://bucket.host. */
@@ -46,10 +46,12 @@ export function encodeRfc3986(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-
 /** "20130524T000000Z" */
 function amzDateOf(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 interface WindowState {
@@ -73,7 +75,11 @@ class RecentlyUsed {
   private young = new Map<string, string>();
   private old = new Map<string, string>();
 
-  constructor(private readonly size: number) {}
+  private readonly size: number;
+
+  constructor(size: number) {
+    this.size = size;
+  }
 
   get(key: string): string | undefined {
     const hit = this.young.get(key);
@@ -94,9 +100,11 @@ class RecentlyUsed {
 
 export function createUrlSigner(options: UrlSignerOptions): UrlSigner {
   const { region, credentials, windowMs } = options;
-  if (!Number.isInteger(windowMs) || windowMs < 1000) throw new Error('The signed URL window must be at least one second');
+  if (!Number.isInteger(windowMs) || windowMs < 1000)
+    throw new Error('The signed URL window must be at least one second');
   const expiresSeconds = Math.floor((2 * windowMs) / 1000);
-  if (expiresSeconds > MAX_PRESIGN_SECONDS) throw new Error(`Signed URLs live two windows, at most ${MAX_PRESIGN_SECONDS} seconds`);
+  if (expiresSeconds > MAX_PRESIGN_SECONDS)
+    throw new Error(`Signed URLs live two windows, at most ${MAX_PRESIGN_SECONDS} seconds`);
   const now = options.now ?? Date.now;
   const cacheSize = Math.max(1, options.cacheSize ?? 10_000);
 
@@ -129,7 +137,8 @@ export function createUrlSigner(options: UrlSignerOptions): UrlSigner {
 
   return function signedUrlFor(key: string): string {
     const index = Math.floor(now() / windowMs);
-    const current = state?.index === index ? state : (state = windowFor(index));
+    if (state?.index !== index) state = windowFor(index);
+    const current = state;
     const { cache } = current;
     const cached = cache.get(key);
     if (cached !== undefined) return cached;

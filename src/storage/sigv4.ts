@@ -5,8 +5,12 @@
  */
 import { createHmac } from 'node:crypto';
 
-export const hmacSha256 = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
+export const hmacSha256 = (key: Buffer | string, data: string): Buffer =>
+  createHmac('sha256', key).update(data, 'utf8').digest();
 
 export function signingKey(secretAccessKey: string, date: string, region: string, service = 's3'): Buffer {
-  return hmacSha256(hmacSha256(hmacSha256(hmacSha256(`AWS4${secretAccessKey}`, date), region), service), 'aws4_request');
+  return hmacSha256(
+    hmacSha256(hmacSha256(hmacSha256(`AWS4${secretAccessKey}`, date), region), service),
+    'aws4_request',
+  );
 }

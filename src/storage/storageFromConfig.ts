@@ -1,16 +1,16 @@
 /** Wires the storage adapters from configuration; shared by the server and the CLI tools. */
-import type { AppConfig, BackupBucketSettings, MediaDeliverySettings, S3Settings, UrlMode } from '../config.js';
-import { withCircuitBreaker, type BreakerOptions, type GuardedAdapter } from './circuitBreaker.js';
-import type { StorageAdapter } from './contract.js';
-import { createLocalAdapter } from './adapters/local.js';
-import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.js';
-import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.js';
-import { createS3Client } from './s3Client.js';
-import { createMultipartStore, type MultipartStore } from './multipartUploads.js';
-import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.js';
-import { createPresignedPost, type PresignedPost } from './presignedPost.js';
-import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directUploads.js';
-import { createUrlSigner, type UrlSigner } from './signedUrls.js';
+import type { AppConfig, BackupBucketSettings, MediaDeliverySettings, S3Settings, UrlMode } from '../config.ts';
+import { withCircuitBreaker, type BreakerOptions, type GuardedAdapter } from './circuitBreaker.ts';
+import type { StorageAdapter } from './contract.ts';
+import { createLocalAdapter } from './adapters/local.ts';
+import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.ts';
+import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.ts';
+import { createS3Client } from './s3Client.ts';
+import { createMultipartStore, type MultipartStore } from './multipartUploads.ts';
+import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.ts';
+import { createPresignedPost, type PresignedPost } from './presignedPost.ts';
+import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directUploads.ts';
+import { createUrlSigner, type UrlSigner } from './signedUrls.ts';
 
 export interface ConfiguredAdapters {
   /** S3 behind its circuit breaker, when USE_CLOUD_STORAGE is on. */
@@ -32,11 +32,16 @@ export interface ConfiguredAdapters {
 const clients = new WeakMap<object, ReturnType<typeof createS3Client>>();
 function clientFor(settings: Parameters<typeof createS3Client>[0]): ReturnType<typeof createS3Client> {
   let client = clients.get(settings);
-  if (!client) clients.set(settings, (client = createS3Client(settings)));
+  if (!client) {
+    client = createS3Client(settings);
+    clients.set(settings, client);
+  }
   return client;
 }
 
-export function s3AdapterFor(settings: S3Settings | (BackupBucketSettings & { cdnBaseUrl?: undefined })): StorageAdapter {
+export function s3AdapterFor(
+  settings: S3Settings | (BackupBucketSettings & { cdnBaseUrl?: undefined }),
+): StorageAdapter {
   const publicBaseUrl = publicBaseUrlFor({ ...settings, cdnBaseUrl: settings.cdnBaseUrl });
   return createS3Adapter({ client: clientFor(settings), bucket: settings.bucket, publicBaseUrl });
 }
@@ -51,12 +56,23 @@ export function bucketBaseUrlFor(settings: S3Settings): string {
  * credentials: an IAM role's rotating keys would need an async lookup per form, so direct
  * uploads are then off and forms post to the app.
  */
-export function postSignerFor(settings: S3Settings): ((key: string, contentType: string, maxBytes: number) => PresignedPost) | undefined {
+export function postSignerFor(
+  settings: S3Settings,
+): ((key: string, contentType: string, maxBytes: number) => PresignedPost) | undefined {
   const credentials = settings.credentials;
   if (!credentials) return undefined;
   const bucketUrl = bucketBaseUrlFor(settings);
   return (key, contentType, maxBytes) =>
-    createPresignedPost({ bucketUrl, bucket: settings.bucket, region: settings.region, credentials, key, contentType, maxBytes, expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS });
+    createPresignedPost({
+      bucketUrl,
+      bucket: settings.bucket,
+      region: settings.region,
+      credentials,
+      key,
+      contentType,
+      maxBytes,
+      expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
+    });
 }
 
 /** S3's multipart operations on the app's bucket (any credentials: storage:gc works with an IAM role too). */
@@ -68,12 +84,19 @@ export function multipartStoreFor(settings: S3Settings): MultipartStore {
  * What browser-to-S3 video uploads need: the multipart operations and a signer for part URLs.
  * Undefined without static credentials, for the same reason as postSignerFor.
  */
-export function multipartUploadsFor(settings: S3Settings): { multipart: MultipartStore; signPart: PartUrlSigner } | undefined {
+export function multipartUploadsFor(
+  settings: S3Settings,
+): { multipart: MultipartStore; signPart: PartUrlSigner } | undefined {
   const credentials = settings.credentials;
   if (!credentials) return undefined;
   return {
     multipart: multipartStoreFor(settings),
-    signPart: createPartUrlSigner({ bucketBaseUrl: bucketBaseUrlFor(settings), region: settings.region, credentials, expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS }),
+    signPart: createPartUrlSigner({
+      bucketBaseUrl: bucketBaseUrlFor(settings),
+      region: settings.region,
+      credentials,
+      expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
+    }),
   };
 }
 
@@ -93,7 +116,10 @@ export function urlSignerFor(settings: S3Settings, windowMinutes: number, now?: 
 }
 
 /** The delivery modes from configuration, with a signer when a mode needs one. */
-export function deliveryFromConfig(s3: S3Settings | undefined, settings: MediaDeliverySettings | undefined): MediaDelivery {
+export function deliveryFromConfig(
+  s3: S3Settings | undefined,
+  settings: MediaDeliverySettings | undefined,
+): MediaDelivery {
   if (!s3 || !settings) return PUBLIC_DELIVERY;
   const { imageUrlMode: imageMode, videoUrlMode: videoMode } = settings;
   const signed = imageMode === 'signed' || videoMode === 'signed';
@@ -111,7 +137,8 @@ export function adaptersFromConfig(
   breaker: BreakerOptions = {},
 ): ConfiguredAdapters {
   const local = createLocalAdapter({ rootDir: config.localStorageDir, publicPath: '/static' });
-  if (!config.s3) return { s3: undefined, local, backup: undefined, imageOrigins: [], mediaOrigins: [], delivery: PUBLIC_DELIVERY };
+  if (!config.s3)
+    return { s3: undefined, local, backup: undefined, imageOrigins: [], mediaOrigins: [], delivery: PUBLIC_DELIVERY };
   const s3 = withCircuitBreaker(s3AdapterFor(config.s3), breaker);
   const backup = config.s3.backup ? s3AdapterFor(config.s3.backup) : undefined;
   const delivery = deliveryFromConfig(config.s3, config.mediaDelivery);

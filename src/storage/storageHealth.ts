@@ -4,18 +4,24 @@
  * waits on S3 — and the outbox is counted at most every few seconds. While S3 keeps failing
  * for a configuration reason, one clear line per minute tells the operator what to fix.
  */
-import type { AppDatabase } from '../db/database.js';
-import type { Logger } from '../logger.js';
-import type { BreakerStatus, GuardedAdapter } from './circuitBreaker.js';
-import type { StorageLocation } from './contract.js';
-import { summariseOutbox, type OutboxSummary } from './outbox.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import type { BreakerStatus, GuardedAdapter } from './circuitBreaker.ts';
+import type { StorageLocation } from './contract.ts';
+import { summariseOutbox, type OutboxSummary } from './outbox.ts';
 
 export interface StorageHealthReport {
   status: 'ok' | 'degraded';
   reasons: string[];
   storage: {
     mode: StorageLocation;
-    s3: { configured: boolean; reachable: boolean | undefined; checkedAt: string | undefined; breaker: BreakerStatus['state'] | undefined; lastError: string | undefined };
+    s3: {
+      configured: boolean;
+      reachable: boolean | undefined;
+      checkedAt: string | undefined;
+      breaker: BreakerStatus['state'] | undefined;
+      lastError: string | undefined;
+    };
     pending: { count: number; oldestAgeSeconds: number | null };
     lost: number;
     backup: { configured: boolean; pending: number; oldestAgeSeconds: number | null };
@@ -45,7 +51,13 @@ export function createStorageHealth(deps: {
   const probeEveryMs = deps.probeEveryMs ?? 30_000;
   let reachable: boolean | undefined;
   let checkedAt: number | undefined;
-  let outbox: OutboxSummary = { pending: 0, oldestPendingAgeSeconds: null, backupPending: 0, oldestBackupAgeSeconds: null, lost: 0 };
+  let outbox: OutboxSummary = {
+    pending: 0,
+    oldestPendingAgeSeconds: null,
+    backupPending: 0,
+    oldestBackupAgeSeconds: null,
+    lost: 0,
+  };
   let outboxAt = 0;
   let probing: Promise<void> | undefined;
   let counting: Promise<void> | undefined;
@@ -79,10 +91,18 @@ export function createStorageHealth(deps: {
     const breaker = s3?.breakerStatus();
     const lastFailure = breaker?.lastFailure;
     const reasons: string[] = [];
-    if (s3 && reachable === false) reasons.push('S3 is not answering; new images are stored on local disk and moved to S3 when it is back. Run `npm run storage:check` for the cause.');
-    if (breaker && breaker.state !== 'closed') reasons.push(`The S3 circuit breaker is ${breaker.state} after: ${lastFailure?.message ?? 'a failure'}.`);
-    if (lastFailure?.configuration && breaker?.state !== 'closed') reasons.push(`S3 rejects our configuration (${lastFailure.code}); fix the AWS_* settings — \`npm run storage:check\` names the cause.`);
-    if (outbox.lost > 0) reasons.push(`${outbox.lost} image(s) were lost from local disk before reaching S3 and show as placeholders.`);
+    if (s3 && reachable === false)
+      reasons.push(
+        'S3 is not answering; new images are stored on local disk and moved to S3 when it is back. Run `npm run storage:check` for the cause.',
+      );
+    if (breaker && breaker.state !== 'closed')
+      reasons.push(`The S3 circuit breaker is ${breaker.state} after: ${lastFailure?.message ?? 'a failure'}.`);
+    if (lastFailure?.configuration && breaker?.state !== 'closed')
+      reasons.push(
+        `S3 rejects our configuration (${lastFailure.code}); fix the AWS_* settings — \`npm run storage:check\` names the cause.`,
+      );
+    if (outbox.lost > 0)
+      reasons.push(`${outbox.lost} image(s) were lost from local disk before reaching S3 and show as placeholders.`);
     return {
       status: reasons.length > 0 ? 'degraded' : 'ok',
       reasons,
@@ -97,16 +117,24 @@ export function createStorageHealth(deps: {
         },
         pending: { count: outbox.pending, oldestAgeSeconds: outbox.oldestPendingAgeSeconds },
         lost: outbox.lost,
-        backup: { configured: deps.backupConfigured, pending: outbox.backupPending, oldestAgeSeconds: outbox.oldestBackupAgeSeconds },
+        backup: {
+          configured: deps.backupConfigured,
+          pending: outbox.backupPending,
+          oldestAgeSeconds: outbox.oldestBackupAgeSeconds,
+        },
       },
     };
   };
 
   const soundAlarm = () => {
     const failure = s3?.breakerStatus().lastFailure;
-    if (!failure?.configuration || s3?.breakerStatus().state === 'closed' || Date.now() - lastAlarmAt < ALARM_EVERY_MS) return;
+    if (!failure?.configuration || s3?.breakerStatus().state === 'closed' || Date.now() - lastAlarmAt < ALARM_EVERY_MS)
+      return;
     lastAlarmAt = Date.now();
-    logger.error({ s3ErrorCode: failure.code }, `S3 is misconfigured (${failure.code}): images are being kept on local disk. Fix the AWS_* settings; \`npm run storage:check\` names the cause.`);
+    logger.error(
+      { s3ErrorCode: failure.code },
+      `S3 is misconfigured (${failure.code}): images are being kept on local disk. Fix the AWS_* settings; \`npm run storage:check\` names the cause.`,
+    );
   };
 
   return {
@@ -121,11 +149,14 @@ export function createStorageHealth(deps: {
       return report();
     },
     start() {
-      timer = setInterval(() => {
-        void probe();
-        void count();
-        soundAlarm();
-      }, Math.min(probeEveryMs, ALARM_EVERY_MS));
+      timer = setInterval(
+        () => {
+          void probe();
+          void count();
+          soundAlarm();
+        },
+        Math.min(probeEveryMs, ALARM_EVERY_MS),
+      );
       timer.unref();
     },
     stop() {

@@ -4,9 +4,9 @@
  * size and SHA-256, upload the rest with the SHA-256 kept as metadata, then HEAD every copy.
  * Shared by resync (the outbox) and storage:migrate.
  */
-import type { StoredFileRow } from '../db/schema.js';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.js';
-import type { StorageAdapter } from './contract.js';
+import type { StoredFileRow } from '../db/schema.ts';
+import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
+import type { StorageAdapter } from './contract.ts';
 
 export interface StoredObject {
   key: string;
@@ -16,7 +16,8 @@ export interface StoredObject {
 
 /** Every object key of a file: its variants, or the single key of videos and pre-pipeline images. */
 export function objectsOf(file: Pick<StoredFileRow, 'key' | 'bytes' | 'sha256' | 'variants'>): StoredObject[] {
-  if (file.variants && file.variants.length > 0) return file.variants.map((variant) => ({ key: variant.key, size: variant.bytes, sha256: variant.sha256 }));
+  if (file.variants && file.variants.length > 0)
+    return file.variants.map((variant) => ({ key: variant.key, size: variant.bytes, sha256: variant.sha256 }));
   return [{ key: file.key, size: file.bytes, sha256: file.sha256 }];
 }
 
@@ -34,18 +35,26 @@ export async function copyVerified(
     const source = await from.head(object.key);
     if (!source) throw new MissingSourceError(object.key);
     if (sameBytes(await to.head(object.key), object, source.size)) continue;
-    await to.put(object.key, await from.get(object.key), { contentType: file.content_type, cacheControl: IMMUTABLE_CACHE_CONTROL, sha256: object.sha256 });
+    await to.put(object.key, await from.get(object.key), {
+      contentType: file.content_type,
+      cacheControl: IMMUTABLE_CACHE_CONTROL,
+      sha256: object.sha256,
+    });
   }
   await onUploaded?.();
   for (const object of objects) {
     const copy = await to.head(object.key);
     const source = await from.head(object.key);
-    if (!source || !sameBytes(copy, object, source.size)) throw new Error(`verification failed for ${object.key}: the copy does not match in size and SHA-256`);
+    if (!source || !sameBytes(copy, object, source.size))
+      throw new Error(`verification failed for ${object.key}: the copy does not match in size and SHA-256`);
   }
 }
 
 export class MissingSourceError extends Error {
-  constructor(readonly key: string) {
+  readonly key: string;
+
+  constructor(key: string) {
     super(`${key} is missing from its source`);
+    this.key = key;
   }
 }

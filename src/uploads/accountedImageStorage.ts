@@ -4,12 +4,19 @@
  * member's daily quota. Refused uploads are neither counted nor given a ledger row: a
  * rejection leaves nothing behind.
  */
-import type { Logger } from '../logger.js';
-import type { ImageStorage, UploadResult } from '../storage/imageStorage.js';
-import type { UploadQuota } from './uploadQuota.js';
+import type { Logger } from '../logger.ts';
+import type { ImageStorage, UploadResult } from '../storage/imageStorage.ts';
+import type { UploadQuota } from './uploadQuota.ts';
 
-export function withUploadAccounting(storage: ImageStorage, { quota, logger }: { quota: UploadQuota; logger: Logger }): ImageStorage {
-  async function account(receivedBytes: number, ownerId: number | null, upload: () => Promise<UploadResult>): Promise<UploadResult> {
+export function withUploadAccounting(
+  storage: ImageStorage,
+  { quota, logger }: { quota: UploadQuota; logger: Logger },
+): ImageStorage {
+  async function account(
+    receivedBytes: number,
+    ownerId: number | null,
+    upload: () => Promise<UploadResult>,
+  ): Promise<UploadResult> {
     const started = performance.now();
     const result = await upload();
     const durationMs = Math.round(performance.now() - started);
@@ -18,15 +25,21 @@ export function withUploadAccounting(storage: ImageStorage, { quota, logger }: {
       return result;
     }
     const { folder, bytes: storedBytes, key } = result.image;
-    logger.info({ folder, key, bytes: receivedBytes, storedBytes, location: result.location, durationMs }, 'Upload stored');
+    logger.info(
+      { folder, key, bytes: receivedBytes, storedBytes, location: result.location, durationMs },
+      'Upload stored',
+    );
     if (ownerId !== null) await quota.record(ownerId, receivedBytes);
     return result;
   }
 
   return {
     ...storage,
-    uploadImage: (file, folder, prefix, ownerId, options) => account(file.buffer.length, ownerId, () => storage.uploadImage(file, folder, prefix, ownerId, options)),
-    uploadVideo: (file, prefix, ownerId, options) => account(file.size, ownerId, () => storage.uploadVideo(file, prefix, ownerId, options)),
-    recordVideoInS3: (file, ownerId, options) => account(file.bytes, ownerId, () => storage.recordVideoInS3(file, ownerId, options)),
+    uploadImage: (file, folder, prefix, ownerId, options) =>
+      account(file.buffer.length, ownerId, () => storage.uploadImage(file, folder, prefix, ownerId, options)),
+    uploadVideo: (file, prefix, ownerId, options) =>
+      account(file.size, ownerId, () => storage.uploadVideo(file, prefix, ownerId, options)),
+    recordVideoInS3: (file, ownerId, options) =>
+      account(file.bytes, ownerId, () => storage.recordVideoInS3(file, ownerId, options)),
   };
 }

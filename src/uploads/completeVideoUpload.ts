@@ -6,16 +6,16 @@
  * refusal leaves nothing behind.
  */
 import { buffer as readAll } from 'node:stream/consumers';
-import type { DirectUploadsTable } from '../db/schema.js';
+import type { DirectUploadsTable } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
-import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.js';
-import { StorageError } from '../storage/contract.js';
-import { newObjectKey } from '../storage/keys.js';
-import type { UploadedPart } from '../storage/multipartUploads.js';
-import { megabytes } from '../web/uploadErrors.js';
-import { sniffVideoBytes, unsupportedVideoMessage, VIDEO_SNIFF_BYTES } from '../videos/sniffVideoType.js';
-import type { DirectVideoUploadDeps } from './directVideoUploads.js';
-import { refuse, type Outcome } from './directUploads.js';
+import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.ts';
+import { StorageError } from '../storage/contract.ts';
+import { newObjectKey } from '../storage/keys.ts';
+import type { UploadedPart } from '../storage/multipartUploads.ts';
+import { megabytes } from '../web/uploadErrors.ts';
+import { sniffVideoBytes, unsupportedVideoMessage, VIDEO_SNIFF_BYTES } from '../videos/sniffVideoType.ts';
+import type { DirectVideoUploadDeps } from './directVideoUploads.ts';
+import { refuse, type Outcome } from './directUploads.ts';
 
 export interface CompletedVideo {
   videoId: number;
@@ -24,9 +24,14 @@ export interface CompletedVideo {
 
 type ClaimedUpload = Selectable<DirectUploadsTable> & { upload_id: string; title: string; description: string };
 
-const STORAGE_UNAVAILABLE = 'Storage is unavailable right now, so the video could not be saved. Please try again in a minute.';
+const STORAGE_UNAVAILABLE =
+  'Storage is unavailable right now, so the video could not be saved. Please try again in a minute.';
 
-export async function completeVideoUpload(deps: DirectVideoUploadDeps, upload: ClaimedUpload, parts: UploadedPart[]): Promise<Outcome<CompletedVideo>> {
+export async function completeVideoUpload(
+  deps: DirectVideoUploadDeps,
+  upload: ClaimedUpload,
+  parts: UploadedPart[],
+): Promise<Outcome<CompletedVideo>> {
   const { s3, multipart, logger } = deps;
   const key = upload.key;
   let joined = false;
@@ -42,37 +47,67 @@ export async function completeVideoUpload(deps: DirectVideoUploadDeps, upload: C
     }
     const info = await s3.head(key);
     if (!info) return refuse(400, 'The upload did not reach storage. Please try again.');
-    if (info.size > deps.maxVideoBytes) return refuse(413, `That file is too large. Videos can be at most ${megabytes(deps.maxVideoBytes)} MB.`);
-    if (info.size !== upload.max_bytes) return refuse(400, 'The upload is not the size declared when it started. Please upload the video again.');
+    if (info.size > deps.maxVideoBytes)
+      return refuse(413, `That file is too large. Videos can be at most ${megabytes(deps.maxVideoBytes)} MB.`);
+    if (info.size !== upload.max_bytes)
+      return refuse(400, 'The upload is not the size declared when it started. Please upload the video again.');
     const firstBytes = await readAll(await s3.get(key, { start: 0, end: VIDEO_SNIFF_BYTES - 1 }));
     const sniffed = await sniffVideoBytes(firstBytes);
     if (!sniffed.accepted) return refuse(415, unsupportedVideoMessage(sniffed.detected));
 
     const finalKey = newObjectKey('uploads', `u${upload.user_id}`, sniffed.accepted.extension);
-    const copy = await s3.guard(() => multipart.copy(key, finalKey, { contentType: sniffed.accepted.mime, cacheControl: IMMUTABLE_CACHE_CONTROL })).catch(async (error: unknown) => {
-      // The copy may exist although checking it failed; without a row nothing would ever delete it.
-      await s3.delete(finalKey).catch(() => undefined);
-      throw error;
-    });
+    const copy = await s3
+      .guard(() =>
+        multipart.copy(key, finalKey, { contentType: sniffed.accepted.mime, cacheControl: IMMUTABLE_CACHE_CONTROL }),
+      )
+      .catch(async (error: unknown) => {
+        // The copy may exist although checking it failed; without a row nothing would ever delete it.
+        await s3.delete(finalKey).catch(() => undefined);
+        throw error;
+      });
     let videoId: number | undefined;
-    const recorded = await deps.imageStorage.recordVideoInS3({ key: finalKey, contentType: sniffed.accepted.mime, bytes: copy.size, sha256: copy.sha256 }, upload.user_id, {
-      attach: async (trx, file) => {
-        const video = await trx
-          .insertInto('videos')
-          .values({ owner_id: upload.user_id, title: upload.title, description: upload.description, source_url: null, video_file_id: file.id, thumbnail_file_id: null })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        videoId = video.id;
+    const recorded = await deps.imageStorage.recordVideoInS3(
+      { key: finalKey, contentType: sniffed.accepted.mime, bytes: copy.size, sha256: copy.sha256 },
+      upload.user_id,
+      {
+        attach: async (trx, file) => {
+          const video = await trx
+            .insertInto('videos')
+            .values({
+              owner_id: upload.user_id,
+              title: upload.title,
+              description: upload.description,
+              source_url: null,
+              video_file_id: file.id,
+              thumbnail_file_id: null,
+            })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          videoId = video.id;
+        },
       },
-    });
-    if (!recorded.success || videoId === undefined) return refuse(recorded.success ? 500 : recorded.status, recorded.success ? 'The video could not be saved.' : recorded.error);
+    );
+    if (!recorded.success || videoId === undefined)
+      return refuse(
+        recorded.success ? 500 : recorded.status,
+        recorded.success ? 'The video could not be saved.' : recorded.error,
+      );
     return { ok: true, value: { videoId, location: recorded.location } };
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
     logger.warn({ key, err: error }, 'A direct video upload could not be completed');
     return refuse(503, STORAGE_UNAVAILABLE);
   } finally {
-    if (!joined) await multipart.abort(key, upload.upload_id).catch((error: unknown) => logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`));
-    await s3.delete(key).catch((error: unknown) => logger.warn({ key, err: error }, `Could not delete the temporary upload ${key}; storage:gc will`));
+    if (!joined)
+      await multipart
+        .abort(key, upload.upload_id)
+        .catch((error: unknown) =>
+          logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`),
+        );
+    await s3
+      .delete(key)
+      .catch((error: unknown) =>
+        logger.warn({ key, err: error }, `Could not delete the temporary upload ${key}; storage:gc will`),
+      );
   }
 }

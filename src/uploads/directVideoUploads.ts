@@ -6,20 +6,20 @@
  * no object, no row and no incomplete upload behind.
  */
 import { randomBytes } from 'node:crypto';
-import type { AppDatabase } from '../db/database.js';
-import type { Logger } from '../logger.js';
-import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.js';
-import type { GuardedAdapter } from '../storage/circuitBreaker.js';
-import type { ImageStorage } from '../storage/imageStorage.js';
-import type { MultipartStore } from '../storage/multipartUploads.js';
-import type { PartUrlSigner } from '../storage/presignedPartUrls.js';
-import { megabytes } from '../web/uploadErrors.js';
-import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.js';
-import { readVideoForm, validateVideoForm } from '../videos/videoForm.js';
-import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.js';
-import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directUploads.js';
-import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.js';
-import type { UploadedPart } from '../storage/multipartUploads.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
+import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
+import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { MultipartStore } from '../storage/multipartUploads.ts';
+import type { PartUrlSigner } from '../storage/presignedPartUrls.ts';
+import { megabytes } from '../web/uploadErrors.ts';
+import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.ts';
+import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
+import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.ts';
+import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directUploads.ts';
+import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.ts';
+import type { UploadedPart } from '../storage/multipartUploads.ts';
 
 /**
  * How long after starting an upload may still be signed and completed. storage:gc's default
@@ -70,60 +70,109 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
     const upload = await db.selectFrom('direct_uploads').selectAll().where('key', '=', key).executeTakeFirst();
     if (!upload) return refuse(404, 'There is no such upload.');
     if (upload.user_id !== userId) return refuse(403, 'That upload is not yours.');
-    if (upload.purpose !== 'video' || !upload.upload_id || !upload.part_bytes) return refuse(400, 'That upload is not a video upload.');
+    if (upload.purpose !== 'video' || !upload.upload_id || !upload.part_bytes)
+      return refuse(400, 'That upload is not a video upload.');
     if (upload.finalized_at) return refuse(409, 'That upload was already completed.');
-    if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS) return refuse(410, 'That upload has expired. Please start again.');
+    if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS)
+      return refuse(410, 'That upload has expired. Please start again.');
     return { ok: true as const, value: { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes } };
   }
 
   return {
     /** Checks the form and the declared files, then starts the multipart upload; 409 when the browser should post the form to the app instead. */
-    async start(userId: number, request: VideoUploadRequest): Promise<Outcome<{ key: string; partBytes: number; partCount: number }>> {
-      if (s3.breakerStatus().state === 'open') return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+    async start(
+      userId: number,
+      request: VideoUploadRequest,
+    ): Promise<Outcome<{ key: string; partBytes: number; partCount: number }>> {
+      if (s3.breakerStatus().state === 'open')
+        return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
       const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
       const errors = validateVideoForm(values, true);
       if (Object.keys(errors).length > 0) return refuse(422, Object.values(errors).join(' '), errors);
-      if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) return refuse(415, `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`, { video: `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.` });
-      if (!Number.isSafeInteger(request.size) || request.size <= 0) return refuse(400, 'Please choose a video file to upload.');
-      if (request.size > maxVideoBytes) return refuse(413, `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`, { video: `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.` });
+      if (!DECLARED_VIDEO_TYPES.includes(request.contentType))
+        return refuse(415, `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`, {
+          video: `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`,
+        });
+      if (!Number.isSafeInteger(request.size) || request.size <= 0)
+        return refuse(400, 'Please choose a video file to upload.');
+      if (request.size > maxVideoBytes)
+        return refuse(413, `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`, {
+          video: `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`,
+        });
       if (request.thumbnail) {
         const thumbnail = request.thumbnail;
-        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType)) return refuse(415, `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`, { thumbnail: `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.` });
-        if (thumbnail.size > deps.maxImageBytes) return refuse(413, `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.`, { thumbnail: `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.` });
+        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType))
+          return refuse(415, `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`, {
+            thumbnail: `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`,
+          });
+        if (thumbnail.size > deps.maxImageBytes)
+          return refuse(
+            413,
+            `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.`,
+            { thumbnail: `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.` },
+          );
       }
       const key = `${INCOMING_PREFIX}u${userId}/${randomBytes(16).toString('hex')}`;
       let uploadId: string;
       try {
         uploadId = await s3.guard(() => multipart.create(key, request.contentType));
       } catch (error) {
-        logger.warn({ key, err: error }, 'Could not start a direct video upload; the browser will post the form instead');
+        logger.warn(
+          { key, err: error },
+          'Could not start a direct video upload; the browser will post the form instead',
+        );
         return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
       }
       try {
         await db
           .insertInto('direct_uploads')
-          .values({ key, user_id: userId, purpose: 'video', video_id: null, max_bytes: request.size, upload_id: uploadId, part_bytes: partBytes, title: values.title, description: values.description })
+          .values({
+            key,
+            user_id: userId,
+            purpose: 'video',
+            video_id: null,
+            max_bytes: request.size,
+            upload_id: uploadId,
+            part_bytes: partBytes,
+            title: values.title,
+            description: values.description,
+          })
           .execute();
       } catch (error) {
-        await multipart.abort(key, uploadId).catch((abortError: unknown) => logger.warn({ key, err: abortError }, 'Could not abort an unrecorded upload; storage:gc will'));
+        await multipart
+          .abort(key, uploadId)
+          .catch((abortError: unknown) =>
+            logger.warn({ key, err: abortError }, 'Could not abort an unrecorded upload; storage:gc will'),
+          );
         throw error;
       }
       return { ok: true, value: { key, partBytes, partCount: partCountFor(request.size, partBytes) } };
     },
 
     /** Presigned PUT URLs for the given parts, each for its exact length. */
-    async signParts(userId: number, key: string, partNumbers: number[]): Promise<Outcome<Array<{ partNumber: number; url: string }>>> {
+    async signParts(
+      userId: number,
+      key: string,
+      partNumbers: number[],
+    ): Promise<Outcome<Array<{ partNumber: number; url: string }>>> {
       const found = await ownUpload(userId, key);
       if (!found.ok) return found;
       const upload = found.value;
       const count = partCountFor(upload.max_bytes, upload.part_bytes);
-      if (partNumbers.length === 0 || partNumbers.length > MAX_PARTS_PER_REQUEST) return refuse(400, `Ask for 1 to ${MAX_PARTS_PER_REQUEST} parts at a time.`);
-      if (!partNumbers.every((n) => Number.isInteger(n) && n >= 1 && n <= count)) return refuse(400, `This upload has parts 1 to ${count}.`);
+      if (partNumbers.length === 0 || partNumbers.length > MAX_PARTS_PER_REQUEST)
+        return refuse(400, `Ask for 1 to ${MAX_PARTS_PER_REQUEST} parts at a time.`);
+      if (!partNumbers.every((n) => Number.isInteger(n) && n >= 1 && n <= count))
+        return refuse(400, `This upload has parts 1 to ${count}.`);
       return {
         ok: true,
         value: partNumbers.map((partNumber) => ({
           partNumber,
-          url: deps.signPart({ key, uploadId: upload.upload_id, partNumber, contentLength: partLength(upload.max_bytes, upload.part_bytes, partNumber) }),
+          url: deps.signPart({
+            key,
+            uploadId: upload.upload_id,
+            partNumber,
+            contentLength: partLength(upload.max_bytes, upload.part_bytes, partNumber),
+          }),
         })),
       };
     },
@@ -134,13 +183,25 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
       if (!found.ok) return found;
       const upload = found.value;
       const count = partCountFor(upload.max_bytes, upload.part_bytes);
-      if (parts.length !== count || !parts.every((part, i) => part.partNumber === i + 1 && /^"?[0-9A-Za-z-]{1,100}"?$/.test(part.etag))) {
+      if (
+        parts.length !== count ||
+        !parts.every((part, i) => part.partNumber === i + 1 && /^"?[0-9A-Za-z-]{1,100}"?$/.test(part.etag))
+      ) {
         return refuse(400, `Send the ETag of every part, 1 to ${count}, in order.`);
       }
       // Claimed atomically, so two complete calls (or a complete and a cancel) cannot both act.
-      const claimed = await db.updateTable('direct_uploads').set({ finalized_at: now() }).where('key', '=', key).where('finalized_at', 'is', null).executeTakeFirst();
+      const claimed = await db
+        .updateTable('direct_uploads')
+        .set({ finalized_at: now() })
+        .where('key', '=', key)
+        .where('finalized_at', 'is', null)
+        .executeTakeFirst();
       if (claimed.numUpdatedRows === 0n) return refuse(409, 'That upload was already completed.');
-      const outcome = await completeVideoUpload({ ...deps, maxVideoBytes }, { ...upload, title: upload.title ?? '', description: upload.description ?? '' }, parts);
+      const outcome = await completeVideoUpload(
+        { ...deps, maxVideoBytes },
+        { ...upload, title: upload.title ?? '', description: upload.description ?? '' },
+        parts,
+      );
       // A refused upload leaves nothing behind, its record included.
       if (!outcome.ok) await db.deleteFrom('direct_uploads').where('key', '=', key).execute();
       return outcome;
@@ -150,7 +211,11 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
     async abort(userId: number, key: string): Promise<Outcome<null>> {
       const found = await ownUpload(userId, key, 'cancel');
       if (!found.ok) return found;
-      const removed = await db.deleteFrom('direct_uploads').where('key', '=', key).where('finalized_at', 'is', null).executeTakeFirst();
+      const removed = await db
+        .deleteFrom('direct_uploads')
+        .where('key', '=', key)
+        .where('finalized_at', 'is', null)
+        .executeTakeFirst();
       if (removed.numDeletedRows === 0n) return refuse(409, 'That upload is already being completed.');
       try {
         await multipart.abort(key, found.value.upload_id);

@@ -6,9 +6,9 @@
  * until their oldest counted upload leaves the window.
  */
 import type { RequestHandler } from 'express';
-import type { AppDatabase } from '../db/database.js';
-import { HttpError } from '../web/httpError.js';
-import { megabytes } from '../web/uploadErrors.js';
+import type { AppDatabase } from '../db/database.ts';
+import { HttpError } from '../web/httpError.ts';
+import { megabytes } from '../web/uploadErrors.ts';
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -24,7 +24,10 @@ export function createUploadQuota({ db, dailyBytes }: { db: AppDatabase; dailyBy
   async function usage(memberId: number) {
     const row = await db
       .selectFrom('upload_ledger')
-      .select((eb) => [eb.fn.sum<string | number | null>('bytes').as('bytes'), eb.fn.min<Date | string | null>('created_at').as('oldest')])
+      .select((eb) => [
+        eb.fn.sum<string | number | null>('bytes').as('bytes'),
+        eb.fn.min<Date | string | null>('created_at').as('oldest'),
+      ])
       .where('member_id', '=', memberId)
       .where('created_at', '>', new Date(Date.now() - WINDOW_MS))
       .executeTakeFirst();
@@ -50,7 +53,11 @@ export function createUploadQuota({ db, dailyBytes }: { db: AppDatabase; dailyBy
     },
     async record(memberId, bytes) {
       await db.insertInto('upload_ledger').values({ member_id: memberId, bytes }).execute();
-      await db.deleteFrom('upload_ledger').where('member_id', '=', memberId).where('created_at', '<', new Date(Date.now() - WINDOW_MS)).execute();
+      await db
+        .deleteFrom('upload_ledger')
+        .where('member_id', '=', memberId)
+        .where('created_at', '<', new Date(Date.now() - WINDOW_MS))
+        .execute();
     },
   };
 }

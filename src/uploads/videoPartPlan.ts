@@ -26,6 +26,7 @@ export function partCountFor(size: number, partBytes: number): number {
 /** The exact length of part `partNumber` (1-based) of a `size`-byte file. */
 export function partLength(size: number, partBytes: number, partNumber: number): number {
   const count = partCountFor(size, partBytes);
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > count) throw new RangeError(`There is no part ${partNumber} of ${count}`);
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > count)
+    throw new RangeError(`There is no part ${partNumber} of ${count}`);
   return partNumber < count ? partBytes : size - (count - 1) * partBytes;
 }

@@ -15,7 +15,13 @@ export interface HomePageCacheOptions<T> {
   now?: () => number;
 }
 
-export function createHomePageCache<T>({ load, generation, ttlMs, cachedPages, now = Date.now }: HomePageCacheOptions<T>) {
+export function createHomePageCache<T>({
+  load,
+  generation,
+  ttlMs,
+  cachedPages,
+  now = Date.now,
+}: HomePageCacheOptions<T>) {
   const entries = new Map<number, { generation: number; loadedAt: number; value: Promise<T> }>();
   return function homePage(page: number): Promise<T> {
     if (page > cachedPages) return load(page);

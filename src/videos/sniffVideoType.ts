@@ -1,6 +1,6 @@
 /** Decides from the file's own bytes whether an upload is a video we accept (MP4 or WebM). */
 import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
-import type { AcceptedType } from '../storage/acceptedType.js';
+import type { AcceptedType } from '../storage/acceptedType.ts';
 
 const ACCEPTED: Record<string, AcceptedType> = {
   'video/mp4': { mime: 'video/mp4', extension: 'mp4' },
@@ -31,6 +31,8 @@ function judge(detected: { mime: string; ext: string } | undefined): VideoSniff 
 }
 
 export function unsupportedVideoMessage(detected: string | undefined): string {
-  const what = detected ? `That file is a ${detected} file, not a video we accept.` : 'That file is not a video we recognise.';
+  const what = detected
+    ? `That file is a ${detected} file, not a video we accept.`
+    : 'That file is not a video we recognise.';
   return `${what} Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`;
 }

@@ -3,9 +3,9 @@
  * locations up front: a page of 60 cards is one query and no storage I/O.
  */
 import { sql } from 'kysely';
-import type { AppDatabase } from '../db/database.js';
-import { imageRefColumn } from '../db/imageRefColumn.js';
-import type { ImageRef } from '../storage/imageStorage.js';
+import type { AppDatabase } from '../db/database.ts';
+import { imageRefColumn } from '../db/imageRefColumn.ts';
+import type { ImageRef } from '../storage/imageStorage.ts';
 
 export interface VideoCard {
   id: number;
@@ -56,7 +56,8 @@ type CardRow = {
   avatar: ImageRef | null;
 };
 
-const ref = (key: string | null, location: ImageRef['location'] | null): ImageRef | null => (key && location ? { key, location } : null);
+const ref = (key: string | null, location: ImageRef['location'] | null): ImageRef | null =>
+  key && location ? { key, location } : null;
 
 function toCard(row: CardRow): VideoCard {
   return {
@@ -70,7 +71,10 @@ function toCard(row: CardRow): VideoCard {
 }
 
 /** Most votes first; ties go to the newest. `page` starts at 1. */
-export async function listRankedVideos(db: AppDatabase, page: number): Promise<{ videos: VideoCard[]; hasNextPage: boolean }> {
+export async function listRankedVideos(
+  db: AppDatabase,
+  page: number,
+): Promise<{ videos: VideoCard[]; hasNextPage: boolean }> {
   const rows = await cardQuery(db)
     .orderBy('videos.vote_count', 'desc')
     .orderBy('videos.created_at', 'desc')
@@ -82,11 +86,19 @@ export async function listRankedVideos(db: AppDatabase, page: number): Promise<{
 }
 
 export async function listVideosByOwner(db: AppDatabase, ownerId: number): Promise<VideoCard[]> {
-  const rows = await cardQuery(db).where('videos.owner_id', '=', ownerId).orderBy('videos.created_at', 'desc').orderBy('videos.id', 'desc').execute();
+  const rows = await cardQuery(db)
+    .where('videos.owner_id', '=', ownerId)
+    .orderBy('videos.created_at', 'desc')
+    .orderBy('videos.id', 'desc')
+    .execute();
   return rows.map(toCard);
 }
 
-export async function findVideo(db: AppDatabase, id: number, viewerId: number | undefined): Promise<VideoDetails | undefined> {
+export async function findVideo(
+  db: AppDatabase,
+  id: number,
+  viewerId: number | undefined,
+): Promise<VideoDetails | undefined> {
   const row = await cardQuery(db)
     .leftJoin('stored_files as file', 'file.id', 'videos.video_file_id')
     .select([
@@ -96,7 +108,9 @@ export async function findVideo(db: AppDatabase, id: number, viewerId: number | 
       'file.location as file_location',
       'file.content_type as file_content_type',
       'file.lost_at as file_lost_at',
-      sql<boolean>`exists (select 1 from votes where votes.video_id = videos.id and votes.user_id = ${viewerId ?? -1})`.as('voted'),
+      sql<boolean>`exists (select 1 from votes where votes.video_id = videos.id and votes.user_id = ${viewerId ?? -1})`.as(
+        'voted',
+      ),
     ])
     .where('videos.id', '=', id)
     .executeTakeFirst();

@@ -23,10 +23,12 @@ export function validateVideoForm(values: VideoFormValues, hasVideoFile: boolean
   const errors: VideoFormErrors = {};
   if (values.title.length === 0) errors.title = 'Please give your video a title.';
   else if (values.title.length > TITLE_MAX) errors.title = `Titles can be at most ${TITLE_MAX} characters.`;
-  if (values.description.length > DESCRIPTION_MAX) errors.description = `Descriptions can be at most ${DESCRIPTION_MAX} characters.`;
+  if (values.description.length > DESCRIPTION_MAX)
+    errors.description = `Descriptions can be at most ${DESCRIPTION_MAX} characters.`;
   if (values.url && hasVideoFile) errors.url = 'Either link to a video or upload a file, not both.';
   else if (!values.url && !hasVideoFile) errors.url = 'Paste a link to the video, or upload an MP4 or WebM file below.';
-  else if (values.url && !isWebUrl(values.url)) errors.url = 'Links must be full web addresses starting with http:// or https://.';
+  else if (values.url && !isWebUrl(values.url))
+    errors.url = 'Links must be full web addresses starting with http:// or https://.';
   return errors;
 }
 

@@ -3,8 +3,8 @@
  * deleted after the commit, from wherever each one lives — so a failure part-way never leaves
  * a page pointing at a deleted object.
  */
-import type { AppDatabase } from '../db/database.js';
-import type { ImageStorage } from '../storage/imageStorage.js';
+import type { AppDatabase } from '../db/database.ts';
+import type { ImageStorage } from '../storage/imageStorage.ts';
 
 async function deleteFiles(imageStorage: ImageStorage, fileIds: Array<number | null>): Promise<void> {
   for (const id of fileIds) if (id !== null) await imageStorage.deleteImage(id);

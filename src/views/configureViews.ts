@@ -6,10 +6,13 @@
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 import type { Express } from 'express';
-import type { ImageStorage } from '../storage/imageStorage.js';
-import { createImageTag } from './imageTag.js';
+import type { ImageStorage } from '../storage/imageStorage.ts';
+import { createImageTag } from './imageTag.ts';
 
-export function configureViews(app: Express, options: { viewsDir: string; imageStorage: ImageStorage; watch?: boolean }): nunjucks.Environment {
+export function configureViews(
+  app: Express,
+  options: { viewsDir: string; imageStorage: ImageStorage; watch?: boolean },
+): nunjucks.Environment {
   const env = nunjucks.configure(path.resolve(options.viewsDir), {
     autoescape: true,
     express: app,

@@ -4,10 +4,10 @@
  * the blurred placeholder as its background until the real image arrives. Pure string work.
  */
 import nunjucks from 'nunjucks';
-import { IMAGE_SPECS } from '../images/variantSpecs.js';
-import type { ImageFolder } from '../storage/keys.js';
-import type { ImageRef } from '../storage/imageUrls.js';
-import type { ImageStorage } from '../storage/imageStorage.js';
+import { IMAGE_SPECS } from '../images/variantSpecs.ts';
+import type { ImageFolder } from '../storage/keys.ts';
+import type { ImageRef } from '../storage/imageUrls.ts';
+import type { ImageStorage } from '../storage/imageStorage.ts';
 
 export interface ImageTagOptions {
   alt?: string;
@@ -23,11 +23,17 @@ const NEEDS_ESCAPING = /[&"<>]/;
 /** Most attributes (URLs the app built, numbers) need no escaping; the test is cheaper than four replaces. */
 const escapeAttribute = (value: string | number): string => {
   const text = String(value);
-  return NEEDS_ESCAPING.test(text) ? text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
+  return NEEDS_ESCAPING.test(text)
+    ? text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    : text;
 };
 
 export function createImageTag(getImageUrl: ImageStorage['getImageUrl']) {
-  return function imageTag(image: ImageRef | null | undefined, folder: ImageFolder, options: ImageTagOptions = {}): nunjucks.runtime.SafeString {
+  return function imageTag(
+    image: ImageRef | null | undefined,
+    folder: ImageFolder,
+    options: ImageTagOptions = {},
+  ): nunjucks.runtime.SafeString {
     const spec = IMAGE_SPECS[folder];
     const fallbackSize = spec.sizes.at(-1)!;
     const attributes: Array<[string, string | number | undefined]> = [
@@ -37,7 +43,12 @@ export function createImageTag(getImageUrl: ImageStorage['getImageUrl']) {
     ];
     const variants = image?.variants ?? [];
     if (image && variants.length > 1) {
-      attributes.push(['srcset', variants.map((variant) => `${getImageUrl({ ...image, variants: [variant] }, folder)} ${variant.width}w`).join(', ')]);
+      attributes.push([
+        'srcset',
+        variants
+          .map((variant) => `${getImageUrl({ ...image, variants: [variant] }, folder)} ${variant.width}w`)
+          .join(', '),
+      ]);
       attributes.push(['sizes', options.sizes ?? spec.displaySizes]);
     }
     attributes.push(

@@ -5,9 +5,10 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HttpError } from './httpError.js';
+import { HttpError } from './httpError.ts';
 
-export const CSRF_FAILURE_MESSAGE = 'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
+export const CSRF_FAILURE_MESSAGE =
+  'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
 
 /**
  * Gives templates `csrfToken()`, which creates the session's token on first use. Only pages
@@ -31,6 +32,6 @@ export function hasValidCsrfToken(req: Request): boolean {
 
 /** Rejects state-changing requests without a valid token with 403. */
 export function requireCsrfToken(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method === 'GET' || req.method === 'HEAD' || hasValidCsrfToken(req)) return next();
-  next(new HttpError(403, CSRF_FAILURE_MESSAGE));
+  if (req.method === 'GET' || req.method === 'HEAD' || hasValidCsrfToken(req)) next();
+  else next(new HttpError(403, CSRF_FAILURE_MESSAGE));
 }

@@ -1,7 +1,7 @@
 /** Loads the signed-in member for each request and guards the pages that need one. */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AppDatabase } from '../db/database.js';
-import { findMemberById, type MemberSummary } from '../members/memberProfiles.js';
+import type { AppDatabase } from '../db/database.ts';
+import { findMemberById, type MemberSummary } from '../members/memberProfiles.ts';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -26,9 +26,9 @@ export function loadCurrentUser(db: AppDatabase): RequestHandler {
  * before a single file byte is read: pages redirect to the login form, other requests get 401.
  */
 export function requireUser(req: Request, res: Response, next: NextFunction): void {
-  if (res.locals.currentUser) return next();
-  if (req.method === 'GET') return res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
-  res.status(401).render('pages/login.njk', { error: 'Please log in first.', next: req.originalUrl });
+  if (res.locals.currentUser) next();
+  else if (req.method === 'GET') res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+  else res.status(401).render('pages/login.njk', { error: 'Please log in first.', next: req.originalUrl });
 }
 
 export function signedInUser(res: Response): MemberSummary {

@@ -6,8 +6,8 @@
  * (too large, client gone), the upload is ended there, and discarded by whoever gets the error.
  */
 import { Transform } from 'node:stream';
-import type { EarlyUpload } from '../storage/earlyVideoUpload.js';
-import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../videos/sniffVideoType.js';
+import type { EarlyUpload } from '../storage/earlyVideoUpload.ts';
+import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../videos/sniffVideoType.ts';
 
 /** Resolves once `chunk` is accepted, or at once when the sink has failed (nothing more is written to it then). */
 async function writeToSink(sink: EarlyUpload['sink'], chunk: Buffer): Promise<void> {
@@ -21,7 +21,10 @@ async function writeToSink(sink: EarlyUpload['sink'], chunk: Buffer): Promise<vo
   });
 }
 
-export function createEarlyUploadTee(start: (head: Buffer) => Promise<EarlyUpload | undefined>, onStarted: (upload: EarlyUpload) => void): Transform {
+export function createEarlyUploadTee(
+  start: (head: Buffer) => Promise<EarlyUpload | undefined>,
+  onStarted: (upload: EarlyUpload) => void,
+): Transform {
   let head: Buffer[] = [];
   let headBytes = 0;
   let decided = false;

@@ -5,8 +5,8 @@
  * in development (NODE_ENV unset or "development"), never in production or tests.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from '../logger.js';
-import { HttpError } from './httpError.js';
+import type { Logger } from '../logger.ts';
+import { HttpError } from './httpError.ts';
 
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new HttpError(404, 'We could not find that page.'));
@@ -15,7 +15,8 @@ export const notFound: RequestHandler = (_req, _res, next) => {
 export function createErrorRenderer(logger: Logger, options: { showStackTraces: boolean }): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const status = httpStatusOf(error);
-    const message = status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. Please try again.';
+    const message =
+      status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. Please try again.';
     if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'Request failed');
     if (res.headersSent) return;
     res.status(status);

@@ -3,12 +3,10 @@ export class HttpError extends Error {
   /** The form field the message belongs next to, when there is one. */
   readonly field: string | undefined;
 
-  constructor(
-    readonly status: number,
-    message: string,
-    options?: { cause?: unknown; field?: string },
-  ) {
+  readonly status: number;
+  constructor(status: number, message: string, options?: { cause?: unknown; field?: string }) {
     super(message, options);
+    this.status = status;
     this.field = options?.field;
     this.name = 'HttpError';
   }

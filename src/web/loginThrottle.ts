@@ -8,7 +8,7 @@
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from './httpError.js';
+import { HttpError } from './httpError.ts';
 
 const WINDOW_MS = 15 * 60_000;
 
@@ -34,7 +34,12 @@ function throttle(limit: number, keyGenerator: (req: Request) => string): Reques
       const retryAfter = Number(res.getHeader('Retry-After') ?? WINDOW_MS / 1000);
       res.setHeader('Retry-After', String(retryAfter));
       const minutes = Math.max(1, Math.ceil(retryAfter / 60));
-      next(new HttpError(429, `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`));
+      next(
+        new HttpError(
+          429,
+          `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
+        ),
+      );
     },
   });
 }
@@ -43,7 +48,10 @@ function throttle(limit: number, keyGenerator: (req: Request) => string): Reques
  * `perIp` goes on both POST /login and POST /signup (one shared budget, so probing names by
  * signing up costs the same as by logging in); `perAccount` on POST /login. Both need a parsed body.
  */
-export function createLoginThrottle({ perAccount, perIp }: LoginThrottleOptions): { perIp: RequestHandler; perAccount: RequestHandler } {
+export function createLoginThrottle({ perAccount, perIp }: LoginThrottleOptions): {
+  perIp: RequestHandler;
+  perAccount: RequestHandler;
+} {
   return {
     perIp: throttle(perIp, (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
     perAccount: throttle(perAccount, (req) => `account:${typedUsername(req)}`),

@@ -8,7 +8,7 @@
  */
 import { rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
-import { HttpError } from './httpError.js';
+import { HttpError } from './httpError.ts';
 
 export interface MemberRateLimitOptions {
   perMinute: number;

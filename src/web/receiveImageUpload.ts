@@ -7,10 +7,10 @@
 import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
-import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
-import { HttpError } from './httpError.js';
-import { refuseDeclaredOversize } from './declaredLength.js';
-import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.js';
+import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
+import { HttpError } from './httpError.ts';
+import { refuseDeclaredOversize } from './declaredLength.ts';
+import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
 
 export interface ImageUploadOptions {
   field: string;
@@ -32,11 +32,15 @@ export function createImageUploadReceiver({ field, maxBytes }: ImageUploadOption
     return new Promise((resolve, reject) => {
       if (refuseDeclaredOversize(req, res, maxBytes)) return reject(tooLarge(field, maxBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
-      parse(req, res, AsyncResource.bind((error: unknown) => {
-        if (error) return reject(translateUploadError(error, { [field]: maxBytes }));
-        if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
-        resolve(req.file);
-      }));
+      parse(
+        req,
+        res,
+        AsyncResource.bind((error: unknown) => {
+          if (error) return reject(translateUploadError(error, { [field]: maxBytes }));
+          if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+          resolve(req.file);
+        }),
+      );
     });
   };
 }

@@ -6,13 +6,13 @@
 import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
-import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.js';
-import { HttpError } from './httpError.js';
-import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.js';
-import { signedInUser } from './currentUser.js';
-import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.js';
-import { refuseDeclaredOversize } from './declaredLength.js';
-import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.js';
+import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
+import { HttpError } from './httpError.ts';
+import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.ts';
+import { signedInUser } from './currentUser.ts';
+import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.ts';
+import { refuseDeclaredOversize } from './declaredLength.ts';
+import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
 
 export interface VideoSubmission {
   fields: Record<string, string>;
@@ -39,7 +39,10 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
         if (!hasValidCsrfToken(req)) throw new Error(CSRF_REJECTED);
       },
       // requireUser ran before the body was read, so the member is known; keys carry their prefix.
-      startEarlyUpload: startEarly && (async (req, field, head) => (field === 'video' ? startEarly(`u${signedInUser(req.res!).id}`, head) : undefined)),
+      startEarlyUpload:
+        startEarly &&
+        (async (req, field, head) =>
+          field === 'video' ? startEarly(`u${signedInUser(req.res!).id}`, head) : undefined),
     }),
     limits: {
       fileSize: Math.max(options.maxImageBytes, options.maxVideoBytes),
@@ -57,17 +60,24 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
 
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
-      if (refuseDeclaredOversize(req, res, options.maxImageBytes + options.maxVideoBytes)) return reject(tooLarge('video', options.maxVideoBytes));
+      if (refuseDeclaredOversize(req, res, options.maxImageBytes + options.maxVideoBytes))
+        return reject(tooLarge('video', options.maxVideoBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
-      parse(req, res, AsyncResource.bind((error: unknown) => {
-        if (error) return reject(translateUploadError(error, limitsByField));
-        if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
-        const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
-        const fields = Object.fromEntries(
-          Object.entries((req.body ?? {}) as Record<string, unknown>).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-        );
-        resolve({ fields, thumbnail: files.thumbnail?.[0], video: files.video?.[0] });
-      }));
+      parse(
+        req,
+        res,
+        AsyncResource.bind((error: unknown) => {
+          if (error) return reject(translateUploadError(error, limitsByField));
+          if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+          const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
+          const fields = Object.fromEntries(
+            Object.entries((req.body ?? {}) as Record<string, unknown>).filter(
+              (entry): entry is [string, string] => typeof entry[1] === 'string',
+            ),
+          );
+          resolve({ fields, thumbnail: files.thumbnail?.[0], video: files.video?.[0] });
+        }),
+      );
     });
   };
 }

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../logger.js';
-import { requestContext } from '../requestContext.js';
+import type { Logger } from '../logger.ts';
+import { requestContext } from '../requestContext.ts';
 
 const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -27,7 +27,13 @@ export function createRequestIdMiddleware(logger: Logger): RequestHandler {
     const started = performance.now();
     res.on('finish', () => {
       // The path only: a query string may carry a presigned signature or a token.
-      const line = { reqId, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, durationMs: Math.round(performance.now() - started) };
+      const line = {
+        reqId,
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status: res.statusCode,
+        durationMs: Math.round(performance.now() - started),
+      };
       // Render polls /healthz every few seconds; those lines are noise unless debugging.
       if (line.path === '/healthz') logger.debug(line, 'request');
       else logger.info(line, 'request');

@@ -5,7 +5,7 @@
  */
 import session from 'express-session';
 import type { RequestHandler } from 'express';
-import type { DatabaseSessionStore } from '../db/sessionStore.js';
+import type { DatabaseSessionStore } from '../db/sessionStore.ts';
 
 declare module 'express-session' {
   interface SessionData {
@@ -15,7 +15,12 @@ declare module 'express-session' {
   }
 }
 
-export function createSessionMiddleware(options: { store: DatabaseSessionStore; secret: string; secureCookies: boolean; trustProxy: boolean }): RequestHandler {
+export function createSessionMiddleware(options: {
+  store: DatabaseSessionStore;
+  secret: string;
+  secureCookies: boolean;
+  trustProxy: boolean;
+}): RequestHandler {
   return session({
     name: 'vv.sid',
     store: options.store,

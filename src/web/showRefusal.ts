@@ -6,9 +6,11 @@
  * app's error page; JSON callers get the app's JSON error.
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { HttpError } from './httpError.js';
+import { HttpError } from './httpError.ts';
 
-export function showRefusalOn(render: (req: Request, res: Response, refusal: HttpError) => unknown): ErrorRequestHandler {
+export function showRefusalOn(
+  render: (req: Request, res: Response, refusal: HttpError) => unknown,
+): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     const showable = error instanceof HttpError && error.status < 500 && error.status !== 403;
     if (!showable || res.headersSent || req.accepts(['html', 'json']) !== 'html') return next(error);

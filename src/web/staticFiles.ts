@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import express, { Router } from 'express';
-import { IMAGE_FOLDERS } from '../storage/keys.js';
+import { IMAGE_FOLDERS } from '../storage/keys.ts';
 
 export function createStaticRoutes(options: { assetsDir: string; localStorageDir: string }): Router {
   const router = Router();

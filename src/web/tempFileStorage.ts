@@ -12,8 +12,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import type multer from 'multer';
-import type { EarlyUpload } from '../storage/earlyVideoUpload.js';
-import { createEarlyUploadTee } from './earlyUploadTee.js';
+import type { EarlyUpload } from '../storage/earlyVideoUpload.ts';
+import { createEarlyUploadTee } from './earlyUploadTee.ts';
 
 export interface SpooledUpload extends Express.Multer.File {
   sha256: string;
@@ -22,9 +22,14 @@ export interface SpooledUpload extends Express.Multer.File {
 }
 
 export class FieldTooLargeError extends Error {
-  constructor(readonly field: string, readonly limitBytes: number) {
+  readonly field: string;
+  readonly limitBytes: number;
+
+  constructor(field: string, limitBytes: number) {
     super(`${field} is larger than ${limitBytes} bytes`);
     this.name = 'FieldTooLargeError';
+    this.field = field;
+    this.limitBytes = limitBytes;
   }
 }
 
@@ -41,7 +46,8 @@ const SPOOLING = Symbol('files being spooled');
 
 function spoolingOf(req: Request): Array<Promise<void>> {
   const holder = req as Request & { [SPOOLING]?: Array<Promise<void>> };
-  return (holder[SPOOLING] ??= []);
+  holder[SPOOLING] ??= [];
+  return holder[SPOOLING];
 }
 
 /**
@@ -53,7 +59,12 @@ export async function whenSpoolingSettles(req: Request): Promise<void> {
   await Promise.all(spoolingOf(req));
 }
 
-export function createTempFileStorage({ tempDir, limitsByField, beforeFile, startEarlyUpload }: TempFileStorageOptions): multer.StorageEngine {
+export function createTempFileStorage({
+  tempDir,
+  limitsByField,
+  beforeFile,
+  startEarlyUpload,
+}: TempFileStorageOptions): multer.StorageEngine {
   return {
     _handleFile(req, file, callback) {
       const handling = (async () => {
@@ -75,7 +86,10 @@ export function createTempFileStorage({ tempDir, limitsByField, beforeFile, star
         const spool = createWriteStream(filePath, { flags: 'wx', mode: 0o600 });
         try {
           if (startEarlyUpload) {
-            const tee = createEarlyUploadTee((head) => startEarlyUpload(req as Request, file.fieldname, head), (started) => (early = started));
+            const tee = createEarlyUploadTee(
+              (head) => startEarlyUpload(req as Request, file.fieldname, head),
+              (started) => (early = started),
+            );
             await pipeline(file.stream, meter, tee, spool);
           } else {
             await pipeline(file.stream, meter, spool);
@@ -88,12 +102,23 @@ export function createTempFileStorage({ tempDir, limitsByField, beforeFile, star
         }
         return { path: filePath, size, sha256: hash.digest('hex'), early } as Partial<SpooledUpload>;
       })();
-      spoolingOf(req as Request).push(handling.then(() => undefined, () => undefined));
-      handling.then((info) => callback(null, info), (error: unknown) => callback(error as Error));
+      spoolingOf(req as Request).push(
+        handling.then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+      handling.then(
+        (info) => callback(null, info),
+        (error: unknown) => callback(error as Error),
+      );
     },
 
     _removeFile(_req, file, callback) {
-      Promise.all([fs.rm(file.path, { force: true }), (file as SpooledUpload).early?.discard()]).then(() => callback(null), callback);
+      Promise.all([fs.rm(file.path, { force: true }), (file as SpooledUpload).early?.discard()]).then(
+        () => callback(null),
+        callback,
+      );
     },
   };
 }

@@ -1,8 +1,8 @@
 /** Turns multer and spooling failures into the status and sentence a member should see. */
 import multer from 'multer';
-import { CSRF_FAILURE_MESSAGE } from './csrf.js';
-import { HttpError } from './httpError.js';
-import { FieldTooLargeError } from './tempFileStorage.js';
+import { CSRF_FAILURE_MESSAGE } from './csrf.ts';
+import { HttpError } from './httpError.ts';
+import { FieldTooLargeError } from './tempFileStorage.ts';
 
 export const CSRF_REJECTED = 'CSRF_REJECTED';
 
@@ -30,11 +30,18 @@ export function translateUploadError(error: unknown, limitsByField: Record<strin
       case 'LIMIT_FILE_SIZE':
         return tooLarge(field, limitsByField[field] ?? 0, error);
       case 'LIMIT_UNEXPECTED_FILE':
-        return new HttpError(400, `The form sent a file in an unexpected field ("${field}"). Please use the form on the page.`, { cause: error });
+        return new HttpError(
+          400,
+          `The form sent a file in an unexpected field ("${field}"). Please use the form on the page.`,
+          { cause: error },
+        );
       default: {
         const what = LIMIT_EXCEEDED[error.code];
-        if (what) return new HttpError(400, `The form sent ${what}. Please use the form on the page.`, { cause: error });
-        return new HttpError(400, `The upload was malformed (${error.code}). Please try again from the form.`, { cause: error });
+        if (what)
+          return new HttpError(400, `The form sent ${what}. Please use the form on the page.`, { cause: error });
+        return new HttpError(400, `The upload was malformed (${error.code}). Please try again from the form.`, {
+          cause: error,
+        });
       }
     }
   }
@@ -43,5 +50,8 @@ export function translateUploadError(error: unknown, limitsByField: Record<strin
 
 export function tooLarge(field: string, limitBytes: number, cause?: unknown): HttpError {
   const noun = field === 'video' ? 'Videos' : 'Images';
-  return new HttpError(413, `That file is too large. ${noun} can be at most ${megabytes(limitBytes)} MB.`, { cause, field });
+  return new HttpError(413, `That file is too large. ${noun} can be at most ${megabytes(limitBytes)} MB.`, {
+    cause,
+    field,
+  });
 }

@@ -21,8 +21,13 @@
       form.append('file', file);
       const request = new XMLHttpRequest();
       request.open('POST', upload.url);
-      request.upload.addEventListener('progress', (event) => event.lengthComputable && onProgress(event.loaded / event.total));
-      request.addEventListener('load', () => (request.status < 300 ? resolve() : reject(new Error(`storage answered ${request.status}`))));
+      request.upload.addEventListener(
+        'progress',
+        (event) => event.lengthComputable && onProgress(event.loaded / event.total),
+      );
+      request.addEventListener('load', () =>
+        request.status < 300 ? resolve() : reject(new Error(`storage answered ${request.status}`)),
+      );
       request.addEventListener('error', () => reject(new Error('network error')));
       request.send(form);
     });
@@ -33,7 +38,7 @@
   for (const form of document.querySelectorAll('form[data-direct-upload]')) {
     form.addEventListener('submit', async (event) => {
       const input = form.querySelector('input[type=file]');
-      const file = input && input.files && input.files[0];
+      const file = input?.files?.[0];
       if (!file) return;
       event.preventDefault();
       const csrfToken = form.querySelector('input[name=_csrf]').value;
@@ -51,7 +56,11 @@
       if (button) button.disabled = true;
       try {
         const videoId = form.dataset.videoId ? Number(form.dataset.videoId) : undefined;
-        const presign = await postJson('/uploads/presign', { purpose: form.dataset.directUpload, contentType: file.type, size: file.size, videoId }, csrfToken);
+        const presign = await postJson(
+          '/uploads/presign',
+          { purpose: form.dataset.directUpload, contentType: file.type, size: file.size, videoId },
+          csrfToken,
+        );
         if (presign.status === 409) return form.submit();
         if (!presign.ok) return fail(presign.data.error || 'That upload was refused.');
         if (progress) {

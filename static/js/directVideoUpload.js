@@ -56,14 +56,18 @@
       const field = (name) => form.querySelector(`[name=${name}]`).value;
       submitButton.disabled = true;
 
-      const started = await postJson('/uploads/videos/start', {
-        title: field('title'),
-        description: field('description'),
-        url: field('url'),
-        contentType: file.type,
-        size: file.size,
-        thumbnail: thumbnail ? { contentType: thumbnail.type, size: thumbnail.size } : undefined,
-      }, csrfToken).catch(() => ({ status: 0 }));
+      const started = await postJson(
+        '/uploads/videos/start',
+        {
+          title: field('title'),
+          description: field('description'),
+          url: field('url'),
+          contentType: file.type,
+          size: file.size,
+          thumbnail: thumbnail ? { contentType: thumbnail.type, size: thumbnail.size } : undefined,
+        },
+        csrfToken,
+      ).catch(() => ({ status: 0 }));
       if (started.status === 409 || started.status === 0) return form.submit();
       if (!started.ok) return settle(started.data.error || 'That video was refused.');
       const { key, partBytes, partCount } = started.data;
@@ -100,10 +104,15 @@
             const signed = await postJson('/uploads/videos/parts', { key, partNumbers: [partNumber] }, csrfToken);
             if (!signed.ok) throw new Error(signed.data.error || `signing answered ${signed.status}`);
             if (cancelled) throw new Cancelled();
-            return await putPart(signed.data.parts[0].url, blob, (bytes) => {
-              loaded[partNumber - 1] = bytes;
-              report();
-            }, inFlight);
+            return await putPart(
+              signed.data.parts[0].url,
+              blob,
+              (bytes) => {
+                loaded[partNumber - 1] = bytes;
+                report();
+              },
+              inFlight,
+            );
           } catch (error) {
             loaded[partNumber - 1] = 0;
             if (cancelled || error instanceof Cancelled) throw new Cancelled();
@@ -134,14 +143,20 @@
       cancelButton.hidden = true;
       progress.value = 1;
       show('Uploaded 100%. Finishing…');
-      const completed = await postJson('/uploads/videos/complete', { key, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) }, csrfToken).catch(() => ({ ok: false, data: {} }));
+      const completed = await postJson(
+        '/uploads/videos/complete',
+        { key, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
+        csrfToken,
+      ).catch(() => ({ ok: false, data: {} }));
       if (!completed.ok) return settle(completed.data.error || 'The video could not be saved. Please try again.');
 
       if (thumbnail) {
         show('Uploaded 100%. Adding the thumbnail…');
         const refused = await sendThumbnail(thumbnail, completed.data.videoId, csrfToken);
         if (refused) {
-          settle(`Your video was submitted, but the thumbnail was not added: ${refused} You can add one on the video's page.`);
+          settle(
+            `Your video was submitted, but the thumbnail was not added: ${refused} You can add one on the video's page.`,
+          );
           const link = document.createElement('a');
           link.href = completed.data.redirect;
           link.textContent = ' Go to your video.';
@@ -156,7 +171,11 @@
   /** Sends the thumbnail of the new video the avatar's way; resolves to why it was refused, or undefined. */
   async function sendThumbnail(file, videoId, csrfToken) {
     try {
-      const presign = await postJson('/uploads/presign', { purpose: 'thumbnail', contentType: file.type, size: file.size, videoId }, csrfToken);
+      const presign = await postJson(
+        '/uploads/presign',
+        { purpose: 'thumbnail', contentType: file.type, size: file.size, videoId },
+        csrfToken,
+      );
       if (!presign.ok) return presign.data.error || 'it was refused.';
       await sendToBucket(presign.data, file, () => undefined);
       const finalized = await postJson('/uploads/finalize', { key: presign.data.key, announce: false }, csrfToken);

@@ -12,13 +12,19 @@ const PROJECT_DIR = path.resolve(import.meta.dirname, '..', '..');
 
 describe('npm run bench --tiny', () => {
   it('runs all five benchmarks and prints their ratios in one table', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bench/run.ts', '--tiny'], {
       cwd: PROJECT_DIR,
       env: { ...process.env, BENCH_DATABASE_URL: '' },
       timeout: 280_000,
       maxBuffer: 4 * 1024 * 1024,
     });
-    const sections = ['image-heavy page', 'video pass-through', 'avatar uploads under load', 'fallback latency', 'ranking at scale'];
+    const sections = [
+      'image-heavy page',
+      'video pass-through',
+      'avatar uploads under load',
+      'fallback latency',
+      'ranking at scale',
+    ];
     for (const section of sections) expect(stdout).toContain(`\n${section} (`);
     const rows = stdout.split('\n').filter((line) => /^ {2}\S/.test(line));
     expect(rows.map((row) => row.trim().split(/\s{2,}/)[0])).toEqual([

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig } from '../../src/config.js';
+import { ConfigError, describeConfig, loadConfig } from '../../src/config.ts';
 
 const load = (env: Record<string, string>) => loadConfig(env, '/srv/app');
 
 describe('configuration', () => {
   it('runs with no environment at all: embedded database, local images, port 3000', () => {
     const config = load({});
-    expect(config).toMatchObject({ env: 'development', port: 3000, databaseUrl: undefined, dataDir: '/srv/app/data', s3: undefined });
+    expect(config).toMatchObject({
+      env: 'development',
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: '/srv/app/data',
+      s3: undefined,
+    });
     expect(config.localStorageDir).toBe('/srv/app/static');
     expect(config.maxImageBytes).toBe(5 * 1024 * 1024);
   });
@@ -35,14 +41,21 @@ describe('configuration', () => {
   it('reports every problem at once, by variable name', () => {
     const error = (() => {
       try {
-        load({ NODE_ENV: 'production', PORT: 'eighty', USE_CLOUD_STORAGE: 'maybe', MAX_IMAGE_SIZE_MB: '0', DATABASE_URL: 'mysql://x' });
+        load({
+          NODE_ENV: 'production',
+          PORT: 'eighty',
+          USE_CLOUD_STORAGE: 'maybe',
+          MAX_IMAGE_SIZE_MB: '0',
+          DATABASE_URL: 'mysql://x',
+        });
       } catch (e) {
         return e;
       }
     })();
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'USE_CLOUD_STORAGE', 'MAX_IMAGE_SIZE_MB', 'DATABASE_URL', 'SESSION_SECRET']) expect(problems).toContain(name);
+    for (const name of ['PORT', 'USE_CLOUD_STORAGE', 'MAX_IMAGE_SIZE_MB', 'DATABASE_URL', 'SESSION_SECRET'])
+      expect(problems).toContain(name);
   });
 
   it('requires a bucket and paired keys when cloud storage is on', () => {
@@ -68,9 +81,20 @@ describe('configuration', () => {
   });
 
   it('reads the abuse limits and trusts one proxy hop in production only, unless told otherwise', () => {
-    expect(load({})).toMatchObject({ dailyUploadBytes: 1024 * 1024 * 1024, votesPerMinute: 30, loginAttemptsPerAccount: 10, loginAttemptsPerIp: 50, trustProxyHops: 0 });
+    expect(load({})).toMatchObject({
+      dailyUploadBytes: 1024 * 1024 * 1024,
+      votesPerMinute: 30,
+      loginAttemptsPerAccount: 10,
+      loginAttemptsPerIp: 50,
+      trustProxyHops: 0,
+    });
     expect(load({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) }).trustProxyHops).toBe(1);
-    expect(load({ DAILY_UPLOAD_MB: '3', TRUST_PROXY_HOPS: '2' })).toMatchObject({ dailyUploadBytes: 3 * 1024 * 1024, trustProxyHops: 2 });
-    expect(() => load({ TRUST_PROXY_HOPS: 'yes', DAILY_UPLOAD_MB: '0', LOGIN_ATTEMPTS_PER_IP: '-1' })).toThrow(/DAILY_UPLOAD_MB[\s\S]*LOGIN_ATTEMPTS_PER_IP[\s\S]*TRUST_PROXY_HOPS/);
+    expect(load({ DAILY_UPLOAD_MB: '3', TRUST_PROXY_HOPS: '2' })).toMatchObject({
+      dailyUploadBytes: 3 * 1024 * 1024,
+      trustProxyHops: 2,
+    });
+    expect(() => load({ TRUST_PROXY_HOPS: 'yes', DAILY_UPLOAD_MB: '0', LOGIN_ATTEMPTS_PER_IP: '-1' })).toThrow(
+      /DAILY_UPLOAD_MB[\s\S]*LOGIN_ATTEMPTS_PER_IP[\s\S]*TRUST_PROXY_HOPS/,
+    );
   });
 });

@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { createTestDatabaseUrl } from '../support/postgres.js';
+import { openDatabase } from '../../src/db/database.ts';
+import { createTestDatabaseUrl } from '../support/postgres.ts';
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL connection loss (needs TEST_DATABASE_URL)', () => {
   it('survives the server terminating its idle connections, and the next query succeeds', async () => {
@@ -17,7 +17,10 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('PostgreSQL connection loss (nee
     await admin.connect();
     try {
       await sql`select 1`.execute(db);
-      const terminated = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [new URL(database.url).pathname.slice(1)]);
+      const terminated = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1',
+        [new URL(database.url).pathname.slice(1)],
+      );
       expect(terminated.rowCount).toBeGreaterThan(0);
       await sleep(200); // the pool's idle client hears of it now; unhandled, this would fail the run
       const { rows } = await sql<{ answer: number }>`select 42 as answer`.execute(db);

@@ -5,9 +5,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, CHROMIUM_PATH } from '../support/browser.js';
-import { renderedImage, signUpInBrowser, startBrowserStage, type BrowserStage } from '../support/browserStage.js';
-import { makeImage } from '../support/imageFixtures.js';
+import { browserMissing, CHROMIUM_PATH } from '../support/browser.ts';
+import { renderedImage, signUpInBrowser, startBrowserStage, type BrowserStage } from '../support/browserStage.ts';
+import { makeImage } from '../support/imageFixtures.ts';
 
 describe.skipIf(browserMissing)(`avatar upload in Chromium (${CHROMIUM_PATH})`, () => {
   let stage: BrowserStage;
@@ -51,6 +51,7 @@ describe.skipIf(browserMissing)(`avatar upload in Chromium (${CHROMIUM_PATH})`, 
     expect(onPublicPage.currentSrc).toBe(fromDisk.currentSrc);
     expect(onPublicPage.naturalWidth).toBeGreaterThan(0);
     expect(blocked.filter((text) => text.includes('Content Security Policy'))).toEqual([]);
-    if (process.env.E2E_SCREENSHOT_DIR) await page.screenshot({ path: path.join(process.env.E2E_SCREENSHOT_DIR, 'member-page.png'), fullPage: true });
+    if (process.env.E2E_SCREENSHOT_DIR)
+      await page.screenshot({ path: path.join(process.env.E2E_SCREENSHOT_DIR, 'member-page.png'), fullPage: true });
   });
 });

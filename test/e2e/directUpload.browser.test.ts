@@ -7,9 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, CHROMIUM_PATH } from '../support/browser.js';
-import { renderedImage, signUpInBrowser, startBrowserStage, type BrowserStage } from '../support/browserStage.js';
-import { makeImage } from '../support/imageFixtures.js';
+import { browserMissing, CHROMIUM_PATH } from '../support/browser.ts';
+import { renderedImage, signUpInBrowser, startBrowserStage, type BrowserStage } from '../support/browserStage.ts';
+import { makeImage } from '../support/imageFixtures.ts';
 
 describe.skipIf(browserMissing)(`direct upload in Chromium (${CHROMIUM_PATH})`, () => {
   let stage: BrowserStage;
@@ -24,7 +24,12 @@ describe.skipIf(browserMissing)(`direct upload in Chromium (${CHROMIUM_PATH})`, 
     const consoleErrors: string[] = [];
     page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
     const posts: string[] = [];
-    page.on('request', (request) => request.method() === 'POST' && posts.push(new URL(request.url()).origin === origin ? new URL(request.url()).pathname : 'bucket'));
+    page.on(
+      'request',
+      (request) =>
+        request.method() === 'POST' &&
+        posts.push(new URL(request.url()).origin === origin ? new URL(request.url()).pathname : 'bucket'),
+    );
     // Hold finalize back a moment, so the finished progress bar can be seen before the page moves on.
     await page.route('**/uploads/finalize', async (route) => {
       await sleep(400);
@@ -44,7 +49,9 @@ describe.skipIf(browserMissing)(`direct upload in Chromium (${CHROMIUM_PATH})`, 
     expect(avatar.currentSrc.startsWith(`${s3.endpoint}/${testApp.bucket}/avatars/`)).toBe(true);
     expect(avatar.naturalWidth).toBeGreaterThan(0);
     expect(posts).toEqual(['/signup', '/uploads/presign', 'bucket', '/uploads/finalize']);
-    expect(consoleErrors.filter((text) => text.includes('Content Security Policy') || text.includes('CORS'))).toEqual([]);
+    expect(consoleErrors.filter((text) => text.includes('Content Security Policy') || text.includes('CORS'))).toEqual(
+      [],
+    );
 
     // S3 goes away: the health probe opens the breaker, presign answers 409, the form posts to the app.
     await s3.pause();

@@ -11,12 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, CHROMIUM_PATH } from '../support/browser.js';
-import { signUpInBrowser, startBrowserStage, type BrowserStage } from '../support/browserStage.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { padWebm, recordWebm } from '../support/playableVideo.js';
-import { makeS3Client } from '../support/s3Server.js';
-import { listObjects } from '../support/storedState.js';
+import { browserMissing, CHROMIUM_PATH } from '../support/browser.ts';
+import { signUpInBrowser, startBrowserStage, type BrowserStage } from '../support/browserStage.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { padWebm, recordWebm } from '../support/playableVideo.ts';
+import { makeS3Client } from '../support/s3Server.ts';
+import { listObjects } from '../support/storedState.ts';
 
 const MB = 1024 * 1024;
 
@@ -34,7 +34,12 @@ function watchTraffic(page: Page, origin: string, bucketOrigin: string): Traffic
   const isPartPut = (request: Request) => request.method() === 'PUT' && new URL(request.url()).origin === bucketOrigin;
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (url.origin === origin) traffic.app.push({ method: request.method(), path: url.pathname, bodyBytes: request.postDataBuffer()?.length ?? 0 });
+    if (url.origin === origin)
+      traffic.app.push({
+        method: request.method(),
+        path: url.pathname,
+        bodyBytes: request.postDataBuffer()?.length ?? 0,
+      });
     if (isPartPut(request)) traffic.partPuts.push(partOf(request));
   });
   page.on('requestfailed', (request) => isPartPut(request) && traffic.failedPartPuts.push(partOf(request)));
@@ -62,7 +67,9 @@ describe.skipIf(browserMissing)(`direct video upload in Chromium (${CHROMIUM_PAT
     const client = makeS3Client(stage.s3);
     try {
       // No Prefix: MinIO lists incomplete uploads for an exact key only.
-      return ((await client.send(new ListMultipartUploadsCommand({ Bucket: stage.testApp.bucket }))).Uploads ?? []).map((upload) => upload.Key ?? '');
+      return ((await client.send(new ListMultipartUploadsCommand({ Bucket: stage.testApp.bucket }))).Uploads ?? []).map(
+        (upload) => upload.Key ?? '',
+      );
     } finally {
       client.destroy();
     }
@@ -97,9 +104,17 @@ describe.skipIf(browserMissing)(`direct video upload in Chromium (${CHROMIUM_PAT
 
     expect(await page.getByRole('status').textContent()).toBe('Video submitted.');
     const source = await page.locator('video#player source').getAttribute('src');
-    expect(source).toMatch(new RegExp(`^${stage.s3.endpoint}/${stage.testApp.bucket}/uploads/u\\d+-[0-9a-f]{32}\\.webm$`));
-    expect(await page.locator('video#player').getAttribute('poster')).toMatch(new RegExp(`/${stage.testApp.bucket}/thumbnails/`));
-    await page.waitForFunction(() => (document.querySelector('video#player') as HTMLVideoElement).readyState >= 2, undefined, { timeout: 20_000 });
+    expect(source).toMatch(
+      new RegExp(`^${stage.s3.endpoint}/${stage.testApp.bucket}/uploads/u\\d+-[0-9a-f]{32}\\.webm$`),
+    );
+    expect(await page.locator('video#player').getAttribute('poster')).toMatch(
+      new RegExp(`/${stage.testApp.bucket}/thumbnails/`),
+    );
+    await page.waitForFunction(
+      () => (document.querySelector('video#player') as HTMLVideoElement).readyState >= 2,
+      undefined,
+      { timeout: 20_000 },
+    );
     expect(await page.locator('video#player').evaluate((video: HTMLVideoElement) => video.error)).toBeNull();
 
     // 30 MB in 8 MiB parts: 4 PUTs to the bucket; the app saw only small JSON requests.
@@ -114,8 +129,12 @@ describe.skipIf(browserMissing)(`direct video upload in Chromium (${CHROMIUM_PAT
     ]);
     expect(Math.max(...traffic.app.map((request) => request.bodyBytes))).toBeLessThan(4096);
     expect(await incompleteUploads()).toEqual([]);
-    expect((await listObjects(stage.s3, stage.testApp.bucket!)).filter((key) => key.startsWith('incoming/'))).toEqual([]);
-    expect(consoleErrors.filter((text) => text.includes('Content Security Policy') || text.includes('CORS'))).toEqual([]);
+    expect((await listObjects(stage.s3, stage.testApp.bucket!)).filter((key) => key.startsWith('incoming/'))).toEqual(
+      [],
+    );
+    expect(consoleErrors.filter((text) => text.includes('Content Security Policy') || text.includes('CORS'))).toEqual(
+      [],
+    );
   });
 
   it('retries a part whose PUT failed, and still completes', async () => {
@@ -137,7 +156,11 @@ describe.skipIf(browserMissing)(`direct video upload in Chromium (${CHROMIUM_PAT
     expect(traffic.failedPartPuts).toEqual([2]);
     expect([...traffic.partPuts].sort()).toEqual([1, 2, 2, 3]);
     expect(await page.getByRole('status').textContent()).toBe('Video submitted.');
-    await page.waitForFunction(() => (document.querySelector('video#player') as HTMLVideoElement).readyState >= 2, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('video#player') as HTMLVideoElement).readyState >= 2,
+      undefined,
+      { timeout: 20_000 },
+    );
   });
 
   it('cancels mid-upload: the multipart upload is aborted and nothing is left in the bucket', async () => {
@@ -164,7 +187,12 @@ describe.skipIf(browserMissing)(`direct video upload in Chromium (${CHROMIUM_PAT
     expect(new URL(page.url()).pathname).toBe('/videos/new');
     expect(await incompleteUploads()).toEqual([]);
     expect(await listObjects(stage.s3, stage.testApp.bucket!)).toEqual(objectsBefore);
-    const pending = await stage.testApp.db.selectFrom('direct_uploads').select('key').where('purpose', '=', 'video').where('finalized_at', 'is', null).execute();
+    const pending = await stage.testApp.db
+      .selectFrom('direct_uploads')
+      .select('key')
+      .where('purpose', '=', 'video')
+      .where('finalized_at', 'is', null)
+      .execute();
     expect(pending).toEqual([]);
   });
 
@@ -176,10 +204,19 @@ describe.skipIf(browserMissing)(`direct video upload in Chromium (${CHROMIUM_PAT
     await page.getByRole('button', { name: 'Submit video' }).click();
     await page.waitForURL(/\/videos\/\d+$/);
 
-    expect(traffic.app.filter((request) => request.method === 'POST').map((request) => request.path)).toEqual(['/uploads/videos/start', '/videos']);
+    expect(traffic.app.filter((request) => request.method === 'POST').map((request) => request.path)).toEqual([
+      '/uploads/videos/start',
+      '/videos',
+    ]);
     expect(traffic.partPuts).toEqual([]);
     expect(await page.getByRole('status').textContent()).toContain('kept on this server');
-    expect(await page.locator('video#player source').getAttribute('src')).toMatch(/^\/static\/uploads\/u\d+-[0-9a-f]{32}\.webm$/);
-    await page.waitForFunction(() => (document.querySelector('video#player') as HTMLVideoElement).readyState >= 2, undefined, { timeout: 20_000 });
+    expect(await page.locator('video#player source').getAttribute('src')).toMatch(
+      /^\/static\/uploads\/u\d+-[0-9a-f]{32}\.webm$/,
+    );
+    await page.waitForFunction(
+      () => (document.querySelector('video#player') as HTMLVideoElement).readyState >= 2,
+      undefined,
+      { timeout: 20_000 },
+    );
   });
 });

@@ -8,19 +8,27 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing, CHROMIUM_PATH } from '../support/browser.js';
-import { renderedImage, signUpInBrowser, startBrowserStage, type BrowserStage, type RenderedImage } from '../support/browserStage.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { makeMp4 } from '../support/videoFixtures.js';
+import { browserMissing, CHROMIUM_PATH } from '../support/browser.ts';
+import {
+  renderedImage,
+  signUpInBrowser,
+  startBrowserStage,
+  type BrowserStage,
+  type RenderedImage,
+} from '../support/browserStage.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { makeMp4 } from '../support/videoFixtures.ts';
 
 /** Every <img> on the page, each scrolled into view (cards load lazily) and waited for. */
 async function renderedImages(page: Page): Promise<RenderedImage[]> {
   const rendered: RenderedImage[] = [];
-  for (let i = 0; i < (await page.locator('img').count()); i++) rendered.push(await renderedImage(page, `img >> nth=${i}`));
+  for (let i = 0; i < (await page.locator('img').count()); i++)
+    rendered.push(await renderedImage(page, `img >> nth=${i}`));
   return rendered;
 }
 
-const broken = (images: RenderedImage[]): string[] => images.filter((image) => image.naturalWidth === 0).map((image) => image.currentSrc);
+const broken = (images: RenderedImage[]): string[] =>
+  images.filter((image) => image.naturalWidth === 0).map((image) => image.currentSrc);
 
 async function cardTitles(page: Page): Promise<string[]> {
   return (await page.locator('.video-card h3').allTextContents()).map((title) => title.trim());
@@ -98,14 +106,26 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
     expect(await memberA.getByRole('status').textContent()).toBe('Video submitted.');
     const player = memberA.locator('video#player');
     expect(await player.getAttribute('poster')).toMatch(new RegExp(`^${s3Thumbnails}u\\d+-[0-9a-f]{32}\\.webp$`));
-    expect(await player.locator('source').getAttribute('src')).toMatch(new RegExp(`^${stage.s3.endpoint}/${stage.testApp.bucket}/uploads/u\\d+-[0-9a-f]{32}\\.mp4$`));
+    expect(await player.locator('source').getAttribute('src')).toMatch(
+      new RegExp(`^${stage.s3.endpoint}/${stage.testApp.bucket}/uploads/u\\d+-[0-9a-f]{32}\\.mp4$`),
+    );
     expect(await player.locator('source').getAttribute('type')).toBe('video/mp4');
 
-    ids.firstLink = await submitVideo(memberA, stage.origin, { title: 'First link', url: 'https://www.example.com/watch?v=first', thumbnail: firstLinkThumb });
+    ids.firstLink = await submitVideo(memberA, stage.origin, {
+      title: 'First link',
+      url: 'https://www.example.com/watch?v=first',
+      thumbnail: firstLinkThumb,
+    });
     expect(await memberA.getByRole('status').textContent()).toBe('Video submitted.');
-    expect(await memberA.getByRole('link', { name: /Watch the video/ }).getAttribute('href')).toBe('https://www.example.com/watch?v=first');
+    expect(await memberA.getByRole('link', { name: /Watch the video/ }).getAttribute('href')).toBe(
+      'https://www.example.com/watch?v=first',
+    );
 
-    ids.secondLink = await submitVideo(memberA, stage.origin, { title: 'Second link', url: 'https://videos.example.org/v/2', thumbnail: secondLinkThumb });
+    ids.secondLink = await submitVideo(memberA, stage.origin, {
+      title: 'Second link',
+      url: 'https://videos.example.org/v/2',
+      thumbnail: secondLinkThumb,
+    });
     expect(await memberA.getByRole('status').textContent()).toBe('Video submitted.');
     expect(new Set(Object.values(ids)).size).toBe(3);
   });
@@ -145,11 +165,15 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
     await memberB.goto(`${stage.origin}/`);
     const home = await renderedImages(memberB);
     expect(broken(home)).toEqual([]);
-    const thumbs = await memberB.locator('.video-card img.thumb').evaluateAll((imgs: HTMLImageElement[]) => imgs.map((img) => img.currentSrc));
+    const thumbs = await memberB
+      .locator('.video-card img.thumb')
+      .evaluateAll((imgs: HTMLImageElement[]) => imgs.map((img) => img.currentSrc));
     expect(thumbs).toHaveLength(3);
     for (const src of thumbs) expect(src.startsWith(s3Thumbnails)).toBe(true);
     // Alice's avatar comes from S3 too; Bob has none, so his shows the placeholder.
-    expect(home.some((image) => image.currentSrc.startsWith(`${stage.s3.endpoint}/${stage.testApp.bucket}/avatars/`))).toBe(true);
+    expect(
+      home.some((image) => image.currentSrc.startsWith(`${stage.s3.endpoint}/${stage.testApp.bucket}/avatars/`)),
+    ).toBe(true);
     expect(home.some((image) => image.src === '/static/img/avatars-placeholder.svg')).toBe(true);
 
     for (const id of [ids.file, ids.firstLink, ids.secondLink]) {
@@ -158,7 +182,9 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
       expect(broken(images)).toEqual([]);
       expect(images.length).toBeGreaterThanOrEqual(2); // The header and byline avatars, plus a link's thumbnail.
     }
-    const linkThumb = await memberB.locator('.external-video img.thumb').evaluate((img: HTMLImageElement) => img.currentSrc);
+    const linkThumb = await memberB
+      .locator('.external-video img.thumb')
+      .evaluate((img: HTMLImageElement) => img.currentSrc);
     expect(linkThumb.startsWith(s3Thumbnails)).toBe(true);
   });
 
@@ -166,7 +192,11 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
     await stage.s3.pause();
     const thumbnail = path.join(stage.fileDir, 'offline.jpg');
     await fs.writeFile(thumbnail, await makeImage('jpeg', 240, 135, '#c2255c'));
-    const id = await submitVideo(memberA, stage.origin, { title: 'Made while S3 was down', url: 'https://www.example.com/watch?v=offline', thumbnail });
+    const id = await submitVideo(memberA, stage.origin, {
+      title: 'Made while S3 was down',
+      url: 'https://www.example.com/watch?v=offline',
+      thumbnail,
+    });
     expect(await memberA.getByRole('status').textContent()).toContain('files are kept on this server for the moment');
     const localSrc = await memberA.locator('.external-video img.thumb').getAttribute('src');
     expect(localSrc).toMatch(/^\/static\/thumbnails\/u\d+-[0-9a-f]{32}\.webp$/);
@@ -179,7 +209,9 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
     expect(await cardTitles(memberA)).toEqual(['Made while S3 was down', 'Second link', 'First link', 'Uploaded clip']);
     expect(await memberA.locator('.video-card a.thumb-link').first().getAttribute('href')).toBe(`/videos/${id}`);
     const newCard = memberA.locator('.video-card img.thumb').first();
-    await newCard.evaluate((img: HTMLImageElement) => (img.complete ? undefined : new Promise((resolve) => (img.onload = img.onerror = resolve))));
+    await newCard.evaluate((img: HTMLImageElement) =>
+      img.complete ? undefined : new Promise((resolve) => (img.onload = img.onerror = resolve)),
+    );
     expect(await newCard.getAttribute('src')).toBe(localSrc);
     expect(await newCard.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(240);
 
@@ -194,7 +226,8 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
 
     await memberA.goto(`${stage.origin}/`);
     expect(broken(await renderedImages(memberA))).toEqual([]);
-    if (process.env.E2E_SCREENSHOT_DIR) await memberA.screenshot({ path: path.join(process.env.E2E_SCREENSHOT_DIR, 'home.png'), fullPage: true });
+    if (process.env.E2E_SCREENSHOT_DIR)
+      await memberA.screenshot({ path: path.join(process.env.E2E_SCREENSHOT_DIR, 'home.png'), fullPage: true });
     expect(consoleErrors.filter((text) => text.includes('Content Security Policy'))).toEqual([]);
   });
 });

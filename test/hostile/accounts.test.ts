@@ -5,8 +5,8 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csrfTokenFor, signUp, TEST_PASSWORD, type Agent } from '../support/browserlessMember.js';
-import { createTestApp, type TestApp } from '../support/testApp.js';
+import { csrfTokenFor, signUp, TEST_PASSWORD, type Agent } from '../support/browserlessMember.ts';
+import { createTestApp, type TestApp } from '../support/testApp.ts';
 
 async function attemptLogin(agent: Agent, username: string, password: string) {
   const token = await csrfTokenFor(agent, '/login');
@@ -14,7 +14,8 @@ async function attemptLogin(agent: Agent, username: string, password: string) {
 }
 
 /** The page with what legitimately differs between two requests (token, typed name) taken out. */
-const comparable = (html: string, typed: string) => html.replace(/name="_csrf" value="[^"]+"/, '').replaceAll(typed, 'NAME');
+const comparable = (html: string, typed: string) =>
+  html.replace(/name="_csrf" value="[^"]+"/, '').replaceAll(typed, 'NAME');
 
 describe('login throttling and enumeration', () => {
   let testApp: TestApp;
@@ -37,7 +38,8 @@ describe('login throttling and enumeration', () => {
 
   it('throttles one account after 3 failures: 429 with Retry-After, even for the right password; other accounts unaffected', async () => {
     const attacker = request.agent(testApp.app);
-    for (let i = 0; i < 3; i++) expect((await attemptLogin(attacker, 'victim', `guess-${i}-password`)).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await attemptLogin(attacker, 'victim', `guess-${i}-password`)).status).toBe(401);
     const throttled = await attemptLogin(attacker, 'VICTIM', 'another-guess');
     expect(throttled.status).toBe(429);
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
@@ -50,14 +52,20 @@ describe('login throttling and enumeration', () => {
     // Three failures were spent above and one on the enumeration check pair: 5 of 8 so far.
     const prober = request.agent(testApp.app);
     const signUpToken = await csrfTokenFor(prober, '/signup');
-    const taken = await prober.post('/signup').type('form').send({ _csrf: signUpToken, username: 'bystander', password: TEST_PASSWORD });
+    const taken = await prober
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: signUpToken, username: 'bystander', password: TEST_PASSWORD });
     expect(taken.status).toBe(422);
     expect(taken.text).toContain('That username is taken');
-    let last;
+    let last: Awaited<ReturnType<typeof attemptLogin>> | undefined;
     for (let i = 0; i < 4; i++) last = await attemptLogin(prober, `probe${i}`, 'whatever-password');
     expect(last?.status).toBe(429);
     expect(last?.text).toContain('Too many attempts.');
-    const blockedSignUp = await prober.post('/signup').type('form').send({ _csrf: signUpToken, username: 'fresh-name', password: TEST_PASSWORD });
+    const blockedSignUp = await prober
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: signUpToken, username: 'fresh-name', password: TEST_PASSWORD });
     expect(blockedSignUp.status).toBe(429);
   });
 });
@@ -69,14 +77,22 @@ describe('usernames, sessions and cookies', () => {
   });
   afterAll(async () => testApp?.close());
 
-  it.each(['ab', 'x'.repeat(31), 'a b', 'name<script>', 'émile', '../admin', ''])('refuses the username %j with 422 and the rule, creating no row', async (username) => {
-    const agent = request.agent(testApp.app);
-    const token = await csrfTokenFor(agent, '/signup');
-    const response = await agent.post('/signup').type('form').send({ _csrf: token, username, password: TEST_PASSWORD });
-    expect(response.status).toBe(422);
-    expect(response.text).toContain('Usernames are 3–30 characters: letters, digits, &quot;_&quot; or &quot;-&quot;.');
-    expect(await testApp.db.selectFrom('users').select('id').execute()).toHaveLength(0);
-  });
+  it.each(['ab', 'x'.repeat(31), 'a b', 'name<script>', 'émile', '../admin', ''])(
+    'refuses the username %j with 422 and the rule, creating no row',
+    async (username) => {
+      const agent = request.agent(testApp.app);
+      const token = await csrfTokenFor(agent, '/signup');
+      const response = await agent
+        .post('/signup')
+        .type('form')
+        .send({ _csrf: token, username, password: TEST_PASSWORD });
+      expect(response.status).toBe(422);
+      expect(response.text).toContain(
+        'Usernames are 3–30 characters: letters, digits, &quot;_&quot; or &quot;-&quot;.',
+      );
+      expect(await testApp.db.selectFrom('users').select('id').execute()).toHaveLength(0);
+    },
+  );
 
   it('gives a new session id at login and forgets the one used before', async () => {
     await signUp(testApp.app, 'renewed');
@@ -84,7 +100,10 @@ describe('usernames, sessions and cookies', () => {
     const form = await agent.get('/login');
     const before = /vv\.sid=([^;]+)/.exec(String(form.headers['set-cookie']))?.[1];
     const token = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1];
-    const login = await agent.post('/login').type('form').send({ _csrf: token, username: 'renewed', password: TEST_PASSWORD });
+    const login = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: 'renewed', password: TEST_PASSWORD });
     expect(login.status).toBe(303);
     const after = /vv\.sid=([^;]+)/.exec(String(login.headers['set-cookie']))?.[1];
     expect(before).toBeDefined();
@@ -99,7 +118,9 @@ describe('usernames, sessions and cookies', () => {
 describe('production behind one proxy hop (Render)', () => {
   let testApp: TestApp;
   beforeAll(async () => {
-    testApp = await createTestApp({ extraEnv: { NODE_ENV: 'production', LOGIN_ATTEMPTS_PER_IP: '2', LOGIN_ATTEMPTS_PER_ACCOUNT: '100' } });
+    testApp = await createTestApp({
+      extraEnv: { NODE_ENV: 'production', LOGIN_ATTEMPTS_PER_IP: '2', LOGIN_ATTEMPTS_PER_ACCOUNT: '100' },
+    });
   });
   afterAll(async () => testApp?.close());
 
@@ -141,9 +162,16 @@ describe('vote rate limit', () => {
   it('the third vote within a minute → 429 with Retry-After and a reason; the count is unchanged', async () => {
     const voter = await signUp(testApp.app, 'voter');
     const token = await csrfTokenFor(voter, '/videos/new');
-    const created = await voter.post('/videos').type('form').send({ _csrf: token, title: 'Vote on me', url: 'https://example.com/v' });
+    const created = await voter
+      .post('/videos')
+      .type('form')
+      .send({ _csrf: token, title: 'Vote on me', url: 'https://example.com/v' });
     const page = created.headers.location!;
-    const vote = async () => voter.post(`${page}/vote`).type('form').send({ _csrf: await csrfTokenFor(voter, page) });
+    const vote = async () =>
+      voter
+        .post(`${page}/vote`)
+        .type('form')
+        .send({ _csrf: await csrfTokenFor(voter, page) });
     expect((await vote()).status).toBe(303);
     expect((await vote()).status).toBe(303);
     const countBefore = await testApp.db.selectFrom('votes').select('user_id').execute();

@@ -10,24 +10,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { createImageStorage } from '../../src/storage/imageStorage.js';
-import { s3AdapterFor } from '../../src/storage/storageFromConfig.js';
-import { captureLogs } from '../support/captureLogs.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { closedPortEndpoint } from '../support/network.js';
-import { createTestDatabaseUrl } from '../support/postgres.js';
-import { createBucket, s3SettingsFor } from '../support/s3Server.js';
-import { listObjects } from '../support/storedState.js';
+import { openDatabase } from '../../src/db/database.ts';
+import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { createImageStorage } from '../../src/storage/imageStorage.ts';
+import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
+import { captureLogs } from '../support/captureLogs.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { closedPortEndpoint } from '../support/network.ts';
+import { createTestDatabaseUrl } from '../support/postgres.ts';
+import { createBucket, s3SettingsFor } from '../support/s3Server.ts';
+import { listObjects } from '../support/storedState.ts';
 
 const run = promisify(execFile);
 const server = inject('s3');
 
 async function runResyncChild(env: Record<string, string>): Promise<{ killedBy: string | null; stdout: string }> {
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/support/resyncChild.ts'], { env: { ...process.env, ...env }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, ['test/support/resyncChild.ts'], {
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    });
     return { killedBy: null, stdout };
   } catch (error) {
     const failure = error as { signal?: string | null; stderr?: string };
@@ -37,48 +40,73 @@ async function runResyncChild(env: Record<string, string>): Promise<{ killedBy: 
 }
 
 describe('resync killed at any step converges', () => {
-  it.each(['uploaded', 'verified', 'flipped', 'cleaned'])('#17 SIGKILL after "%s", then a rerun → one set of objects in S3, one consistent row, local copy gone', async (step) => {
-    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-kill-'));
-    const postgres = await createTestDatabaseUrl();
-    const database: Record<string, string> = postgres ? { DATABASE_URL: postgres.url } : { PGLITE_DIR: path.join(workDir, 'db') };
-    const bucket = `kill-${randomBytes(4).toString('hex')}`;
-    await createBucket(server, bucket);
-    const localDir = path.join(workDir, 'static');
-    try {
-      // An avatar uploaded while S3 was unreachable: on local disk, with a pending copy.
-      const db = await openDatabase({ databaseUrl: postgres?.url, dataDir: postgres ? undefined : path.join(workDir, 'db') });
-      const unreachable = s3AdapterFor(s3SettingsFor(server, bucket, await closedPortEndpoint()));
-      const local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
-      const storage = createImageStorage({ db, s3: unreachable, local, logger: captureLogs().logger, placeholderUrl: () => '', imageJobs: createImageJobQueue(1), maxImagePixels: 40e6 });
-      const upload = await storage.uploadImage({ buffer: await makeImage('jpeg', 600, 600, '#8040c0') }, 'avatars', 'u1', 1);
-      if (!upload.success) throw new Error(upload.error);
-      const variantKeys = (upload.image.variants ?? []).map((variant) => variant.key).sort();
-      await db.destroy();
+  it.each(['uploaded', 'verified', 'flipped', 'cleaned'])(
+    '#17 SIGKILL after "%s", then a rerun → one set of objects in S3, one consistent row, local copy gone',
+    async (step) => {
+      const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-kill-'));
+      const postgres = await createTestDatabaseUrl();
+      const database: Record<string, string> = postgres
+        ? { DATABASE_URL: postgres.url }
+        : { PGLITE_DIR: path.join(workDir, 'db') };
+      const bucket = `kill-${randomBytes(4).toString('hex')}`;
+      await createBucket(server, bucket);
+      const localDir = path.join(workDir, 'static');
+      try {
+        // An avatar uploaded while S3 was unreachable: on local disk, with a pending copy.
+        const db = await openDatabase({
+          databaseUrl: postgres?.url,
+          dataDir: postgres ? undefined : path.join(workDir, 'db'),
+        });
+        const unreachable = s3AdapterFor(s3SettingsFor(server, bucket, await closedPortEndpoint()));
+        const local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
+        const storage = createImageStorage({
+          db,
+          s3: unreachable,
+          local,
+          logger: captureLogs().logger,
+          placeholderUrl: () => '',
+          imageJobs: createImageJobQueue(1),
+          maxImagePixels: 40e6,
+        });
+        const upload = await storage.uploadImage(
+          { buffer: await makeImage('jpeg', 600, 600, '#8040c0') },
+          'avatars',
+          'u1',
+          1,
+        );
+        if (!upload.success) throw new Error(upload.error);
+        const variantKeys = (upload.image.variants ?? []).map((variant) => variant.key).sort();
+        await db.destroy();
 
-      const childEnv = {
-        ...database,
-        BUCKET: bucket,
-        S3_ENDPOINT: server.endpoint,
-        S3_ACCESS_KEY_ID: server.accessKeyId,
-        S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-        LOCAL_DIR: localDir,
-      };
-      expect((await runResyncChild({ ...childEnv, CRASH_AT: step })).killedBy).toBe('SIGKILL');
-      const rerun = await runResyncChild(childEnv);
-      expect(rerun.killedBy).toBeNull();
+        const childEnv = {
+          ...database,
+          BUCKET: bucket,
+          S3_ENDPOINT: server.endpoint,
+          S3_ACCESS_KEY_ID: server.accessKeyId,
+          S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+          LOCAL_DIR: localDir,
+        };
+        expect((await runResyncChild({ ...childEnv, CRASH_AT: step })).killedBy).toBe('SIGKILL');
+        const rerun = await runResyncChild(childEnv);
+        expect(rerun.killedBy).toBeNull();
 
-      const reopened = await openDatabase({ databaseUrl: postgres?.url, dataDir: postgres ? undefined : path.join(workDir, 'db') });
-      const rows = await reopened.selectFrom('stored_files').select(['location', 'key']).execute();
-      const pending = await reopened.selectFrom('pending_copies').selectAll().execute();
-      await reopened.destroy();
-      expect(rows).toEqual([{ location: 's3', key: upload.image.key }]);
-      expect(pending).toEqual([]);
-      expect(await listObjects(server, bucket)).toEqual(variantKeys);
-      expect(await fs.readdir(path.join(localDir, 'avatars'))).toEqual([]);
-    } finally {
-      await postgres?.drop();
-      await fs.rm(workDir, { recursive: true, force: true });
-    }
-    // Two child processes, each starting TypeScript and an embedded database.
-  }, 120_000);
+        const reopened = await openDatabase({
+          databaseUrl: postgres?.url,
+          dataDir: postgres ? undefined : path.join(workDir, 'db'),
+        });
+        const rows = await reopened.selectFrom('stored_files').select(['location', 'key']).execute();
+        const pending = await reopened.selectFrom('pending_copies').selectAll().execute();
+        await reopened.destroy();
+        expect(rows).toEqual([{ location: 's3', key: upload.image.key }]);
+        expect(pending).toEqual([]);
+        expect(await listObjects(server, bucket)).toEqual(variantKeys);
+        expect(await fs.readdir(path.join(localDir, 'avatars'))).toEqual([]);
+      } finally {
+        await postgres?.drop();
+        await fs.rm(workDir, { recursive: true, force: true });
+      }
+      // Two child processes, each starting TypeScript and an embedded database.
+    },
+    120_000,
+  );
 });

@@ -9,13 +9,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { csrfTokenFor, signUp } from '../support/browserlessMember.js';
-import { captureLogs } from '../support/captureLogs.js';
-import { startBlackHole, startSlowDownProxy } from '../support/faultyEndpoints.js';
-import { closedPortEndpoint } from '../support/network.js';
-import { listObjects } from '../support/storedState.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { createTestApp, type TestApp } from '../support/testApp.js';
+import { csrfTokenFor, signUp } from '../support/browserlessMember.ts';
+import { captureLogs } from '../support/captureLogs.ts';
+import { startBlackHole, startSlowDownProxy } from '../support/faultyEndpoints.ts';
+import { closedPortEndpoint } from '../support/network.ts';
+import { listObjects } from '../support/storedState.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { createTestApp, type TestApp } from '../support/testApp.ts';
 
 const server = inject('s3');
 const apps: TestApp[] = [];
@@ -27,7 +27,10 @@ async function uploadAndLocate(testApp: TestApp, username: string, colour: strin
   const member = await signUp(testApp.app, username);
   const token = await csrfTokenFor(member, '/profile');
   const started = performance.now();
-  const response = await member.post('/profile/avatar').field('_csrf', token).attach('avatar', await makeImage('png', 128, 128, colour), 'a.png');
+  const response = await member
+    .post('/profile/avatar')
+    .field('_csrf', token)
+    .attach('avatar', await makeImage('png', 128, 128, colour), 'a.png');
   const elapsedMs = performance.now() - started;
   const row = await testApp.db
     .selectFrom('stored_files')
@@ -45,14 +48,20 @@ describe('S3 faults', () => {
     const upload = await uploadAndLocate(testApp, 'refused', '#505050');
     expect(upload).toMatchObject({ status: 303, location: 'local' });
     expect(upload.elapsedMs).toBeLessThan(5_000);
-    expect(await testApp.db.selectFrom('pending_copies').select(['file_id', 'target']).execute()).toEqual([{ file_id: upload.fileId, target: 'primary' }]);
+    expect(await testApp.db.selectFrom('pending_copies').select(['file_id', 'target']).execute()).toEqual([
+      { file_id: upload.fileId, target: 'primary' },
+    ]);
     expect(await listObjects(server, testApp.bucket!)).toEqual([]);
     expect((await request(testApp.app).get('/healthz')).status).toBe(200);
   });
 
   it('#14 a black-holed endpoint costs only the first upload its timeouts; the breaker spares the rest', async () => {
     const blackHole = await startBlackHole();
-    const testApp = await createTestApp({ s3: server, s3Overrides: { endpoint: blackHole.endpoint }, breakerCooldownMs: 120_000 });
+    const testApp = await createTestApp({
+      s3: server,
+      s3Overrides: { endpoint: blackHole.endpoint },
+      breakerCooldownMs: 120_000,
+    });
     apps.push(testApp);
     const first = await uploadAndLocate(testApp, 'bh0', '#101010');
     expect(first).toMatchObject({ status: 303, location: 'local' });
@@ -62,10 +71,13 @@ describe('S3 faults', () => {
     expect(connectionsAfterFirst).toBeGreaterThan(0);
 
     const later = [];
-    for (let i = 1; i < 10; i++) later.push(await uploadAndLocate(testApp, `bh${i}`, `#2020${(i * 10).toString(16).padStart(2, '0')}`));
+    for (let i = 1; i < 10; i++)
+      later.push(await uploadAndLocate(testApp, `bh${i}`, `#2020${(i * 10).toString(16).padStart(2, '0')}`));
     expect(later.every((upload) => upload.status === 303 && upload.location === 'local')).toBe(true);
     expect(blackHole.connections()).toBe(connectionsAfterFirst);
-    process.stderr.write(`[s3-faults] black hole: first upload ${Math.round(first.elapsedMs)} ms, tenth ${Math.round(later.at(-1)!.elapsedMs)} ms\n`);
+    process.stderr.write(
+      `[s3-faults] black hole: first upload ${Math.round(first.elapsedMs)} ms, tenth ${Math.round(later.at(-1)!.elapsedMs)} ms\n`,
+    );
     const health = (await request(testApp.app).get('/healthz')).body;
     expect(health.storage.s3.breaker).toBe('open');
     await blackHole.close();
@@ -82,21 +94,30 @@ describe('S3 faults', () => {
     await proxy.close();
   });
 
-  it.skipIf(server.kind !== 'minio')('#16 wrong credentials still accept the upload, and say loudly why S3 is unused (MinIO only: s3rver accepts any key)', async () => {
-    const logs = captureLogs();
-    const testApp = await createTestApp({ s3: server, s3Overrides: { secretAccessKey: 'not-the-secret' }, logger: logs.logger });
-    apps.push(testApp);
-    const upload = await uploadAndLocate(testApp, 'misconfigured', '#404040');
-    expect(upload).toMatchObject({ status: 303, location: 'local' });
-    const health = (await request(testApp.app).get('/healthz')).body;
-    expect(health.status).toBe('degraded');
-    expect(health.reasons.join(' ')).toContain('S3 rejects our configuration (InvalidCredentials)');
-    await request(testApp.app).get('/healthz');
-    const alarms = logs.lines().filter((line) => line.msg.startsWith('S3 is misconfigured (InvalidCredentials)'));
-    expect(alarms).toHaveLength(1);
-    expect(logs.text()).not.toContain('not-the-secret');
-    expect(await testApp.db.selectFrom('pending_copies').select('file_id').execute()).toEqual([{ file_id: upload.fileId }]);
-  });
+  it.skipIf(server.kind !== 'minio')(
+    '#16 wrong credentials still accept the upload, and say loudly why S3 is unused (MinIO only: s3rver accepts any key)',
+    async () => {
+      const logs = captureLogs();
+      const testApp = await createTestApp({
+        s3: server,
+        s3Overrides: { secretAccessKey: 'not-the-secret' },
+        logger: logs.logger,
+      });
+      apps.push(testApp);
+      const upload = await uploadAndLocate(testApp, 'misconfigured', '#404040');
+      expect(upload).toMatchObject({ status: 303, location: 'local' });
+      const health = (await request(testApp.app).get('/healthz')).body;
+      expect(health.status).toBe('degraded');
+      expect(health.reasons.join(' ')).toContain('S3 rejects our configuration (InvalidCredentials)');
+      await request(testApp.app).get('/healthz');
+      const alarms = logs.lines().filter((line) => line.msg.startsWith('S3 is misconfigured (InvalidCredentials)'));
+      expect(alarms).toHaveLength(1);
+      expect(logs.text()).not.toContain('not-the-secret');
+      expect(await testApp.db.selectFrom('pending_copies').select('file_id').execute()).toEqual([
+        { file_id: upload.fileId },
+      ]);
+    },
+  );
 });
 
 describe('#18 local files lost before a restart', () => {
@@ -106,8 +127,12 @@ describe('#18 local files lost before a restart', () => {
     apps.push(testApp);
     const member = await signUp(testApp.app, 'wiped');
     const token = await csrfTokenFor(member, '/profile');
-    await member.post('/profile/avatar').field('_csrf', token).attach('avatar', await makeImage('png', 300, 300, '#445566'), 'me.png');
-    const avatarSrc = async () => /<img id="avatar"[^>]* src="([^"]+)"/.exec((await member.get('/profile')).text)?.[1] ?? '';
+    await member
+      .post('/profile/avatar')
+      .field('_csrf', token)
+      .attach('avatar', await makeImage('png', 300, 300, '#445566'), 'me.png');
+    const avatarSrc = async () =>
+      /<img id="avatar"[^>]* src="([^"]+)"/.exec((await member.get('/profile')).text)?.[1] ?? '';
     expect(await avatarSrc()).toMatch(/^\/static\/avatars\//);
     // What an ephemeral disk does at a redeploy.
     await fs.rm(path.join(testApp.localDir, 'static', 'avatars'), { recursive: true });
@@ -119,6 +144,8 @@ describe('#18 local files lost before a restart', () => {
     const health = await testApp.storageHealth.refresh();
     expect(health).toMatchObject({ status: 'degraded', storage: { lost: 1 } });
     expect(health.reasons.join(' ')).toContain('1 image(s) were lost from local disk');
-    expect(logs.lines().some((line) => line.level >= 50 && line.msg.includes('missing at start-up and are marked lost'))).toBe(true);
+    expect(
+      logs.lines().some((line) => line.level >= 50 && line.msg.includes('missing at start-up and are marked lost')),
+    ).toBe(true);
   });
 });

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { csrfTokenFor, signUp, uploadAvatar } from '../support/browserlessMember.js';
-import { captureLogs } from '../support/captureLogs.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { createTestApp, type TestApp } from '../support/testApp.js';
-import { makeMp4 } from '../support/videoFixtures.js';
+import { csrfTokenFor, signUp, uploadAvatar } from '../support/browserlessMember.ts';
+import { captureLogs } from '../support/captureLogs.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { createTestApp, type TestApp } from '../support/testApp.ts';
+import { makeMp4 } from '../support/videoFixtures.ts';
 
 const s3 = inject('s3');
 const CDN = 'https://cdn.example.test';
@@ -22,12 +22,17 @@ const XSS = '"><script>alert(1)</script>';
 /** Every URL a page asks the browser to load as an image or media. */
 function mediaUrls(html: string): string[] {
   const srcs = [...html.matchAll(/<(?:img|source|video)\b[^>]*?\ssrc="([^"]*)"/g)].map((match) => match[1]!);
-  const srcsets = [...html.matchAll(/\ssrcset="([^"]*)"/g)].flatMap((match) => match[1]!.split(', ').map((candidate) => candidate.split(' ')[0]!));
+  const srcsets = [...html.matchAll(/\ssrcset="([^"]*)"/g)].flatMap((match) =>
+    match[1]!.split(', ').map((candidate) => candidate.split(' ')[0]!),
+  );
   return [...srcs, ...srcsets];
 }
 
 function cspDirective(header: string | undefined, name: string): string[] {
-  const directive = (header ?? '').split(';').map((part) => part.trim()).find((part) => part.startsWith(`${name} `));
+  const directive = (header ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${name} `));
   return directive?.split(/\s+/).slice(1) ?? [];
 }
 
@@ -86,7 +91,10 @@ describe(`pages with images in S3 behind CDN_BASE_URL (${s3.kind})`, () => {
   it('#12 a username with "><script> is refused at sign-up and echoed as text', async () => {
     const agent = request.agent(testApp.app);
     const token = await csrfTokenFor(agent, '/signup');
-    const response = await agent.post('/signup').type('form').send({ _csrf: token, username: XSS, password: 'correct horse battery' });
+    const response = await agent
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: token, username: XSS, password: 'correct horse battery' });
     expect(response.status).toBe(422);
     expect(response.text).toContain('Usernames are 3–30 characters');
     expect(response.text).not.toContain(XSS);
@@ -113,7 +121,8 @@ describe(`pages with images in S3 behind CDN_BASE_URL (${s3.kind})`, () => {
       if (page !== '/profile') expect(html).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
       const urls = mediaUrls(html);
       expect(urls.length).toBeGreaterThan(0);
-      for (const url of urls) expect(url.startsWith('/') && !url.startsWith('//') ? true : url.startsWith(`${CDN}/`)).toBe(true);
+      for (const url of urls)
+        expect(url.startsWith('/') && !url.startsWith('//') ? true : url.startsWith(`${CDN}/`)).toBe(true);
     }
   });
 

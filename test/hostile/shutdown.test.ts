@@ -11,13 +11,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { publicReadPolicy } from '../support/bucketPolicy.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { createBucket, makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.js';
-import { HttpMember, startServerProcess, type ServerProcess } from '../support/serverProcess.js';
-import { listObjects } from '../support/storedState.js';
-import { multipart } from '../support/rawUpload.js';
+import { openDatabase } from '../../src/db/database.ts';
+import { publicReadPolicy } from '../support/bucketPolicy.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { createBucket, makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.ts';
+import { HttpMember, startServerProcess, type ServerProcess } from '../support/serverProcess.ts';
+import { listObjects } from '../support/storedState.ts';
+import { multipart } from '../support/rawUpload.ts';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 
 describe('SIGTERM', () => {
@@ -35,7 +35,8 @@ describe('SIGTERM', () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-sigterm-'));
     const bucket = `term-${randomBytes(4).toString('hex')}`;
     await createBucket(s3, bucket);
-    if (s3.kind === 'minio') await makeS3Client(s3).send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
+    if (s3.kind === 'minio')
+      await makeS3Client(s3).send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
     await s3.pause();
 
     app = await startServerProcess({
@@ -56,7 +57,9 @@ describe('SIGTERM', () => {
     const members = ['tess', 'tom', 'tia'].map(() => new HttpMember(app!.origin));
     for (const [i, member] of members.entries()) {
       await member.signUp(['tess', 'tom', 'tia'][i]!);
-      expect(await member.uploadAvatar(await makeImage('png', 200, 200, ['#a00000', '#00a000', '#0000a0'][i]))).toBe(303);
+      expect(await member.uploadAvatar(await makeImage('png', 200, 200, ['#a00000', '#00a000', '#0000a0'][i]))).toBe(
+        303,
+      );
     }
     // /healthz counts the outbox at most every 3 s.
     await sleep(3_100);
@@ -92,12 +95,21 @@ describe('SIGTERM', () => {
       await member.signUp('inflight');
       const body = multipart([
         { name: '_csrf', body: await member.csrfToken('/profile') },
-        { name: 'avatar', filename: 'a.png', contentType: 'image/png', body: await makeImage('png', 300, 300, '#206040') },
+        {
+          name: 'avatar',
+          filename: 'a.png',
+          contentType: 'image/png',
+          body: await makeImage('png', 300, 300, '#206040'),
+        },
       ]);
       const half = Math.floor(body.length / 2);
       const upload = http.request(`${server.origin}/profile/avatar`, {
         method: 'POST',
-        headers: { cookie: member.cookieHeader(), 'content-type': 'multipart/form-data; boundary=----vvhostile', 'content-length': String(body.length) },
+        headers: {
+          cookie: member.cookieHeader(),
+          'content-type': 'multipart/form-data; boundary=----vvhostile',
+          'content-length': String(body.length),
+        },
       });
       const answered = new Promise<number>((resolve, reject) => {
         upload.on('response', (response) => {
@@ -111,13 +123,22 @@ describe('SIGTERM', () => {
       const exited = server.stop('SIGTERM');
       await sleep(500);
       // New connections are refused while the upload is still being received.
-      expect(await fetch(`${server.origin}/healthz`).then(() => 'answered', () => 'refused')).toBe('refused');
+      expect(
+        await fetch(`${server.origin}/healthz`).then(
+          () => 'answered',
+          () => 'refused',
+        ),
+      ).toBe('refused');
       upload.end(body.subarray(half));
       expect(await answered).toBe(303);
       expect(await exited).toBe(0);
       expect(server.output()).toContain('Shut down cleanly');
       const db = await openDatabase({ databaseUrl: undefined, dataDir: path.join(dir, 'data') });
-      const rows = await db.selectFrom('users').innerJoin('stored_files', 'stored_files.id', 'users.avatar_image_id').select('stored_files.location').execute();
+      const rows = await db
+        .selectFrom('users')
+        .innerJoin('stored_files', 'stored_files.id', 'users.avatar_image_id')
+        .select('stored_files.location')
+        .execute();
       await db.destroy();
       expect(rows).toEqual([{ location: 'local' }]);
     } finally {

@@ -5,11 +5,11 @@
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ImageRejectedError } from '../../src/images/imageRejection.js';
-import { processImage, sizesFor } from '../../src/images/processImage.js';
-import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.js';
-import { NOT_AN_IMAGE, makeImage } from '../support/imageFixtures.js';
-import * as hostile from '../support/hostileImages.js';
+import { ImageRejectedError } from '../../src/images/imageRejection.ts';
+import { processImage, sizesFor } from '../../src/images/processImage.ts';
+import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.ts';
+import { NOT_AN_IMAGE, makeImage } from '../support/imageFixtures.ts';
+import * as hostile from '../support/hostileImages.ts';
 
 const LIMITS = { maxPixels: 40_000_000 };
 
@@ -29,7 +29,8 @@ async function pixelAt(image: Buffer, xFraction: number, yFraction: number): Pro
   return [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
 }
 
-const near = (actual: number[], expected: readonly number[]) => actual.every((value, i) => Math.abs(value - expected[i]!) < 40);
+const near = (actual: number[], expected: readonly number[]) =>
+  actual.every((value, i) => Math.abs(value - expected[i]!) < 40);
 
 describe('processImage: accepted images', () => {
   it.each([1, 2, 3, 4, 5, 6, 7, 8])('shows a JPEG with EXIF orientation %i upright', async (orientation) => {
@@ -58,7 +59,8 @@ describe('processImage: accepted images', () => {
 
   it('drops a ZIP appended to a JPEG', async () => {
     const result = await processImage(await hostile.jpegWithZipAppended(), 'avatars', LIMITS);
-    for (const variant of result.variants) expect(variant.bytes.includes(Buffer.from('PK\x03\x04', 'latin1'))).toBe(false);
+    for (const variant of result.variants)
+      expect(variant.bytes.includes(Buffer.from('PK\x03\x04', 'latin1'))).toBe(false);
   });
 
   it.each([
@@ -85,8 +87,18 @@ describe('processImage: accepted images', () => {
 
   it('makes every avatar size the source can fill, with a tiny placeholder and the spec version', async () => {
     const result = await processImage(await makeImage('jpeg', 1000, 700), 'avatars', LIMITS);
-    expect(result.variants.map((variant) => [variant.width, variant.height])).toEqual([[512, 512], [256, 256], [128, 128], [64, 64]]);
-    for (const variant of result.variants) expect(await sharp(variant.bytes).metadata()).toMatchObject({ format: 'webp', width: variant.width, height: variant.height });
+    expect(result.variants.map((variant) => [variant.width, variant.height])).toEqual([
+      [512, 512],
+      [256, 256],
+      [128, 128],
+      [64, 64],
+    ]);
+    for (const variant of result.variants)
+      expect(await sharp(variant.bytes).metadata()).toMatchObject({
+        format: 'webp',
+        width: variant.width,
+        height: variant.height,
+      });
     expect(result.placeholder).toMatch(/^data:image\/webp;base64,/);
     expect(result.placeholder.length).toBeLessThan(1024);
     expect(result.specVersion).toBe(VARIANT_SPEC_VERSION);
@@ -94,13 +106,29 @@ describe('processImage: accepted images', () => {
 
   it('crops thumbnails to 16:9 at 1280, 640 and 320 wide', async () => {
     const result = await processImage(await makeImage('png', 2000, 2000), 'thumbnails', LIMITS);
-    expect(result.variants.map((variant) => [variant.width, variant.height])).toEqual([[1280, 720], [640, 360], [320, 180]]);
+    expect(result.variants.map((variant) => [variant.width, variant.height])).toEqual([
+      [1280, 720],
+      [640, 360],
+      [320, 180],
+    ]);
   });
 
   it('never enlarges: a small source yields only the sizes it can fill', () => {
     const avatarSizes = [512, 256, 128, 64].map((side) => ({ width: side, height: side }));
-    expect(sizesFor(avatarSizes, 300, 200)).toEqual([{ width: 128, height: 128 }, { width: 64, height: 64 }]);
-    expect(sizesFor([{ width: 1280, height: 720 }, { width: 320, height: 180 }], 100, 100)).toEqual([{ width: 100, height: 56 }]);
+    expect(sizesFor(avatarSizes, 300, 200)).toEqual([
+      { width: 128, height: 128 },
+      { width: 64, height: 64 },
+    ]);
+    expect(
+      sizesFor(
+        [
+          { width: 1280, height: 720 },
+          { width: 320, height: 180 },
+        ],
+        100,
+        100,
+      ),
+    ).toEqual([{ width: 100, height: 56 }]);
   });
 });
 
@@ -124,7 +152,10 @@ describe('processImage: refused images', () => {
 
   it('refuses an avatar smaller than 64×64 with 422', async () => {
     const error = await rejection(await makeImage('png', 40, 40));
-    expect(error).toMatchObject({ status: 422, message: 'That image is only 40×40 pixels; it needs to be at least 64×64.' });
+    expect(error).toMatchObject({
+      status: 422,
+      message: 'That image is only 40×40 pixels; it needs to be at least 64×64.',
+    });
   });
 
   it.each([

@@ -7,18 +7,22 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openDatabase, type AppDatabase } from '../../src/db/database.js';
-import { countOutdatedImages, regenerateOutdatedImages, type RegenerationDeps } from '../../src/images/regenerateImages.js';
-import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import type { StorageAdapter } from '../../src/storage/contract.js';
-import { createFallbackWriter } from '../../src/storage/fallbackWriter.js';
-import { createS3Client } from '../../src/storage/s3Client.js';
-import { captureLogs } from '../support/captureLogs.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { createBucket, s3SettingsFor } from '../support/s3Server.js';
-import { listObjects } from '../support/storedState.js';
+import { openDatabase, type AppDatabase } from '../../src/db/database.ts';
+import {
+  countOutdatedImages,
+  regenerateOutdatedImages,
+  type RegenerationDeps,
+} from '../../src/images/regenerateImages.ts';
+import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.ts';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import type { StorageAdapter } from '../../src/storage/contract.ts';
+import { createFallbackWriter } from '../../src/storage/fallbackWriter.ts';
+import { createS3Client } from '../../src/storage/s3Client.ts';
+import { captureLogs } from '../support/captureLogs.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { createBucket, s3SettingsFor } from '../support/s3Server.ts';
+import { listObjects } from '../support/storedState.ts';
 
 const server = inject('s3');
 
@@ -54,10 +58,21 @@ describe('images:regenerate', () => {
   /** An image as the app stored it before the pipeline: the original bytes, no variants. */
   async function legacyImage(folder: 'avatars' | 'thumbnails', bytes: Buffer, extension: string): Promise<number> {
     const key = `${folder}/u9-${randomBytes(16).toString('hex')}.${extension}`;
-    await s3.put(key, bytes, { contentType: `image/${extension}`, cacheControl: 'public, max-age=31536000, immutable' });
+    await s3.put(key, bytes, {
+      contentType: `image/${extension}`,
+      cacheControl: 'public, max-age=31536000, immutable',
+    });
     const row = await db
       .insertInto('stored_files')
-      .values({ owner_id: 9, folder, key, location: 's3', content_type: `image/${extension}`, bytes: bytes.length, sha256: 'x'.repeat(64) })
+      .values({
+        owner_id: 9,
+        folder,
+        key,
+        location: 's3',
+        content_type: `image/${extension}`,
+        bytes: bytes.length,
+        sha256: 'x'.repeat(64),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return row.id;
@@ -83,7 +98,11 @@ describe('images:regenerate', () => {
     expect(await countOutdatedImages(db)).toBe(0);
 
     const rows = await db.selectFrom('stored_files').selectAll().where('id', 'in', ids).orderBy('id').execute();
-    expect(rows.map((row) => row.variants?.map((variant) => variant.width))).toEqual([[512, 256, 128, 64], [1280, 640, 320], [64]]);
+    expect(rows.map((row) => row.variants?.map((variant) => variant.width))).toEqual([
+      [512, 256, 128, 64],
+      [1280, 640, 320],
+      [64],
+    ]);
     const keys = await listObjects(server, bucket);
     for (const row of rows) {
       expect(row).toMatchObject({ spec_version: VARIANT_SPEC_VERSION, content_type: 'image/webp', location: 's3' });
@@ -105,7 +124,11 @@ describe('images:regenerate', () => {
     expect(summary).toMatchObject({ regenerated: 1, failed: 1 });
     expect(summary.failures[0]).toMatchObject({ id: broken });
     expect(summary.failures[0]!.reason).toContain('not an image we recognise');
-    const row = await db.selectFrom('stored_files').select(['spec_version', 'variants']).where('id', '=', current).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('stored_files')
+      .select(['spec_version', 'variants'])
+      .where('id', '=', current)
+      .executeTakeFirstOrThrow();
     expect(row.spec_version).toBe(VARIANT_SPEC_VERSION);
     expect(await countOutdatedImages(db)).toBe(1);
   });

@@ -1,8 +1,8 @@
 /** Sign-up, log-in, log-out and CSRF, through HTTP against every available database. */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.js';
-import { csrfTokenFor, signUp, TEST_PASSWORD } from '../support/browserlessMember.js';
+import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.ts';
+import { csrfTokenFor, signUp, TEST_PASSWORD } from '../support/browserlessMember.ts';
 
 describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %s', (database) => {
   let testApp: TestApp;
@@ -33,7 +33,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     await signUp(testApp.app, 'Bobby');
     const agent = request.agent(testApp.app);
     const token = await csrfTokenFor(agent, '/signup');
-    const response = await agent.post('/signup').type('form').send({ _csrf: token, username: 'bobby', password: TEST_PASSWORD });
+    const response = await agent
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: token, username: 'bobby', password: TEST_PASSWORD });
     expect(response.status).toBe(422);
     expect(response.text).toContain('That username is taken');
   });
@@ -42,7 +45,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     await signUp(testApp.app, 'carol');
     const agent = request.agent(testApp.app);
     const token = await csrfTokenFor(agent, '/login');
-    const wrong = await agent.post('/login').type('form').send({ _csrf: token, username: 'carol', password: 'not the password' });
+    const wrong = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: 'carol', password: 'not the password' });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('Wrong username or password.');
 
@@ -50,7 +56,12 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     const right = await agent
       .post('/login')
       .type('form')
-      .send({ _csrf: await csrfTokenFor(agent, '/login'), username: 'CAROL', password: TEST_PASSWORD, next: '/users/carol' });
+      .send({
+        _csrf: await csrfTokenFor(agent, '/login'),
+        username: 'CAROL',
+        password: TEST_PASSWORD,
+        next: '/users/carol',
+      });
     expect(right.status).toBe(303);
     expect(right.headers.location).toBe('/users/carol');
     expect(right.headers['set-cookie']).toBeDefined();
@@ -61,7 +72,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     await signUp(testApp.app, 'dave');
     const agent = request.agent(testApp.app);
     const token = await csrfTokenFor(agent, '/login');
-    const response = await agent.post('/login').type('form').send({ _csrf: token, username: 'dave', password: TEST_PASSWORD, next: '//evil.example' });
+    const response = await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, username: 'dave', password: TEST_PASSWORD, next: '//evil.example' });
     expect(response.headers.location).toBe('/profile');
   });
 
@@ -71,7 +85,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))('accounts on %
     const missing = await agent.post('/signup').type('form').send({ username: 'mallory', password: TEST_PASSWORD });
     expect(missing.status).toBe(403);
     expect(missing.text).toContain('This form has expired or was not sent from VideoVote');
-    const forged = await agent.post('/signup').type('form').send({ _csrf: 'forged', username: 'mallory', password: TEST_PASSWORD });
+    const forged = await agent
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: 'forged', username: 'mallory', password: TEST_PASSWORD });
     expect(forged.status).toBe(403);
   });
 

@@ -5,12 +5,12 @@
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.js';
-import { csrfTokenFor, signUp, uploadAvatar } from '../support/browserlessMember.js';
-import { makeImage } from '../support/imageFixtures.js';
-import * as hostile from '../support/hostileImages.js';
-import { listObjects, storedState } from '../support/storedState.js';
-import { startS3Server, type S3TestServer } from '../support/s3Server.js';
+import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.ts';
+import { csrfTokenFor, signUp, uploadAvatar } from '../support/browserlessMember.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import * as hostile from '../support/hostileImages.ts';
+import { listObjects, storedState } from '../support/storedState.ts';
+import { startS3Server, type S3TestServer } from '../support/s3Server.ts';
 
 const s3 = inject('s3');
 
@@ -48,7 +48,11 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/webp');
     expect(image.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(await sharp(Buffer.from(await image.arrayBuffer())).metadata()).toMatchObject({ format: 'webp', width: 64, height: 64 });
+    expect(await sharp(Buffer.from(await image.arrayBuffer())).metadata()).toMatchObject({
+      format: 'webp',
+      width: 64,
+      height: 64,
+    });
 
     const publicPage = await request(testApp.app).get('/users/alice');
     expect(publicPage.text).toContain(`src="${src}"`);
@@ -91,7 +95,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
     await testApp.storageHealth.refresh();
     const health = await request(testApp.app).get('/healthz');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', storage: { mode: 's3', s3: { configured: true, reachable: true } } });
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      storage: { mode: 's3', s3: { configured: true, reachable: true } },
+    });
   });
 });
 

@@ -11,12 +11,12 @@ import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.js';
-import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { makeMp4 } from '../support/videoFixtures.js';
-import { makeS3Client } from '../support/s3Server.js';
-import { createTestApp, type TestApp } from '../support/testApp.js';
+import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.ts';
+import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { makeMp4 } from '../support/videoFixtures.ts';
+import { makeS3Client } from '../support/s3Server.ts';
+import { createTestApp, type TestApp } from '../support/testApp.ts';
 
 const s3 = inject('s3');
 const minioOnly = s3.kind !== 'minio';
@@ -26,12 +26,18 @@ const unescapeHtml = (value: string) => value.replace(/&amp;/g, '&').replace(/&q
 function avatarOn(html: string): { src: string; srcset: string } {
   const tag = /<img id="avatar"[^>]*>/.exec(html)?.[0] ?? /<img [^>]*class="avatar avatar-lg"[^>]*>/.exec(html)?.[0];
   if (!tag) throw new Error('No avatar on the page');
-  return { src: unescapeHtml(/ src="([^"]+)"/.exec(tag)?.[1] ?? ''), srcset: unescapeHtml(/ srcset="([^"]+)"/.exec(tag)?.[1] ?? '') };
+  return {
+    src: unescapeHtml(/ src="([^"]+)"/.exec(tag)?.[1] ?? ''),
+    srcset: unescapeHtml(/ srcset="([^"]+)"/.exec(tag)?.[1] ?? ''),
+  };
 }
 
 async function uploadAvatar(agent: Agent, bytes: Buffer) {
   const token = await csrfTokenFor(agent, '/profile');
-  const response = await agent.post('/profile/avatar').field('_csrf', token).attach('avatar', bytes, { filename: 'me.png', contentType: 'image/png' });
+  const response = await agent
+    .post('/profile/avatar')
+    .field('_csrf', token)
+    .attach('avatar', bytes, { filename: 'me.png', contentType: 'image/png' });
   if (response.status !== 303) throw new Error(`Avatar upload failed with ${response.status}`);
 }
 
@@ -50,7 +56,10 @@ async function submitVideo(agent: Agent, video: Buffer, thumbnail: Buffer): Prom
 }
 
 function cspDirective(header: string | undefined, name: string): string[] {
-  const directive = (header ?? '').split(';').map((part) => part.trim()).find((part) => part.startsWith(`${name} `));
+  const directive = (header ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${name} `));
   return directive?.split(/\s+/).slice(1) ?? [];
 }
 
@@ -59,7 +68,11 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 describe(`IMAGE_URL_MODE=signed with a private bucket (${s3.kind})`, () => {
   let testApp: TestApp;
   beforeAll(async () => {
-    testApp = await createTestApp({ s3, privateBucket: true, extraEnv: { IMAGE_URL_MODE: 'signed', SIGNED_URL_WINDOW_MINUTES: '60' } });
+    testApp = await createTestApp({
+      s3,
+      privateBucket: true,
+      extraEnv: { IMAGE_URL_MODE: 'signed', SIGNED_URL_WINDOW_MINUTES: '60' },
+    });
   });
   afterAll(async () => testApp?.close());
 
@@ -87,19 +100,26 @@ describe(`IMAGE_URL_MODE=signed with a private bucket (${s3.kind})`, () => {
     }
   });
 
-  it.skipIf(minioOnly)('the bucket itself refuses anonymous reads (MinIO only: s3rver serves every object)', async () => {
-    const agent = await signUp(testApp.app, 'anonymous-check');
-    await uploadAvatar(agent, await makeImage('png', 100, 100));
-    const { src } = avatarOn((await agent.get('/profile')).text);
-    const unsigned = src.split('?')[0]!;
-    const anonymous = await fetch(unsigned);
-    expect(anonymous.status).toBe(403);
-    await anonymous.body?.cancel();
-  });
+  it.skipIf(minioOnly)(
+    'the bucket itself refuses anonymous reads (MinIO only: s3rver serves every object)',
+    async () => {
+      const agent = await signUp(testApp.app, 'anonymous-check');
+      await uploadAvatar(agent, await makeImage('png', 100, 100));
+      const { src } = avatarOn((await agent.get('/profile')).text);
+      const unsigned = src.split('?')[0]!;
+      const anonymous = await fetch(unsigned);
+      expect(anonymous.status).toBe(403);
+      await anonymous.body?.cancel();
+    },
+  );
 
   it('lets the CSP load images from the bucket origin', async () => {
     const page = await request(testApp.app).get('/');
-    expect(cspDirective(page.headers['content-security-policy'], 'img-src')).toEqual(["'self'", 'data:', new URL(s3.endpoint).origin]);
+    expect(cspDirective(page.headers['content-security-policy'], 'img-src')).toEqual([
+      "'self'",
+      'data:',
+      new URL(s3.endpoint).origin,
+    ]);
   });
 });
 
@@ -155,7 +175,9 @@ describe(`IMAGE_URL_MODE=proxy with a private bucket (${s3.kind})`, () => {
     expect(tail.status).toBe(206);
     expect((tail.body as Buffer).equals(full.subarray(full.length - 16))).toBe(true);
 
-    const beyond = await request(testApp.app).get(src).set('Range', `bytes=${full.length + 10}-`);
+    const beyond = await request(testApp.app)
+      .get(src)
+      .set('Range', `bytes=${full.length + 10}-`);
     expect(beyond.status).toBe(416);
     expect(beyond.headers['content-range']).toBe(`bytes */${full.length}`);
   });
@@ -203,13 +225,22 @@ describe(`IMAGE_URL_MODE=proxy with a private bucket (${s3.kind})`, () => {
 describe(`private videos: VIDEO_URL_MODE=signed while images stay public (${s3.kind})`, () => {
   let testApp: TestApp;
   beforeAll(async () => {
-    testApp = await createTestApp({ s3, privateBucket: true, extraEnv: { IMAGE_URL_MODE: 'public', VIDEO_URL_MODE: 'signed' } });
+    testApp = await createTestApp({
+      s3,
+      privateBucket: true,
+      extraEnv: { IMAGE_URL_MODE: 'public', VIDEO_URL_MODE: 'signed' },
+    });
     if (s3.kind === 'minio') {
       // Public read for the image folders only: uploads/ stays private.
       const policy = publicReadBucketPolicy(testApp.bucket!);
-      policy.Statement[0]!.Resource = [`arn:aws:s3:::${testApp.bucket}/avatars/*`, `arn:aws:s3:::${testApp.bucket}/thumbnails/*`];
+      policy.Statement[0]!.Resource = [
+        `arn:aws:s3:::${testApp.bucket}/avatars/*`,
+        `arn:aws:s3:::${testApp.bucket}/thumbnails/*`,
+      ];
       const admin = makeS3Client(s3);
-      await admin.send(new PutBucketPolicyCommand({ Bucket: testApp.bucket, Policy: policyJson(policy) })).finally(() => admin.destroy());
+      await admin
+        .send(new PutBucketPolicyCommand({ Bucket: testApp.bucket, Policy: policyJson(policy) }))
+        .finally(() => admin.destroy());
     }
   });
   afterAll(async () => testApp?.close());
@@ -233,7 +264,9 @@ describe(`private videos: VIDEO_URL_MODE=signed while images stay public (${s3.k
     expect((await fetch(poster)).status).toBe(200);
 
     // Neither is served by the app: nothing here is in proxy mode.
-    expect((await request(testApp.app).get(new URL(videoSrc).pathname.replace(`/${testApp.bucket}/`, '/media/'))).status).toBe(404);
+    expect(
+      (await request(testApp.app).get(new URL(videoSrc).pathname.replace(`/${testApp.bucket}/`, '/media/'))).status,
+    ).toBe(404);
 
     if (s3.kind === 'minio') {
       const anonymous = await fetch(videoSrc.split('?')[0]!);

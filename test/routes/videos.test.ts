@@ -4,11 +4,11 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.js';
-import { csrfTokenFor, signUp, TEST_PASSWORD, type Agent } from '../support/browserlessMember.js';
-import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
-import { makeMp4, makeWebm } from '../support/videoFixtures.js';
-import { listObjects, storedState } from '../support/storedState.js';
+import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.ts';
+import { csrfTokenFor, signUp, TEST_PASSWORD, type Agent } from '../support/browserlessMember.ts';
+import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.ts';
+import { makeMp4, makeWebm } from '../support/videoFixtures.ts';
+import { listObjects, storedState } from '../support/storedState.ts';
 
 const s3 = inject('s3');
 
@@ -88,7 +88,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
   });
 
   it('submits a link video; without a thumbnail it shows the placeholder', async () => {
-    const response = await submitVideo(alice, { title: 'Linked talk', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' });
+    const response = await submitVideo(alice, {
+      title: 'Linked talk',
+      url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+    });
     expect(response.status).toBe(303);
     const page = await request(testApp.app).get(response.headers.location!);
     expect(page.text).toContain('href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"');
@@ -106,7 +109,11 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
     expect(neither.status).toBe(422);
     expect(neither.text).toContain('Paste a link to the video, or upload an MP4 or WebM file below.');
     expect(neither.text).toContain('value="Nothing attached"');
-    const both = await submitVideo(alice, { title: 'Both', url: 'https://example.com/v', video: { bytes: makeMp4(), filename: 'a.mp4' } });
+    const both = await submitVideo(alice, {
+      title: 'Both',
+      url: 'https://example.com/v',
+      video: { bytes: makeMp4(), filename: 'a.mp4' },
+    });
     expect(both.status).toBe(422);
     expect(both.text).toContain('Either link to a video or upload a file, not both.');
     expect(await storedState(testApp, s3)).toEqual(before);
@@ -114,7 +121,10 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
 
   it('refuses a text file renamed .mp4 with 415, storing nothing', async () => {
     const before = await storedState(testApp, s3);
-    const response = await submitVideo(alice, { title: 'Fake', video: { bytes: NOT_AN_IMAGE.text, filename: 'movie.mp4' } });
+    const response = await submitVideo(alice, {
+      title: 'Fake',
+      video: { bytes: NOT_AN_IMAGE.text, filename: 'movie.mp4' },
+    });
     expect(response.status).toBe(415);
     expect(response.text).toContain('Please upload an MP4 or WebM video.');
     expect(response.text).toContain('value="Fake"');
@@ -136,15 +146,23 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
   it('refuses an oversized thumbnail with 413 next to the thumbnail field', async () => {
     const before = await storedState(testApp, s3);
     const big = Buffer.concat([await makeImage('png'), Buffer.alloc(6 * 1024 * 1024)]);
-    const response = await submitVideo(alice, { title: 'Huge thumb', url: 'https://example.com/v', thumbnail: { bytes: big, filename: 't.png' } });
+    const response = await submitVideo(alice, {
+      title: 'Huge thumb',
+      url: 'https://example.com/v',
+      thumbnail: { bytes: big, filename: 't.png' },
+    });
     expect(response.status).toBe(413);
     expect(response.text).toContain('That file is too large. Images can be at most 5 MB.');
     expect(await storedState(testApp, s3)).toEqual(before);
   });
 
   it('one vote per member; voting again takes it back; the ranking follows', async () => {
-    const first = videoIdFrom((await submitVideo(alice, { title: 'Older video', url: 'https://example.com/older' })).headers.location);
-    const second = videoIdFrom((await submitVideo(alice, { title: 'Newer video', url: 'https://example.com/newer' })).headers.location);
+    const first = videoIdFrom(
+      (await submitVideo(alice, { title: 'Older video', url: 'https://example.com/older' })).headers.location,
+    );
+    const second = videoIdFrom(
+      (await submitVideo(alice, { title: 'Newer video', url: 'https://example.com/newer' })).headers.location,
+    );
     let home = await request(testApp.app).get('/');
     expect(cardTitles(home.text).indexOf('Newer video')).toBeLessThan(cardTitles(home.text).indexOf('Older video'));
 
@@ -164,7 +182,9 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
   });
 
   it('votes need a member and a CSRF token, and unknown videos are 404', async () => {
-    const id = videoIdFrom((await submitVideo(alice, { title: 'Guarded', url: 'https://example.com/g' })).headers.location);
+    const id = videoIdFrom(
+      (await submitVideo(alice, { title: 'Guarded', url: 'https://example.com/g' })).headers.location,
+    );
     expect((await request(testApp.app).post(`/videos/${id}/vote`)).status).toBe(401);
     expect((await bob.post(`/videos/${id}/vote`).type('form').send({})).status).toBe(403);
     expect((await vote(bob, 999_999)).status).toBe(404);
@@ -179,17 +199,30 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
       thumbnail: { bytes: await makeImage('png', 64, 64, '#aa0000'), filename: 't.png' },
     });
     const id = videoIdFrom(created.headers.location);
-    const oldThumbnail = (await testApp.db.selectFrom('videos').innerJoin('stored_files', 'stored_files.id', 'videos.thumbnail_file_id').select('stored_files.key').where('videos.id', '=', id).executeTakeFirstOrThrow()).key;
+    const oldThumbnail = (
+      await testApp.db
+        .selectFrom('videos')
+        .innerJoin('stored_files', 'stored_files.id', 'videos.thumbnail_file_id')
+        .select('stored_files.key')
+        .where('videos.id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).key;
     const keysBefore = await listObjects(s3, testApp.bucket!);
 
     const bobToken = await csrfTokenFor(bob, `/videos/${id}`);
-    const stolen = await bob.post(`/videos/${id}/thumbnail`).field('_csrf', bobToken).attach('thumbnail', await makeImage('png'), 'x.png');
+    const stolen = await bob
+      .post(`/videos/${id}/thumbnail`)
+      .field('_csrf', bobToken)
+      .attach('thumbnail', await makeImage('png'), 'x.png');
     expect(stolen.status).toBe(403);
     expect((await bob.post(`/videos/${id}/delete`).type('form').send({ _csrf: bobToken })).status).toBe(403);
     expect(await listObjects(s3, testApp.bucket!)).toEqual(keysBefore);
 
     const aliceToken = await csrfTokenFor(alice, `/videos/${id}`);
-    const replaced = await alice.post(`/videos/${id}/thumbnail`).field('_csrf', aliceToken).attach('thumbnail', await makeImage('webp', 64, 64, '#00aa00'), 'new.webp');
+    const replaced = await alice
+      .post(`/videos/${id}/thumbnail`)
+      .field('_csrf', aliceToken)
+      .attach('thumbnail', await makeImage('webp', 64, 64, '#00aa00'), 'new.webp');
     expect(replaced.status).toBe(303);
     const keysAfterReplace = await listObjects(s3, testApp.bucket!);
     expect(keysAfterReplace).not.toContain(oldThumbnail);
@@ -201,7 +234,7 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
     expect((await listObjects(s3, testApp.bucket!)).length).toBe(keysBefore.length - 2);
   });
 
-  it('lists a member\'s videos on their public page', async () => {
+  it("lists a member's videos on their public page", async () => {
     await submitVideo(bob, { title: 'Bob on a bike', url: 'https://example.com/bike' });
     const page = await request(testApp.app).get('/users/bob');
     expect(cardTitles(page.text)).toContain('Bob on a bike');
@@ -220,15 +253,28 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
   it('deleting an account needs the password and removes every object of theirs from the bucket', async () => {
     const carol = await signUp(testApp.app, 'carol');
     const token = await csrfTokenFor(carol, '/profile');
-    await carol.post('/profile/avatar').field('_csrf', token).attach('avatar', await makeImage('png'), 'me.png');
+    await carol
+      .post('/profile/avatar')
+      .field('_csrf', token)
+      .attach('avatar', await makeImage('png'), 'me.png');
     const mine = videoIdFrom(
-      (await submitVideo(carol, { title: 'Carol clip', video: { bytes: makeMp4(), filename: 'c.mp4' }, thumbnail: { bytes: await makeImage('jpeg'), filename: 'c.jpg' } }))
-        .headers.location,
+      (
+        await submitVideo(carol, {
+          title: 'Carol clip',
+          video: { bytes: makeMp4(), filename: 'c.mp4' },
+          thumbnail: { bytes: await makeImage('jpeg'), filename: 'c.jpg' },
+        })
+      ).headers.location,
     );
-    const aliceVideo = videoIdFrom((await submitVideo(alice, { title: 'Voted by carol', url: 'https://example.com/vbc' })).headers.location);
+    const aliceVideo = videoIdFrom(
+      (await submitVideo(alice, { title: 'Voted by carol', url: 'https://example.com/vbc' })).headers.location,
+    );
     await vote(carol, aliceVideo);
-    const carolId = (await testApp.db.selectFrom('users').select('id').where('username', '=', 'carol').executeTakeFirstOrThrow()).id;
-    const carolKeys = () => listObjects(s3, testApp.bucket!).then((keys) => keys.filter((key) => key.includes(`/u${carolId}-`)));
+    const carolId = (
+      await testApp.db.selectFrom('users').select('id').where('username', '=', 'carol').executeTakeFirstOrThrow()
+    ).id;
+    const carolKeys = () =>
+      listObjects(s3, testApp.bucket!).then((keys) => keys.filter((key) => key.includes(`/u${carolId}-`)));
     expect(await carolKeys()).toHaveLength(3);
 
     const wrong = await carol.post('/profile/delete').type('form').send({ _csrf: token, password: 'not it' });

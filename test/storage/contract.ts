@@ -7,8 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageError, type StorageAdapter } from '../../src/storage/contract.js';
-import { IMMUTABLE_CACHE_CONTROL } from '../../src/storage/cachePolicy.js';
+import { StorageError, type StorageAdapter } from '../../src/storage/contract.ts';
+import { IMMUTABLE_CACHE_CONTROL } from '../../src/storage/cachePolicy.ts';
 
 export interface AdapterUnderTest {
   adapter: StorageAdapter;
@@ -72,12 +72,17 @@ export function runStorageAdapterContract(name: string, setUp: () => Promise<Ada
 
     it('lists the objects under a prefix with their sizes, and nothing else', async () => {
       const folder = `thumbnails`;
-      const keys = [`${folder}/list-${randomBytes(6).toString('hex')}.png`, `${folder}/list-${randomBytes(6).toString('hex')}.png`];
+      const keys = [
+        `${folder}/list-${randomBytes(6).toString('hex')}.png`,
+        `${folder}/list-${randomBytes(6).toString('hex')}.png`,
+      ];
       for (const key of keys) await adapter.put(key, Buffer.from(key), PUT);
       const listed: Array<{ key: string; size: number; lastModified: Date }> = [];
       for await (const object of adapter.list(`${folder}/`)) listed.push(object);
       for (const key of keys) expect(listed.find((object) => object.key === key)).toMatchObject({ size: key.length });
-      expect(listed.every((object) => object.key.startsWith(`${folder}/`) && object.lastModified instanceof Date)).toBe(true);
+      expect(listed.every((object) => object.key.startsWith(`${folder}/`) && object.lastModified instanceof Date)).toBe(
+        true,
+      );
       const empty: unknown[] = [];
       for await (const object of adapter.list('uploads/no-such-prefix-')) empty.push(object);
       expect(empty).toEqual([]);
@@ -113,7 +118,10 @@ export function runStorageAdapterContract(name: string, setUp: () => Promise<Ada
       // Safari's first request for a video (s3rver mishandles an end of 0, so not bytes=0-0).
       expect((await read({ start: 0, end: 1 })).equals(body.subarray(0, 2))).toBe(true);
       expect((await read({ start: 990, end: 5000 })).equals(body.subarray(990))).toBe(true);
-      await expect(adapter.get(newKey(), { start: 0, end: 9 })).rejects.toMatchObject({ name: 'StorageError', code: 'NotFound' });
+      await expect(adapter.get(newKey(), { start: 0, end: 9 })).rejects.toMatchObject({
+        name: 'StorageError',
+        code: 'NotFound',
+      });
     });
 
     it('throws NotFound when reading a missing key', async () => {

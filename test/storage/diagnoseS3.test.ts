@@ -12,13 +12,18 @@ import { DeleteObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand } fro
 // STS is how MinIO hands out credentials with less than root's permissions; see credentialsAllowedOnly.
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, inject, it } from 'vitest';
-import type { S3Settings } from '../../src/config.js';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import { diagnoseS3, type DiagnosisStep, type DiagnosisStepId, type S3Diagnosis } from '../../src/storage/diagnoseS3.js';
-import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.js';
-import { createS3Client, type S3ClientTimeouts } from '../../src/storage/s3Client.js';
-import { createBucket, makeS3Client } from '../support/s3Server.js';
-import { runStorageCheck } from '../support/storageCheckCli.js';
+import type { S3Settings } from '../../src/config.ts';
+import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import {
+  diagnoseS3,
+  type DiagnosisStep,
+  type DiagnosisStepId,
+  type S3Diagnosis,
+} from '../../src/storage/diagnoseS3.ts';
+import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.ts';
+import { createS3Client, type S3ClientTimeouts } from '../../src/storage/s3Client.ts';
+import { createBucket, makeS3Client } from '../support/s3Server.ts';
+import { runStorageCheck } from '../support/storageCheckCli.ts';
 
 const s3 = inject('s3');
 const notMinio = s3.kind !== 'minio';
@@ -48,7 +53,12 @@ async function diagnose(bucket: string, overrides: DiagnoseOverrides = {}): Prom
   };
   const client = createS3Client(settings, TEST_TIMEOUTS);
   try {
-    return await diagnoseS3({ client, bucket, publicBaseUrl: overrides.private ? undefined : publicBaseUrlFor(settings), publicReadTimeoutMs: 2_000 });
+    return await diagnoseS3({
+      client,
+      bucket,
+      publicBaseUrl: overrides.private ? undefined : publicBaseUrlFor(settings),
+      publicReadTimeoutMs: 2_000,
+    });
   } finally {
     client.destroy();
   }
@@ -73,7 +83,9 @@ function newBucketName(): string {
 async function allowPublicRead(bucket: string): Promise<void> {
   const admin = makeS3Client(s3);
   try {
-    await admin.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policyJson(publicReadBucketPolicy(bucket)) }));
+    await admin.send(
+      new PutBucketPolicyCommand({ Bucket: bucket, Policy: policyJson(publicReadBucketPolicy(bucket)) }),
+    );
   } finally {
     admin.destroy();
   }
@@ -103,8 +115,12 @@ type S3Action = 's3:ListBucket' | 's3:PutObject' | 's3:GetObject' | 's3:DeleteOb
 async function credentialsAllowedOnly(bucket: string, actions: S3Action[]): Promise<Credentials> {
   const objectActions = actions.filter((action) => action !== 's3:ListBucket');
   const statements = [
-    ...(objectActions.length > 0 ? [{ Effect: 'Allow', Action: objectActions, Resource: [`arn:aws:s3:::${bucket}/*`] }] : []),
-    ...(actions.includes('s3:ListBucket') ? [{ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`] }] : []),
+    ...(objectActions.length > 0
+      ? [{ Effect: 'Allow', Action: objectActions, Resource: [`arn:aws:s3:::${bucket}/*`] }]
+      : []),
+    ...(actions.includes('s3:ListBucket')
+      ? [{ Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${bucket}`] }]
+      : []),
   ];
   const sts = new STSClient({
     endpoint: s3.endpoint,
@@ -121,7 +137,11 @@ async function credentialsAllowedOnly(bucket: string, actions: S3Action[]): Prom
       }),
     );
     if (!issued?.AccessKeyId || !issued.SecretAccessKey) throw new Error('MinIO issued no credentials');
-    return { accessKeyId: issued.AccessKeyId, secretAccessKey: issued.SecretAccessKey, sessionToken: issued.SessionToken };
+    return {
+      accessKeyId: issued.AccessKeyId,
+      secretAccessKey: issued.SecretAccessKey,
+      sessionToken: issued.SessionToken,
+    };
   } finally {
     sts.destroy();
   }
@@ -167,33 +187,46 @@ describe('diagnoseS3 against the shared S3 server', () => {
     expect(reach.ok).toBe(false);
     expect(reach.cause).toMatch(/does not exist/);
     expect(reach.fix).toMatch(/AWS_BUCKET_NAME/);
-    expect(outcomes(diagnosis)).toMatchObject({ write: 'skipped', read: 'skipped', publicRead: 'skipped', delete: 'skipped' });
+    expect(outcomes(diagnosis)).toMatchObject({
+      write: 'skipped',
+      read: 'skipped',
+      publicRead: 'skipped',
+      delete: 'skipped',
+    });
     expect(diagnosis.usable).toBe(false);
   });
 
-  it.skipIf(notMinio)('tells a wrong secret key apart (MinIO only: s3rver accepts any secret)', { timeout: TEST_MS }, async () => {
-    const bucket = await createPublicBucket();
-    const diagnosis = await diagnose(bucket, {
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: `${s3.secretAccessKey}-wrong` },
-    });
+  it.skipIf(notMinio)(
+    'tells a wrong secret key apart (MinIO only: s3rver accepts any secret)',
+    { timeout: TEST_MS },
+    async () => {
+      const bucket = await createPublicBucket();
+      const diagnosis = await diagnose(bucket, {
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: `${s3.secretAccessKey}-wrong` },
+      });
 
-    const reach = step(diagnosis, 'reach');
-    expect(reach.detail).toMatch(/SignatureDoesNotMatch/);
-    expect(reach.cause).toMatch(/secret key does not belong/);
-    expect(reach.fix).toMatch(/AWS_SECRET_ACCESS_KEY/);
-    expect(diagnosis.usable).toBe(false);
-  });
+      const reach = step(diagnosis, 'reach');
+      expect(reach.detail).toMatch(/SignatureDoesNotMatch/);
+      expect(reach.cause).toMatch(/secret key does not belong/);
+      expect(reach.fix).toMatch(/AWS_SECRET_ACCESS_KEY/);
+      expect(diagnosis.usable).toBe(false);
+    },
+  );
 
-  it.skipIf(notMinio)('tells an unknown access key id apart (MinIO only: s3rver accepts any key)', { timeout: TEST_MS }, async () => {
-    const bucket = await createPublicBucket();
-    const diagnosis = await diagnose(bucket, {
-      credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: s3.secretAccessKey },
-    });
+  it.skipIf(notMinio)(
+    'tells an unknown access key id apart (MinIO only: s3rver accepts any key)',
+    { timeout: TEST_MS },
+    async () => {
+      const bucket = await createPublicBucket();
+      const diagnosis = await diagnose(bucket, {
+        credentials: { accessKeyId: 'AKIANOSUCHKEY0000000', secretAccessKey: s3.secretAccessKey },
+      });
 
-    const reach = step(diagnosis, 'reach');
-    expect(reach.detail).toMatch(/InvalidAccessKeyId/);
-    expect(reach.fix).toMatch(/AWS_ACCESS_KEY_ID/);
-  });
+      const reach = step(diagnosis, 'reach');
+      expect(reach.detail).toMatch(/InvalidAccessKeyId/);
+      expect(reach.fix).toMatch(/AWS_ACCESS_KEY_ID/);
+    },
+  );
 
   it.skipIf(notMinio)(
     'finds a private bucket unusable because browsers get 403, and its printed policy fixes it (MinIO only: s3rver ignores policies)',
@@ -238,7 +271,13 @@ describe.skipIf(notMinio)('diagnoseS3 with least-privilege credentials (MinIO on
     const credentials = await credentialsAllowedOnly(bucket, ['s3:ListBucket', 's3:GetObject', 's3:DeleteObject']);
     const diagnosis = await diagnose(bucket, { credentials });
 
-    expect(outcomes(diagnosis)).toEqual({ reach: 'ok', write: 'failed', read: 'skipped', publicRead: 'skipped', delete: 'skipped' });
+    expect(outcomes(diagnosis)).toEqual({
+      reach: 'ok',
+      write: 'failed',
+      read: 'skipped',
+      publicRead: 'skipped',
+      delete: 'skipped',
+    });
     const write = step(diagnosis, 'write');
     expect(write.cause).toMatch(/^No write permission/);
     expect(write.fix).toContain('"s3:PutObject"');
@@ -257,7 +296,9 @@ describe.skipIf(notMinio)('diagnoseS3 with least-privilege credentials (MinIO on
     expect(await keysIn(bucket)).toEqual([diagnosis.testKey]);
 
     const admin = makeS3Client(s3);
-    await admin.send(new DeleteObjectCommand({ Bucket: bucket, Key: diagnosis.testKey })).finally(() => admin.destroy());
+    await admin
+      .send(new DeleteObjectCommand({ Bucket: bucket, Key: diagnosis.testKey }))
+      .finally(() => admin.destroy());
   });
 });
 
@@ -279,7 +320,9 @@ describe('diagnoseS3 when the endpoint is wrong', () => {
     expect(diagnosis.usable).toBe(false);
   });
 
-  it('reports an endpoint that accepts connections but never answers, bounded by the timeouts', { timeout: TEST_MS }, async () => {
+  it('reports an endpoint that accepts connections but never answers, bounded by the timeouts', {
+    timeout: TEST_MS,
+  }, async () => {
     const sockets = new Set<Socket>();
     const silent = createTcpServer((socket) => sockets.add(socket));
     const endpoint = await listen(silent);
@@ -295,7 +338,7 @@ describe('diagnoseS3 when the endpoint is wrong', () => {
     }
   });
 
-  it('names the region to set when S3 redirects to the bucket\'s region', { timeout: TEST_MS }, async () => {
+  it("names the region to set when S3 redirects to the bucket's region", { timeout: TEST_MS }, async () => {
     // What AWS answers a HeadBucket signed for the wrong region: 301, no body, the real region in a header.
     const redirecting = createHttpServer((_request, response) => {
       response.writeHead(301, { 'x-amz-bucket-region': 'eu-west-1', 'x-amz-request-id': 'TEST' }).end();
@@ -314,9 +357,8 @@ describe('diagnoseS3 when the endpoint is wrong', () => {
   });
 });
 
-
 describe('npm run storage:check', () => {
-  // Starting npx and compiling with tsx takes a few seconds on its own.
+  // Starting a Node process that loads the AWS SDK takes a second or two on its own.
   it('#16 names the cause and the fix, exits 1 and never prints the secret key', { timeout: 30_000 }, async () => {
     const bucket = newBucketName();
     const { exitCode, output } = await runStorageCheck(s3, bucket);

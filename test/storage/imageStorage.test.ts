@@ -7,18 +7,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
-import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import { createS3Client } from '../../src/storage/s3Client.js';
-import { openDatabase, type AppDatabase } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import type { StorageAdapter } from '../../src/storage/contract.js';
-import { createBucket, s3SettingsFor } from '../support/s3Server.js';
-import { closedPortEndpoint } from '../support/network.js';
-import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
-import { captureLogs } from '../support/captureLogs.js';
+import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
+import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.ts';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { createS3Client } from '../../src/storage/s3Client.ts';
+import { openDatabase, type AppDatabase } from '../../src/db/database.ts';
+import type { StorageAdapter } from '../../src/storage/contract.ts';
+import { createBucket, s3SettingsFor } from '../support/s3Server.ts';
+import { closedPortEndpoint } from '../support/network.ts';
+import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.ts';
+import { captureLogs } from '../support/captureLogs.ts';
 
 const server = inject('s3');
 
@@ -37,7 +36,15 @@ describe('imageStorage', () => {
   const logs = captureLogs();
   const placeholderUrl = (folder: string) => `/static/img/${folder}-placeholder.svg`;
   const build = (primary: StorageAdapter | undefined): ImageStorage =>
-    createImageStorage({ db, s3: primary, local, logger: logs.logger, placeholderUrl, imageJobs: createImageJobQueue(2), maxImagePixels: 40_000_000 });
+    createImageStorage({
+      db,
+      s3: primary,
+      local,
+      logger: logs.logger,
+      placeholderUrl,
+      imageJobs: createImageJobQueue(2),
+      maxImagePixels: 40_000_000,
+    });
 
   beforeAll(async () => {
     db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
@@ -52,7 +59,8 @@ describe('imageStorage', () => {
     await fs.rm(localDir, { recursive: true, force: true });
   });
 
-  const countRows = async () => Number((await db.selectFrom('stored_files').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const countRows = async () =>
+    Number((await db.selectFrom('stored_files').select(db.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
   it('stores every variant in S3 under content-hash keys and records them with the location', async () => {
     const result = await build(s3).uploadImage({ buffer: await makeImage('png', 600, 600) }, 'avatars', 'u7', null);
@@ -65,7 +73,13 @@ describe('imageStorage', () => {
       expect(await s3.head(variant.key)).toEqual({ size: variant.bytes, contentType: 'image/webp' });
       expect(await local.head(variant.key)).toBeUndefined();
     }
-    expect(result.image).toMatchObject({ key: variants[0]!.key, width: 512, height: 512, spec_version: 1, content_type: 'image/webp' });
+    expect(result.image).toMatchObject({
+      key: variants[0]!.key,
+      width: 512,
+      height: 512,
+      spec_version: 1,
+      content_type: 'image/webp',
+    });
     expect(result.image.placeholder).toMatch(/^data:image\/webp;base64,/);
     expect(result.url).toBe(`${server.endpoint}/${bucket}/${result.image.key}`);
   });
@@ -127,7 +141,9 @@ describe('imageStorage', () => {
     await storage.deleteImage(onDisk.image.id);
     expect(await s3.head(inS3.image.key)).toBeUndefined();
     expect(await local.head(onDisk.image.key)).toBeUndefined();
-    expect(await db.selectFrom('stored_files').where('id', 'in', [inS3.image.id, onDisk.image.id]).execute()).toEqual([]);
+    expect(await db.selectFrom('stored_files').where('id', 'in', [inS3.image.id, onDisk.image.id]).execute()).toEqual(
+      [],
+    );
   });
 
   it('builds URLs from the recorded location whatever the current mode', () => {

@@ -4,8 +4,8 @@
  * without I/O: adapters here are plain objects whose only used method is urlFor.
  */
 import { describe, expect, it } from 'vitest';
-import type { StorageAdapter, StorageLocation } from '../../src/storage/contract.js';
-import { createImageUrlBuilder, createStoredFileUrl, type MediaDelivery } from '../../src/storage/imageUrls.js';
+import type { StorageAdapter, StorageLocation } from '../../src/storage/contract.ts';
+import { createImageUrlBuilder, createStoredFileUrl, type MediaDelivery } from '../../src/storage/imageUrls.ts';
 
 const unused = () => {
   throw new Error('getImageUrl must not do I/O');
@@ -45,13 +45,13 @@ describe('URL building by delivery mode', () => {
     expect(getImageUrl(video, 'uploads')).toBe('https://cdn.example.com/uploads/u1-clip.mp4');
   });
 
-  it('signed: the signer\'s URL for every S3 file', () => {
+  it("signed: the signer's URL for every S3 file", () => {
     const getImageUrl = build({ imageMode: 'signed', videoMode: 'signed', signedUrlFor });
     expect(getImageUrl(avatar, 'avatars', 200)).toBe(signedUrlFor('avatars/u1-big.webp'));
     expect(getImageUrl('avatars/u1-legacy.png', 'avatars')).toBe(signedUrlFor('avatars/u1-legacy.png'));
   });
 
-  it('proxy: the app\'s /media route', () => {
+  it("proxy: the app's /media route", () => {
     const getImageUrl = build({ imageMode: 'proxy', videoMode: 'proxy' });
     expect(getImageUrl(avatar, 'avatars', 64)).toBe('/media/avatars/u1-small.webp');
     expect(getImageUrl(video, 'uploads')).toBe('/media/uploads/u1-clip.mp4');
@@ -61,7 +61,9 @@ describe('URL building by delivery mode', () => {
     const getImageUrl = build({ imageMode: 'public', videoMode: 'signed', signedUrlFor });
     expect(getImageUrl(video, 'uploads')).toBe(signedUrlFor(video.key));
     expect(getImageUrl(avatar, 'avatars', 64)).toBe('https://cdn.example.com/avatars/u1-small.webp');
-    expect(getImageUrl({ key: 'thumbnails/u1-t.webp', location: 's3' }, 'thumbnails')).toBe('https://cdn.example.com/thumbnails/u1-t.webp');
+    expect(getImageUrl({ key: 'thumbnails/u1-t.webp', location: 's3' }, 'thumbnails')).toBe(
+      'https://cdn.example.com/thumbnails/u1-t.webp',
+    );
   });
 
   it('keeps /static URLs for files on local disk in every mode, and placeholders for missing images', () => {

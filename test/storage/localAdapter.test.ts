@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { createStaticRoutes } from '../../src/web/staticFiles.js';
-import { runStorageAdapterContract } from './contract.js';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { createStaticRoutes } from '../../src/web/staticFiles.ts';
+import { runStorageAdapterContract } from './contract.ts';
 
 runStorageAdapterContract('local', async () => {
   const rootDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-local-'));

@@ -8,17 +8,17 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { openDatabase, type AppDatabase } from '../../src/db/database.js';
-import type { StoredVariant } from '../../src/db/schema.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import type { StorageAdapter } from '../../src/storage/contract.js';
-import { migrateLocalToS3, type MigrationDeps } from '../../src/storage/migrateLocalToS3.js';
-import { enqueueCopy } from '../../src/storage/outbox.js';
-import { createS3Client } from '../../src/storage/s3Client.js';
-import { captureLogs } from '../support/captureLogs.js';
-import { createBucket, s3SettingsFor } from '../support/s3Server.js';
-import { listObjects } from '../support/storedState.js';
+import { openDatabase, type AppDatabase } from '../../src/db/database.ts';
+import type { StoredVariant } from '../../src/db/schema.ts';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import type { StorageAdapter } from '../../src/storage/contract.ts';
+import { migrateLocalToS3, type MigrationDeps } from '../../src/storage/migrateLocalToS3.ts';
+import { enqueueCopy } from '../../src/storage/outbox.ts';
+import { createS3Client } from '../../src/storage/s3Client.ts';
+import { captureLogs } from '../support/captureLogs.ts';
+import { createBucket, s3SettingsFor } from '../support/s3Server.ts';
+import { listObjects } from '../support/storedState.ts';
 
 const server = inject('s3');
 const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -57,7 +57,10 @@ describe('storage:migrate', () => {
   });
 
   /** An image that fell back to local disk: every variant on disk, a row saying so, and its outbox entry. */
-  async function localImage(sizes: number[], key = `avatars/u1-${hex32()}.webp`): Promise<{ id: number; keys: string[] }> {
+  async function localImage(
+    sizes: number[],
+    key = `avatars/u1-${hex32()}.webp`,
+  ): Promise<{ id: number; keys: string[] }> {
     const variants: StoredVariant[] = [];
     for (const [index, size] of sizes.entries()) {
       const bytes = randomBytes(size);
@@ -68,7 +71,16 @@ describe('storage:migrate', () => {
     const largest = variants[0]!;
     const row = await db
       .insertInto('stored_files')
-      .values({ owner_id: 1, folder: 'avatars', key, location: 'local', content_type: 'image/webp', bytes: largest.bytes, sha256: largest.sha256, variants: JSON.stringify(variants) })
+      .values({
+        owner_id: 1,
+        folder: 'avatars',
+        key,
+        location: 'local',
+        content_type: 'image/webp',
+        bytes: largest.bytes,
+        sha256: largest.sha256,
+        variants: JSON.stringify(variants),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     await enqueueCopy(db, row.id, 'primary');
@@ -82,7 +94,15 @@ describe('storage:migrate', () => {
     await local.put(key, bytes, { contentType: 'video/mp4', cacheControl: 'no-store' });
     const row = await db
       .insertInto('stored_files')
-      .values({ owner_id: 1, folder: 'uploads', key, location: 'local', content_type: 'video/mp4', bytes: size, sha256: sha256Of(bytes) })
+      .values({
+        owner_id: 1,
+        folder: 'uploads',
+        key,
+        location: 'local',
+        content_type: 'video/mp4',
+        bytes: size,
+        sha256: sha256Of(bytes),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: row.id, keys: [key] };
@@ -99,7 +119,10 @@ describe('storage:migrate', () => {
   const rows = () => db.selectFrom('stored_files').selectAll().orderBy('id').execute();
   const localFiles = async () => {
     const entries = await fs.readdir(localDir, { recursive: true, withFileTypes: true });
-    return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(localDir, path.join(entry.parentPath, entry.name))).sort();
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.relative(localDir, path.join(entry.parentPath, entry.name)))
+      .sort();
   };
 
   it('moves every variant of each local file, flips the rows, clears the outbox and the disk; a second run moves nothing', async () => {
@@ -111,8 +134,17 @@ describe('storage:migrate', () => {
 
     const progress: Array<[number, number]> = [];
     const first = await migrateLocalToS3(deps, { onProgress: ({ files, bytes }) => progress.push([files, bytes]) });
-    expect(first).toMatchObject({ moved: 2, movedBytes: 10_200, failed: [], skipped: [], planned: { files: 2, bytes: 10_200 } });
-    expect(progress).toEqual([[1, 5200], [2, 10_200]]);
+    expect(first).toMatchObject({
+      moved: 2,
+      movedBytes: 10_200,
+      failed: [],
+      skipped: [],
+      planned: { files: 2, bytes: 10_200 },
+    });
+    expect(progress).toEqual([
+      [1, 5200],
+      [2, 10_200],
+    ]);
 
     expect(await listObjects(server, bucket)).toEqual([...image.keys, ...video.keys].sort());
     for (const key of [...image.keys, ...video.keys]) expect((await s3.head(key))?.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -143,13 +175,24 @@ describe('storage:migrate', () => {
   it('changes nothing on a dry run, but says what would move', async () => {
     const image = await localImage([2000, 1000]);
     await legacyFile('uploads/old-clip.mp4', randomBytes(4000));
-    const before = { rows: await rows(), files: await localFiles(), outbox: await db.selectFrom('pending_copies').selectAll().execute() };
+    const before = {
+      rows: await rows(),
+      files: await localFiles(),
+      outbox: await db.selectFrom('pending_copies').selectAll().execute(),
+    };
 
     const summary = await migrateLocalToS3(deps, { dryRun: true });
     expect(summary).toMatchObject({ dryRun: true, moved: 0, planned: { files: 2, bytes: 7000 } });
     expect(summary.planned.items).toEqual([
       { kind: 'row', fileId: image.id, key: image.keys[0], folder: 'avatars', objectKeys: image.keys, bytes: 3000 },
-      { kind: 'legacy', fileId: undefined, key: 'uploads/old-clip.mp4', folder: 'uploads', objectKeys: ['uploads/old-clip.mp4'], bytes: 4000 },
+      {
+        kind: 'legacy',
+        fileId: undefined,
+        key: 'uploads/old-clip.mp4',
+        folder: 'uploads',
+        objectKeys: ['uploads/old-clip.mp4'],
+        bytes: 4000,
+      },
     ]);
     expect(await rows()).toEqual(before.rows);
     expect(await localFiles()).toEqual(before.files);
@@ -169,7 +212,18 @@ describe('storage:migrate', () => {
     // Known to a row already (its S3 copy is recorded): a resync leftover for storage:gc, not a legacy file.
     const known = `thumbnails/v1-${hex32()}.webp`;
     await legacyFile(known, randomBytes(50));
-    await db.insertInto('stored_files').values({ owner_id: 1, folder: 'thumbnails', key: known, location: 's3', content_type: 'image/webp', bytes: 50, sha256: 'a'.repeat(64) }).execute();
+    await db
+      .insertInto('stored_files')
+      .values({
+        owner_id: 1,
+        folder: 'thumbnails',
+        key: known,
+        location: 's3',
+        content_type: 'image/webp',
+        bytes: 50,
+        sha256: 'a'.repeat(64),
+      })
+      .execute();
 
     const summary = await migrateLocalToS3(deps);
     expect(summary).toMatchObject({ moved: 2, failed: [], movedBytes: 6700 });
@@ -180,23 +234,53 @@ describe('storage:migrate', () => {
 
     const recorded = (await rows()).filter((row) => row.key !== known);
     expect(recorded).toEqual([
-      expect.objectContaining({ owner_id: null, folder: 'avatars', key: 'avatars/2019/alice.png', location: 's3', content_type: 'image/png', bytes: 700, sha256: sha256Of(avatar), variants: null }),
-      expect.objectContaining({ owner_id: null, folder: 'uploads', key: 'uploads/old-clip.mp4', location: 's3', content_type: 'video/mp4', bytes: 6000, sha256: sha256Of(clip), variants: null }),
+      expect.objectContaining({
+        owner_id: null,
+        folder: 'avatars',
+        key: 'avatars/2019/alice.png',
+        location: 's3',
+        content_type: 'image/png',
+        bytes: 700,
+        sha256: sha256Of(avatar),
+        variants: null,
+      }),
+      expect.objectContaining({
+        owner_id: null,
+        folder: 'uploads',
+        key: 'uploads/old-clip.mp4',
+        location: 's3',
+        content_type: 'video/mp4',
+        bytes: 6000,
+        sha256: sha256Of(clip),
+        variants: null,
+      }),
     ]);
     expect(await listObjects(server, bucket)).toEqual(['avatars/2019/alice.png', 'uploads/old-clip.mp4']);
-    expect(await s3.head('uploads/old-clip.mp4')).toMatchObject({ size: 6000, contentType: 'video/mp4', sha256: sha256Of(clip) });
-    expect(await localFiles()).toEqual(['avatars/Holiday Photo.JPG', 'css/site.css', known, 'uploads/u2-fresh.mp4'].sort());
+    expect(await s3.head('uploads/old-clip.mp4')).toMatchObject({
+      size: 6000,
+      contentType: 'video/mp4',
+      sha256: sha256Of(clip),
+    });
+    expect(await localFiles()).toEqual(
+      ['avatars/Holiday Photo.JPG', 'css/site.css', known, 'uploads/u2-fresh.mp4'].sort(),
+    );
 
     expect(await migrateLocalToS3(deps)).toMatchObject({ moved: 0, planned: { files: 0 }, failed: [] });
     const anHourLater = () => new Date(Date.now() + 2 * 3_600_000);
-    expect(await migrateLocalToS3({ ...deps, now: anHourLater })).toMatchObject({ moved: 1, planned: { items: [{ key: 'uploads/u2-fresh.mp4' }] } });
+    expect(await migrateLocalToS3({ ...deps, now: anHourLater })).toMatchObject({
+      moved: 1,
+      planned: { items: [{ key: 'uploads/u2-fresh.mp4' }] },
+    });
   });
 
   it('keeps a local file while another local row still uses its key, and skips uploads S3 already holds', async () => {
     const shared = await localImage([1000]);
     const twin = await db.selectFrom('stored_files').selectAll().where('id', '=', shared.id).executeTakeFirstOrThrow();
     const { id: _id, created_at: _created, ...copy } = twin;
-    await db.insertInto('stored_files').values({ ...copy, variants: JSON.stringify(copy.variants) }).execute();
+    await db
+      .insertInto('stored_files')
+      .values({ ...copy, variants: JSON.stringify(copy.variants) })
+      .execute();
     const puts: string[] = [];
     const countingS3: StorageAdapter = {
       ...s3,
@@ -222,8 +306,13 @@ describe('storage:migrate', () => {
 
     const summary = await migrateLocalToS3(deps);
     expect(summary).toMatchObject({ moved: 1 });
-    expect(summary.failed).toEqual([{ key: gone.keys[0], fileId: gone.id, reason: expect.stringContaining('missing from local disk') }]);
-    expect(await rows()).toEqual([expect.objectContaining({ id: gone.id, location: 'local', lost_at: null }), expect.objectContaining({ id: fine.id, location: 's3' })]);
+    expect(summary.failed).toEqual([
+      { key: gone.keys[0], fileId: gone.id, reason: expect.stringContaining('missing from local disk') },
+    ]);
+    expect(await rows()).toEqual([
+      expect.objectContaining({ id: gone.id, location: 'local', lost_at: null }),
+      expect.objectContaining({ id: fine.id, location: 's3' }),
+    ]);
     expect(await listObjects(server, bucket)).toEqual(fine.keys);
   });
 });

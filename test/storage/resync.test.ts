@@ -7,19 +7,23 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.js';
-import { makeImage } from '../support/imageFixtures.js';
-import { makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.js';
-import { listObjects } from '../support/storedState.js';
-import { createTestApp, type TestApp } from '../support/testApp.js';
+import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.ts';
+import { makeImage } from '../support/imageFixtures.ts';
+import { makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.ts';
+import { listObjects } from '../support/storedState.ts';
+import { createTestApp, type TestApp } from '../support/testApp.ts';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 
 async function uploadAvatar(agent: Agent, colour: string) {
   const token = await csrfTokenFor(agent, '/profile');
-  return agent.post('/profile/avatar').field('_csrf', token).attach('avatar', await makeImage('png', 300, 300, colour), 'me.png');
+  return agent
+    .post('/profile/avatar')
+    .field('_csrf', token)
+    .attach('avatar', await makeImage('png', 300, 300, colour), 'me.png');
 }
 
-const avatarSrc = async (agent: Agent) => /<img id="avatar"[^>]* src="([^"]+)"/.exec((await agent.get('/profile')).text)?.[1] ?? '';
+const avatarSrc = async (agent: Agent) =>
+  /<img id="avatar"[^>]* src="([^"]+)"/.exec((await agent.get('/profile')).text)?.[1] ?? '';
 
 describe('resync after S3 comes back', () => {
   let s3: S3TestServer;
@@ -51,11 +55,9 @@ describe('resync after S3 comes back', () => {
     // The probe sees S3 again, closes the breaker, and that kicks a resync pass at once.
     await testApp.storageHealth.refresh();
     await testApp.resyncLoop!.drain(Date.now() + 20_000);
-    expect(await testApp.db.selectFrom('stored_files').select('location').where('folder', '=', 'avatars').execute()).toEqual([
-      { location: 's3' },
-      { location: 's3' },
-      { location: 's3' },
-    ]);
+    expect(
+      await testApp.db.selectFrom('stored_files').select('location').where('folder', '=', 'avatars').execute(),
+    ).toEqual([{ location: 's3' }, { location: 's3' }, { location: 's3' }]);
 
     const keys = await listObjects(s3, testApp.bucket!);
     for (const member of members) {
@@ -94,7 +96,12 @@ describe('backup bucket', () => {
         client.send(new HeadObjectCommand({ Bucket: testApp.bucket!, Key: key })),
         client.send(new HeadObjectCommand({ Bucket: testApp.backupBucket!, Key: key })),
       ]);
-      expect(copy).toMatchObject({ ContentLength: original.ContentLength, ContentType: 'image/webp', CacheControl: original.CacheControl, Metadata: original.Metadata });
+      expect(copy).toMatchObject({
+        ContentLength: original.ContentLength,
+        ContentType: 'image/webp',
+        CacheControl: original.CacheControl,
+        Metadata: original.Metadata,
+      });
     }
     client.destroy();
     expect((await testApp.storageHealth.refresh()).storage.backup.pending).toBe(0);

@@ -6,16 +6,26 @@
 import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
-import { createUrlSigner, encodeRfc3986 } from '../../src/storage/signedUrls.js';
-import { bucketBaseUrlFor, urlSignerFor } from '../../src/storage/storageFromConfig.js';
-import { createBucket, makeS3Client, s3SettingsFor } from '../support/s3Server.js';
+import { createUrlSigner, encodeRfc3986 } from '../../src/storage/signedUrls.ts';
+import { bucketBaseUrlFor, urlSignerFor } from '../../src/storage/storageFromConfig.ts';
+import { createBucket, makeS3Client, s3SettingsFor } from '../support/s3Server.ts';
 
 const HOUR = 60 * 60 * 1000;
 const T0 = Date.UTC(2030, 0, 15, 10, 0, 0);
-const credentials = { accessKeyId: 'AKIAEXAMPLE000000000', secretAccessKey: 'not-a-real-secret-key-000000000000000000' };
+const credentials = {
+  accessKeyId: 'AKIAEXAMPLE000000000',
+  secretAccessKey: 'not-a-real-secret-key-000000000000000000',
+};
 
 function signerAt(clock: { now: number }, overrides: Partial<Parameters<typeof createUrlSigner>[0]> = {}) {
-  return createUrlSigner({ bucketBaseUrl: 'http://127.0.0.1:9000/vv-images', region: 'us-east-1', credentials, windowMs: HOUR, now: () => clock.now, ...overrides });
+  return createUrlSigner({
+    bucketBaseUrl: 'http://127.0.0.1:9000/vv-images',
+    region: 'us-east-1',
+    credentials,
+    windowMs: HOUR,
+    now: () => clock.now,
+    ...overrides,
+  });
 }
 
 describe('signed URLs', () => {
@@ -66,7 +76,14 @@ describe('signed URLs', () => {
     const clock = { now: T0 };
     const small = signerAt(clock, { cacheSize: 2 });
     const reference = signerAt(clock);
-    const keys = ['avatars/a.webp', 'avatars/b.webp', 'avatars/c.webp', 'avatars/a.webp', 'thumbnails/d.webp', 'avatars/b.webp'];
+    const keys = [
+      'avatars/a.webp',
+      'avatars/b.webp',
+      'avatars/c.webp',
+      'avatars/a.webp',
+      'thumbnails/d.webp',
+      'avatars/b.webp',
+    ];
     for (const key of keys) expect(small(key)).toBe(reference(key));
   });
 
@@ -81,43 +98,54 @@ describe('signed URLs', () => {
 
 const s3 = inject('s3');
 
-describe.skipIf(s3.kind !== 'minio')('signed URLs against MinIO (MinIO only: s3rver neither checks signatures nor denies anonymous reads)', () => {
-  it('load from a private bucket that refuses anonymous reads, and stop loading once expired', async () => {
-    const bucket = `signed-${randomBytes(4).toString('hex')}`;
-    await createBucket(s3, bucket);
-    const admin = makeS3Client(s3);
-    const key = `avatars/u1-${randomBytes(16).toString('hex')}.webp`;
-    const body = randomBytes(4096);
-    await admin.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'image/webp', CacheControl: 'public, max-age=31536000, immutable' }));
-    admin.destroy();
-    const settings = { ...s3SettingsFor(s3, bucket), backup: undefined };
+describe.skipIf(s3.kind !== 'minio')(
+  'signed URLs against MinIO (MinIO only: s3rver neither checks signatures nor denies anonymous reads)',
+  () => {
+    it('load from a private bucket that refuses anonymous reads, and stop loading once expired', async () => {
+      const bucket = `signed-${randomBytes(4).toString('hex')}`;
+      await createBucket(s3, bucket);
+      const admin = makeS3Client(s3);
+      const key = `avatars/u1-${randomBytes(16).toString('hex')}.webp`;
+      const body = randomBytes(4096);
+      await admin.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'image/webp',
+          CacheControl: 'public, max-age=31536000, immutable',
+        }),
+      );
+      admin.destroy();
+      const settings = { ...s3SettingsFor(s3, bucket), backup: undefined };
 
-    const anonymous = await fetch(`${bucketBaseUrlFor(settings)}/${key}`);
-    expect(anonymous.status).toBe(403);
-    await anonymous.body?.cancel();
+      const anonymous = await fetch(`${bucketBaseUrlFor(settings)}/${key}`);
+      expect(anonymous.status).toBe(403);
+      await anonymous.body?.cancel();
 
-    const sign = urlSignerFor(settings, 60)!;
-    const url = sign(key);
-    expect(sign(key)).toBe(url);
-    const signed = await fetch(url);
-    expect(signed.status).toBe(200);
-    expect(signed.headers.get('content-type')).toBe('image/webp');
-    expect(Buffer.from(await signed.arrayBuffer()).equals(body)).toBe(true);
+      const sign = urlSignerFor(settings, 60)!;
+      const url = sign(key);
+      expect(sign(key)).toBe(url);
+      const signed = await fetch(url);
+      expect(signed.status).toBe(200);
+      expect(signed.headers.get('content-type')).toBe('image/webp');
+      expect(Buffer.from(await signed.arrayBuffer()).equals(body)).toBe(true);
 
-    const ranged = await fetch(url, { headers: { Range: 'bytes=100-199' } });
-    expect(ranged.status).toBe(206);
-    expect(ranged.headers.get('content-range')).toBe(`bytes 100-199/${body.length}`);
-    expect(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(100, 200))).toBe(true);
+      const ranged = await fetch(url, { headers: { Range: 'bytes=100-199' } });
+      expect(ranged.status).toBe(206);
+      expect(ranged.headers.get('content-range')).toBe(`bytes 100-199/${body.length}`);
+      expect(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(100, 200))).toBe(true);
 
-    // Signed three windows ago: valid for two, so expired now.
-    const stale = urlSignerFor(settings, 60, () => Date.now() - 3 * HOUR)!(key);
-    const expired = await fetch(stale);
-    expect(expired.status).toBe(403);
-    await expired.body?.cancel();
+      // Signed three windows ago: valid for two, so expired now.
+      const stale = urlSignerFor(settings, 60, () => Date.now() - 3 * HOUR)!(key);
+      const expired = await fetch(stale);
+      expect(expired.status).toBe(403);
+      await expired.body?.cancel();
 
-    const forged = url.replace(/X-Amz-Signature=[0-9a-f]{4}/, 'X-Amz-Signature=0000');
-    const refused = await fetch(forged);
-    expect(refused.status).toBe(403);
-    await refused.body?.cancel();
-  });
-});
+      const forged = url.replace(/X-Amz-Signature=[0-9a-f]{4}/, 'X-Amz-Signature=0000');
+      const refused = await fetch(forged);
+      expect(refused.status).toBe(403);
+      await refused.body?.cancel();
+    });
+  },
+);

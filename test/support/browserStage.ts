@@ -7,10 +7,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser.js';
-import { listenOnLoopback } from './listen.js';
-import { startS3Server, type S3TestServer } from './s3Server.js';
-import { createTestApp, type TestApp } from './testApp.js';
+import { launchChromium } from './browser.ts';
+import { listenOnLoopback } from './listen.ts';
+import { startS3Server, type S3TestServer } from './s3Server.ts';
+import { createTestApp, type TestApp } from './testApp.ts';
 
 export interface BrowserStage {
   s3: S3TestServer;
@@ -62,6 +62,12 @@ export interface RenderedImage {
 export async function renderedImage(page: Page, selector: string): Promise<RenderedImage> {
   const image = page.locator(selector);
   await image.scrollIntoViewIfNeeded();
-  await image.evaluate((img: HTMLImageElement) => (img.complete ? undefined : new Promise((resolve) => (img.onload = img.onerror = resolve))));
-  return image.evaluate((img: HTMLImageElement) => ({ src: img.getAttribute('src') ?? '', currentSrc: img.currentSrc, naturalWidth: img.naturalWidth }));
+  await image.evaluate((img: HTMLImageElement) =>
+    img.complete ? undefined : new Promise((resolve) => (img.onload = img.onerror = resolve)),
+  );
+  return image.evaluate((img: HTMLImageElement) => ({
+    src: img.getAttribute('src') ?? '',
+    currentSrc: img.currentSrc,
+    naturalWidth: img.naturalWidth,
+  }));
 }

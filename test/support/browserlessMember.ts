@@ -22,7 +22,8 @@ export async function signUp(app: Express, username: string): Promise<Agent> {
   const agent = request.agent(app);
   const token = await csrfTokenFor(agent, '/signup');
   const response = await agent.post('/signup').type('form').send({ _csrf: token, username, password: TEST_PASSWORD });
-  if (response.status !== 303) throw new Error(`Sign-up failed with ${response.status}: ${response.text.slice(0, 300)}`);
+  if (response.status !== 303)
+    throw new Error(`Sign-up failed with ${response.status}: ${response.text.slice(0, 300)}`);
   return agent;
 }
 

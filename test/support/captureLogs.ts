@@ -4,8 +4,8 @@
  */
 import { Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { createLogger } from '../../src/logger.js';
-import { captureDestination } from './logCapture.js';
+import { createLogger } from '../../src/logger.ts';
+import { captureDestination } from './logCapture.ts';
 
 export interface CapturedLogs {
   logger: Logger;
@@ -25,7 +25,12 @@ export function captureLogs(): CapturedLogs {
   });
   return {
     logger: createLogger({ level: 'debug', destination: sink }),
-    lines: () => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line)),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
     text: () => chunks.join(''),
   };
 }

@@ -7,15 +7,15 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase, type AppDatabase } from '../../src/db/database.js';
-import { createImageJobQueue } from '../../src/images/imageJobQueue.js';
-import type { Logger } from '../../src/logger.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { withCircuitBreaker, type GuardedAdapter } from '../../src/storage/circuitBreaker.js';
-import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.js';
-import { s3AdapterFor } from '../../src/storage/storageFromConfig.js';
-import { captureLogs } from './captureLogs.js';
-import { createBucket, s3SettingsFor, type S3Connection } from './s3Server.js';
+import { openDatabase, type AppDatabase } from '../../src/db/database.ts';
+import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
+import type { Logger } from '../../src/logger.ts';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { withCircuitBreaker, type GuardedAdapter } from '../../src/storage/circuitBreaker.ts';
+import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.ts';
+import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
+import { captureLogs } from './captureLogs.ts';
+import { createBucket, s3SettingsFor, type S3Connection } from './s3Server.ts';
 
 export interface DirectUploadSetting {
   db: AppDatabase;
@@ -29,7 +29,10 @@ export interface DirectUploadSetting {
   close(): Promise<void>;
 }
 
-export async function openDirectUploadSetting(server: S3Connection, bucketPrefix: string): Promise<DirectUploadSetting> {
+export async function openDirectUploadSetting(
+  server: S3Connection,
+  bucketPrefix: string,
+): Promise<DirectUploadSetting> {
   const db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
   const bucket = `${bucketPrefix}-${randomBytes(4).toString('hex')}`;
   await createBucket(server, bucket);
@@ -38,8 +41,23 @@ export async function openDirectUploadSetting(server: S3Connection, bucketPrefix
   const s3 = withCircuitBreaker(s3AdapterFor(settings));
   const logger = captureLogs().logger;
   const local = createLocalAdapter({ rootDir: localDir, publicPath: '/static' });
-  const imageStorage = createImageStorage({ db, s3, local, logger, placeholderUrl: () => '', imageJobs: createImageJobQueue(2), maxImagePixels: 40e6 });
-  const users = await db.insertInto('users').values([{ username: 'alice', password_hash: 'x' }, { username: 'bob', password_hash: 'x' }]).returning('id').execute();
+  const imageStorage = createImageStorage({
+    db,
+    s3,
+    local,
+    logger,
+    placeholderUrl: () => '',
+    imageJobs: createImageJobQueue(2),
+    maxImagePixels: 40e6,
+  });
+  const users = await db
+    .insertInto('users')
+    .values([
+      { username: 'alice', password_hash: 'x' },
+      { username: 'bob', password_hash: 'x' },
+    ])
+    .returning('id')
+    .execute();
   return {
     db,
     bucket,

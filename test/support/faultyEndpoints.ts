@@ -41,7 +41,8 @@ export interface SlowDownProxy {
   close(): Promise<void>;
 }
 
-const SLOW_DOWN = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
+const SLOW_DOWN =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 
 /** Forwards to `target` untouched (the Host header too, so SigV4 signatures still verify). */
 export async function startSlowDownProxy(target: string, throttleFirst = 1): Promise<SlowDownProxy> {

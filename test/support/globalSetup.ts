@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { TEST_PASSWORD } from './browserlessMember.js';
-import { startS3Server, type S3Connection } from './s3Server.js';
+import { TEST_PASSWORD } from './browserlessMember.ts';
+import { startS3Server, type S3Connection } from './s3Server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +24,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const captureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vv-logs-'));
   process.env.VV_LOG_CAPTURE_DIR = captureDir;
   const server = await startS3Server();
-  fs.writeFileSync(path.join(captureDir, 'secrets-run.txt'), `the S3 secret key\t${server.secretAccessKey}\nthe test password\t${TEST_PASSWORD}\n`);
+  fs.writeFileSync(
+    path.join(captureDir, 'secrets-run.txt'),
+    `the S3 secret key\t${server.secretAccessKey}\nthe test password\t${TEST_PASSWORD}\n`,
+  );
   const { kind, endpoint, region, accessKeyId, secretAccessKey } = server;
   project.provide('s3', { kind, endpoint, region, accessKeyId, secretAccessKey });
   project.provide('databaseUrlAvailable', Boolean(process.env.TEST_DATABASE_URL));

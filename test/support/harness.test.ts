@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { createTestDatabaseUrl } from './postgres.js';
-import { createBucket, makeS3Client, startS3Server, type S3Connection } from './s3Server.js';
+import { createTestDatabaseUrl } from './postgres.ts';
+import { createBucket, makeS3Client, startS3Server, type S3Connection } from './s3Server.ts';
 
 const s3 = inject('s3');
 

@@ -17,7 +17,11 @@ export const SECRETS_FILE_PREFIX = 'secrets-';
 /** A file of its own for one logger, or undefined when the run captures nothing (no globalSetup). */
 export function captureDestination(): DestinationStream | undefined {
   if (!captureDir) return undefined;
-  return pino.destination({ dest: path.join(captureDir, `log-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`), sync: true, mkdir: true });
+  return pino.destination({
+    dest: path.join(captureDir, `log-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`),
+    sync: true,
+    mkdir: true,
+  });
 }
 
 /** Appends text some test collected (a child process's output) to the capture. */

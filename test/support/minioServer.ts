@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { S3TestServer } from './s3Server.js';
+import type { S3TestServer } from './s3Server.ts';
 
 const MINIO_READY_TIMEOUT_MS = 30_000;
 const MINIO_STOP_GRACE_MS = 5_000;
@@ -67,9 +67,12 @@ export async function startMinio(binary: string, region: string): Promise<S3Test
   const accessKeyId = `vv${randomBytes(6).toString('hex')}`;
   const secretAccessKey = randomBytes(24).toString('hex');
   const args = [
-    'server', dataDir,
-    '--address', `127.0.0.1:${apiPort}`,
-    '--console-address', `127.0.0.1:${consolePort}`,
+    'server',
+    dataDir,
+    '--address',
+    `127.0.0.1:${apiPort}`,
+    '--console-address',
+    `127.0.0.1:${consolePort}`,
   ];
   const env = {
     ...process.env,
@@ -102,7 +105,11 @@ export async function startMinio(binary: string, region: string): Promise<S3Test
     throw error;
   }
   return {
-    kind: 'minio', endpoint, region, accessKeyId, secretAccessKey,
+    kind: 'minio',
+    endpoint,
+    region,
+    accessKeyId,
+    secretAccessKey,
     pause,
     restart: async () => {
       await pause();

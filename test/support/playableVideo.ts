@@ -16,7 +16,7 @@ export async function recordWebm(page: Page, seconds: number): Promise<Buffer> {
     let frame = 0;
     const draw = () => {
       frame += 1;
-      context.fillStyle = `hsl(${frame * 7 % 360} 70% 50%)`;
+      context.fillStyle = `hsl(${(frame * 7) % 360} 70% 50%)`;
       context.fillRect(0, 0, 320, 180);
       context.fillStyle = '#fff';
       context.fillRect((frame * 5) % 320, 70, 40, 40);

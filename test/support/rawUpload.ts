@@ -21,8 +21,16 @@ export function multipart(parts: RawPart[], { close = true } = {}): Buffer {
   const chunks: Buffer[] = [];
   for (const part of parts) {
     const disposition = `Content-Disposition: form-data; name="${part.name}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`;
-    const headers = [...(part.headersBefore ?? []), ...(part.anonymous ? [] : [disposition]), ...(part.contentType ? [`Content-Type: ${part.contentType}`] : [])];
-    chunks.push(Buffer.from(`--${BOUNDARY}\r\n${headers.join('\r\n')}\r\n\r\n`), Buffer.from(part.body), Buffer.from('\r\n'));
+    const headers = [
+      ...(part.headersBefore ?? []),
+      ...(part.anonymous ? [] : [disposition]),
+      ...(part.contentType ? [`Content-Type: ${part.contentType}`] : []),
+    ];
+    chunks.push(
+      Buffer.from(`--${BOUNDARY}\r\n${headers.join('\r\n')}\r\n\r\n`),
+      Buffer.from(part.body),
+      Buffer.from('\r\n'),
+    );
   }
   if (close) chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
   return Buffer.concat(chunks);
@@ -38,7 +46,10 @@ export interface RawResponse {
  * POSTs `sent` while declaring `declaredLength` bytes, then waits for the answer without
  * sending the rest: only a server that answers before reading the whole body responds.
  */
-export function postPartialBody(url: string, options: { cookie?: string; sent: Buffer; declaredLength: number; timeoutMs?: number }): Promise<RawResponse> {
+export function postPartialBody(
+  url: string,
+  options: { cookie?: string; sent: Buffer; declaredLength: number; timeoutMs?: number },
+): Promise<RawResponse> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = http.request(url, {

@@ -3,11 +3,11 @@
  * itself right after that step — no cleanup, no graceful anything, like a power cut. It
  * ignores leases, as `npm run storage:sync` does: the killed run's lease must not block the rerun.
  */
-import { openDatabase } from '../../src/db/database.js';
-import { createLogger } from '../../src/logger.js';
-import { createLocalAdapter } from '../../src/storage/adapters/local.js';
-import { createResync, type ResyncStep } from '../../src/storage/resync.js';
-import { s3AdapterFor } from '../../src/storage/storageFromConfig.js';
+import { openDatabase } from '../../src/db/database.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
+import { createResync, type ResyncStep } from '../../src/storage/resync.ts';
+import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];

@@ -5,10 +5,10 @@
  * Tests import only this module; each server's process handling lives in its own file.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { findMinioBinary, missingMinioMessage, startMinio } from './minioServer.js';
-import { startS3rver } from './s3rverServer.js';
+import { findMinioBinary, missingMinioMessage, startMinio } from './minioServer.ts';
+import { startS3rver } from './s3rverServer.ts';
 
-export { findMinioBinary } from './minioServer.js';
+export { findMinioBinary } from './minioServer.ts';
 
 export type S3ServerKind = 'minio' | 's3rver';
 

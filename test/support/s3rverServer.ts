@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { S3TestServer } from './s3Server.js';
+import type { S3TestServer } from './s3Server.ts';
 
 interface S3rverOptions {
   address: string;
@@ -59,7 +59,10 @@ export async function startS3rver(region: string): Promise<S3TestServer> {
     throw error;
   }
   return {
-    kind: 's3rver', endpoint: `http://127.0.0.1:${port}`, region, ...S3RVER_CREDENTIALS,
+    kind: 's3rver',
+    endpoint: `http://127.0.0.1:${port}`,
+    region,
+    ...S3RVER_CREDENTIALS,
     pause,
     restart: async () => {
       await pause();

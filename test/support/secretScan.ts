@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { SECRETS_FILE_PREFIX } from './logCapture.js';
+import { SECRETS_FILE_PREFIX } from './logCapture.ts';
 
 /** A SigV4 signature in a URL query, a header or a POST policy form field. */
 const SIGNATURE = /x-amz-signature["']?\s*[=:]\s*["']?[0-9a-f]{64}/i;

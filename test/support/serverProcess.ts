@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { captureText, recordSecret } from './logCapture.js';
-import { freePort } from './network.js';
+import { captureText, recordSecret } from './logCapture.ts';
+import { freePort } from './network.ts';
 
 export interface ServerProcess {
   origin: string;
@@ -18,7 +18,7 @@ export interface ServerProcess {
 
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['src/server.ts'], {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -29,7 +29,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const origin = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 150; attempt++) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    const ready = await fetch(`${origin}/healthz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${origin}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     await sleep(200);
   }
@@ -49,7 +52,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
 /** A member's browser, reduced to cookies and forms. */
 export class HttpMember {
   private cookies = new Map<string, string>();
-  constructor(private readonly origin: string) {}
+  private readonly origin: string;
+
+  constructor(origin: string) {
+    this.origin = origin;
+  }
 
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
@@ -77,7 +84,11 @@ export class HttpMember {
   }
 
   async signUp(username: string): Promise<void> {
-    const body = new URLSearchParams({ _csrf: await this.csrfToken('/signup'), username, password: 'correct horse battery' });
+    const body = new URLSearchParams({
+      _csrf: await this.csrfToken('/signup'),
+      username,
+      password: 'correct horse battery',
+    });
     const response = await this.request('/signup', { method: 'POST', body });
     if (response.status !== 303) throw new Error(`sign-up failed: ${response.status}`);
   }

@@ -1,7 +1,7 @@
 /** Runs `npm run storage:check` as an operator would, against a bucket on a test S3 server. */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { S3Connection } from './s3Server.js';
+import type { S3Connection } from './s3Server.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -10,7 +10,11 @@ export interface CliRun {
   output: string;
 }
 
-export function runStorageCheck(s3: S3Connection, bucket: string, extraEnv: Record<string, string> = {}): Promise<CliRun> {
+export function runStorageCheck(
+  s3: S3Connection,
+  bucket: string,
+  extraEnv: Record<string, string> = {},
+): Promise<CliRun> {
   const env = {
     ...process.env,
     NODE_ENV: 'test',
@@ -29,8 +33,16 @@ export function runStorageCheck(s3: S3Connection, bucket: string, extraEnv: Reco
     ...extraEnv,
   };
   return new Promise((resolve) => {
-    execFile('npx', ['tsx', 'src/cli/storageCheck.ts'], { cwd: REPO_ROOT, env, timeout: 25_000 }, (error, stdout, stderr) => {
-      resolve({ exitCode: error === null ? 0 : typeof error.code === 'number' ? error.code : null, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      ['src/cli/storageCheck.ts'],
+      { cwd: REPO_ROOT, env, timeout: 25_000 },
+      (error, stdout, stderr) => {
+        resolve({
+          exitCode: error === null ? 0 : typeof error.code === 'number' ? error.code : null,
+          output: `${stdout}${stderr}`,
+        });
+      },
+    );
   });
 }

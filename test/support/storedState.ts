@@ -8,8 +8,8 @@ import path from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import request from 'supertest';
 import { expect } from 'vitest';
-import type { TestApp } from './testApp.js';
-import { makeS3Client, type S3Connection } from './s3Server.js';
+import type { TestApp } from './testApp.ts';
+import { makeS3Client, type S3Connection } from './s3Server.ts';
 
 export interface StoredState {
   objects: string[];
@@ -38,7 +38,11 @@ export async function storedState(testApp: TestApp, s3?: S3Connection): Promise<
 }
 
 /** Asserts that nothing was stored since `before`, and that the process still answers /healthz. */
-export async function expectNothingStoredSince(before: StoredState, testApp: TestApp, s3?: S3Connection): Promise<void> {
+export async function expectNothingStoredSince(
+  before: StoredState,
+  testApp: TestApp,
+  s3?: S3Connection,
+): Promise<void> {
   expect(await storedState(testApp, s3)).toEqual(before);
   const health = await request(testApp.app).get('/healthz');
   expect(health.status).toBe(200);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Reporter, SerializedError, TestModule, TestRunEndReason } from 'vitest/node';
-import { scanCapturedLogs } from './secretScan.js';
+import { scanCapturedLogs } from './secretScan.ts';
 
 interface RunCounts {
   passed: number;
@@ -58,7 +58,9 @@ function scanLogsForSecrets(): number {
   const scan = scanCapturedLogs(dir);
   fs.rmSync(dir, { recursive: true, force: true });
   if (scan.leaks.length === 0) {
-    process.stdout.write(`\nlog scan: ${scan.files} captured log files (${scan.bytes} bytes) searched for ${scan.secrets} secrets and presigned signatures: none found\n`);
+    process.stdout.write(
+      `\nlog scan: ${scan.files} captured log files (${scan.bytes} bytes) searched for ${scan.secrets} secrets and presigned signatures: none found\n`,
+    );
     return 0;
   }
   process.stdout.write(`\nlog scan: SECRETS LEAKED INTO LOGS\n${scan.leaks.map((leak) => `  ${leak}`).join('\n')}\n`);

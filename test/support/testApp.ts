@@ -8,13 +8,13 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { composeApp, type ComposedApp } from '../../src/composeApp.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/logger.js';
-import { publicReadPolicy } from './bucketPolicy.js';
-import { captureDestination, recordSecret } from './logCapture.js';
-import { createTestDatabaseUrl } from './postgres.js';
-import { createBucket, makeS3Client, type S3Connection } from './s3Server.js';
+import { composeApp, type ComposedApp } from '../../src/composeApp.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
+import { publicReadPolicy } from './bucketPolicy.ts';
+import { captureDestination, recordSecret } from './logCapture.ts';
+import { createTestDatabaseUrl } from './postgres.ts';
+import { createBucket, makeS3Client, type S3Connection } from './s3Server.ts';
 
 export type TestDatabaseKind = 'pglite' | 'postgresql';
 
@@ -95,7 +95,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     backupBucket,
     async close() {
       // Live session ids are as good as passwords: none may have reached a log line.
-      for (const { sid } of await composed.db.selectFrom('sessions').select('sid').execute().catch(() => [])) recordSecret('a session id', sid);
+      for (const { sid } of await composed.db
+        .selectFrom('sessions')
+        .select('sid')
+        .execute()
+        .catch(() => []))
+        recordSecret('a session id', sid);
       await composed.close();
       await postgres?.drop();
       await fs.rm(localDir, { recursive: true, force: true });

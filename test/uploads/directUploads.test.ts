@@ -4,13 +4,13 @@
  * an image, what is not the caller's, and what was finalized already — leaving nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AppDatabase } from '../../src/db/database.js';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.js';
-import { createPresignedPost } from '../../src/storage/presignedPost.js';
-import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.js';
-import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.js';
-import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.js';
-import { listObjects } from '../support/storedState.js';
+import type { AppDatabase } from '../../src/db/database.ts';
+import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { createPresignedPost } from '../../src/storage/presignedPost.ts';
+import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.ts';
+import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.ts';
+import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.ts';
+import { listObjects } from '../support/storedState.ts';
 
 const server = inject('s3');
 
@@ -56,7 +56,12 @@ describe('direct uploads', () => {
   }
 
   async function signed(userId: number, bytes: Buffer, contentType = 'image/jpeg') {
-    const outcome = await directUploads.presign(userId, { purpose: 'avatar', contentType, size: bytes.length, videoId: null });
+    const outcome = await directUploads.presign(userId, {
+      purpose: 'avatar',
+      contentType,
+      size: bytes.length,
+      videoId: null,
+    });
     if (!outcome.ok) throw new Error(outcome.error);
     expect(await sendToBucket(outcome.value, bytes)).toBeLessThan(300);
     return outcome.value;
@@ -69,7 +74,11 @@ describe('direct uploads', () => {
     if (!outcome.ok) throw new Error(outcome.error);
     expect(outcome.value.page).toBe('/profile');
     expect(outcome.value.result.location).toBe('s3');
-    const user = await db.selectFrom('users').select('avatar_image_id').where('id', '=', alice).executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom('users')
+      .select('avatar_image_id')
+      .where('id', '=', alice)
+      .executeTakeFirstOrThrow();
     expect(user.avatar_image_id).toBe(outcome.value.result.image.id);
     const keys = await listObjects(server, bucket);
     expect(keys.some((key) => key.startsWith('incoming/'))).toBe(false);
@@ -95,10 +104,37 @@ describe('direct uploads', () => {
   });
 
   it('signs nothing for a declared non-image type, an oversized file, or a video that is not yours', async () => {
-    expect(await directUploads.presign(alice, { purpose: 'avatar', contentType: 'text/html', size: 100, videoId: null })).toMatchObject({ ok: false, status: 415 });
-    expect(await directUploads.presign(alice, { purpose: 'avatar', contentType: 'image/png', size: 6 * 1024 * 1024, videoId: null })).toMatchObject({ ok: false, status: 413 });
-    const video = await db.insertInto('videos').values({ owner_id: bob, title: 't', description: '', source_url: 'https://example.com/v' }).returning('id').executeTakeFirstOrThrow();
-    expect(await directUploads.presign(alice, { purpose: 'thumbnail', contentType: 'image/png', size: 100, videoId: video.id })).toMatchObject({ ok: false, status: 403 });
-    expect(await directUploads.presign(bob, { purpose: 'thumbnail', contentType: 'image/png', size: 100, videoId: video.id })).toMatchObject({ ok: true });
+    expect(
+      await directUploads.presign(alice, { purpose: 'avatar', contentType: 'text/html', size: 100, videoId: null }),
+    ).toMatchObject({ ok: false, status: 415 });
+    expect(
+      await directUploads.presign(alice, {
+        purpose: 'avatar',
+        contentType: 'image/png',
+        size: 6 * 1024 * 1024,
+        videoId: null,
+      }),
+    ).toMatchObject({ ok: false, status: 413 });
+    const video = await db
+      .insertInto('videos')
+      .values({ owner_id: bob, title: 't', description: '', source_url: 'https://example.com/v' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect(
+      await directUploads.presign(alice, {
+        purpose: 'thumbnail',
+        contentType: 'image/png',
+        size: 100,
+        videoId: video.id,
+      }),
+    ).toMatchObject({ ok: false, status: 403 });
+    expect(
+      await directUploads.presign(bob, {
+        purpose: 'thumbnail',
+        contentType: 'image/png',
+        size: 100,
+        videoId: video.id,
+      }),
+    ).toMatchObject({ ok: true });
   });
 });

@@ -4,9 +4,9 @@
  * database), after the TTL, and after a failed load.
  */
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/database.js';
-import { createWriteWatcher } from '../../src/db/writeWatcher.js';
-import { createHomePageCache } from '../../src/videos/homePageCache.js';
+import { openDatabase } from '../../src/db/database.ts';
+import { createWriteWatcher } from '../../src/db/writeWatcher.ts';
+import { createHomePageCache } from '../../src/videos/homePageCache.ts';
 
 function counter(values: string[] = []) {
   let loads = 0;
@@ -18,7 +18,13 @@ describe('home page cache', () => {
     let now = 1_000;
     let generation = 0;
     const source = counter();
-    const homePage = createHomePageCache({ load: source.load, generation: () => generation, ttlMs: 2_000, cachedPages: 2, now: () => now });
+    const homePage = createHomePageCache({
+      load: source.load,
+      generation: () => generation,
+      ttlMs: 2_000,
+      cachedPages: 2,
+      now: () => now,
+    });
     expect(await homePage(1)).toBe('page 1 #1');
     now += 1_999;
     expect(await homePage(1)).toBe('page 1 #1');
@@ -55,7 +61,10 @@ describe('write watcher on the embedded database', () => {
     try {
       await db.selectFrom('videos').selectAll().execute();
       // The session store writes through the database without the plugin, as composeApp wires it.
-      await unwatched.insertInto('sessions').values({ sid: 's1', data: '{}', expires_at: new Date(Date.now() + 60_000) }).execute();
+      await unwatched
+        .insertInto('sessions')
+        .values({ sid: 's1', data: '{}', expires_at: new Date(Date.now() + 60_000) })
+        .execute();
       expect(watcher.generation()).toBe(0);
       await db.insertInto('users').values({ username: 'ann', password_hash: 'x' }).execute();
       expect(watcher.generation()).toBe(1);

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createImageTag } from '../../src/views/imageTag.js';
-import type { ImageRef } from '../../src/storage/imageUrls.js';
+import { createImageTag } from '../../src/views/imageTag.ts';
+import type { ImageRef } from '../../src/storage/imageUrls.ts';
 
 const getImageUrl = (image: ImageRef | string | null | undefined, folder: string, width?: number) => {
   if (!image || typeof image === 'string') return `/static/img/${folder}-placeholder.svg`;
   const variants = image.variants ?? [];
-  const chosen = width === undefined ? variants[0] : ([...variants].reverse().find((variant) => variant.width >= width) ?? variants[0]);
+  const chosen =
+    width === undefined
+      ? variants[0]
+      : ([...variants].reverse().find((variant) => variant.width >= width) ?? variants[0]);
   return `https://cdn.example.com/${chosen?.key ?? image.key}`;
 };
 const imageTag = createImageTag(getImageUrl as never);

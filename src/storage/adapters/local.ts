@@ -11,7 +11,15 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mime from 'mime-types';
-import { assertSafeKey, StorageError, type ByteRange, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
+import {
+  assertSafeKey,
+  StorageError,
+  type ByteRange,
+  type ListedObject,
+  type ObjectInfo,
+  type PutOptions,
+  type StorageAdapter,
+} from '../contract.ts';
 
 export interface LocalAdapterOptions {
   rootDir: string;
@@ -67,16 +75,19 @@ export function createLocalAdapter({ rootDir, publicPath }: LocalAdapterOptions)
     async *list(prefix: string): AsyncIterable<ListedObject> {
       const folder = prefix.replace(/\/+$/, '');
       const dir = path.join(root, ...folder.split('/'));
-      const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [];
-        throw new StorageError('Unknown', `Could not list ${prefix} in local storage`, { cause: error });
-      });
+      const entries = await fs
+        .readdir(dir, { recursive: true, withFileTypes: true })
+        .catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return [];
+          throw new StorageError('Unknown', `Could not list ${prefix} in local storage`, { cause: error });
+        });
       for (const entry of entries) {
         // Dot files are in-progress writes (see put), never objects.
         if (!entry.isFile() || entry.name.startsWith('.')) continue;
         const file = path.join(entry.parentPath, entry.name);
         const stat = await fs.stat(file).catch(() => undefined);
-        if (stat) yield { key: path.relative(root, file).split(path.sep).join('/'), size: stat.size, lastModified: stat.mtime };
+        if (stat)
+          yield { key: path.relative(root, file).split(path.sep).join('/'), size: stat.size, lastModified: stat.mtime };
       }
     },
 

@@ -14,8 +14,16 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assertSafeKey, StorageError, type ByteRange, type ListedObject, type ObjectInfo, type PutOptions, type StorageAdapter } from '../contract.js';
-import { toStorageError } from '../s3Errors.js';
+import {
+  assertSafeKey,
+  StorageError,
+  type ByteRange,
+  type ListedObject,
+  type ObjectInfo,
+  type PutOptions,
+  type StorageAdapter,
+} from '../contract.ts';
+import { toStorageError } from '../s3Errors.ts';
 
 /** Characters encodeURIComponent leaves alone, plus the separator: such a key is its own URL path. */
 const URL_SAFE_KEY = /^[A-Za-z0-9\-_.!~*'()/]+$/;
@@ -57,7 +65,11 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       assertSafeKey(key);
       try {
         const result = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: key, ...(range && { Range: `bytes=${range.start}-${range.end}` }) }),
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(range && { Range: `bytes=${range.start}-${range.end}` }),
+          }),
         );
         if (!(result.Body instanceof Readable)) throw new StorageError('Unknown', `S3 returned no body for ${key}`);
         return result.Body;
@@ -82,7 +94,8 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       try {
         for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
           for (const object of page.Contents ?? []) {
-            if (object.Key) yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+            if (object.Key)
+              yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
           }
         }
       } catch (error) {

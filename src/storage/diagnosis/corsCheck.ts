@@ -13,7 +13,17 @@ export interface CorsCheckResult {
 
 export function corsRuleJson(appOrigin: string): string {
   return JSON.stringify(
-    { CORSRules: [{ AllowedOrigins: [appOrigin], AllowedMethods: ['POST', 'PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 3600 }] },
+    {
+      CORSRules: [
+        {
+          AllowedOrigins: [appOrigin],
+          AllowedMethods: ['POST', 'PUT'],
+          AllowedHeaders: ['*'],
+          ExposeHeaders: ['ETag'],
+          MaxAgeSeconds: 3600,
+        },
+      ],
+    },
     null,
     2,
   );
@@ -45,14 +55,23 @@ export async function checkDirectUploadCors(options: CorsCheckOptions): Promise<
     try {
       response = await fetchImpl(`${options.bucketUrl}/`, {
         method: 'OPTIONS',
-        headers: { Origin: options.appOrigin, 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'content-type' },
+        headers: {
+          Origin: options.appOrigin,
+          'Access-Control-Request-Method': method,
+          'Access-Control-Request-Headers': 'content-type',
+        },
         signal: signal(),
       });
     } catch (error) {
-      return { ok: false, detail: `The CORS preflight to ${options.bucketUrl} got no answer (${describeError(error)}).`, fix };
+      return {
+        ok: false,
+        detail: `The CORS preflight to ${options.bucketUrl} got no answer (${describeError(error)}).`,
+        fix,
+      };
     }
     const allowedMethods = (response.headers.get('access-control-allow-methods') ?? '').toUpperCase();
-    const methodOk = allowedMethods === '' || allowedMethods === '*' || allowedMethods.split(/\s*,\s*/).includes(method);
+    const methodOk =
+      allowedMethods === '' || allowedMethods === '*' || allowedMethods.split(/\s*,\s*/).includes(method);
     if (!response.ok || !originAllowed(response) || !methodOk) {
       return {
         ok: false,
@@ -62,17 +81,34 @@ export async function checkDirectUploadCors(options: CorsCheckOptions): Promise<
     }
   }
   const allowed = `The bucket allows POST and PUT uploads from ${options.appOrigin}`;
-  if (!options.signedPut) return { ok: true, detail: `${allowed}: direct uploads will work (whether ETag is exposed to scripts, which video uploads need, was not checked).` };
+  if (!options.signedPut)
+    return {
+      ok: true,
+      detail: `${allowed}: direct uploads will work (whether ETag is exposed to scripts, which video uploads need, was not checked).`,
+    };
 
   let response: Response;
   try {
-    response = await fetchImpl(options.signedPut.url, { method: 'PUT', headers: { Origin: options.appOrigin }, body: options.signedPut.body, signal: signal() });
+    response = await fetchImpl(options.signedPut.url, {
+      method: 'PUT',
+      headers: { Origin: options.appOrigin },
+      body: options.signedPut.body,
+      signal: signal(),
+    });
   } catch (error) {
-    return { ok: false, detail: `A test PUT of a video part to ${options.bucketUrl} got no answer (${describeError(error)}).`, fix };
+    return {
+      ok: false,
+      detail: `A test PUT of a video part to ${options.bucketUrl} got no answer (${describeError(error)}).`,
+      fix,
+    };
   }
   const exposed = (response.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
   if (!response.ok || !originAllowed(response)) {
-    return { ok: false, detail: `A test PUT of a video part from ${options.appOrigin} was refused (${response.status}, Access-Control-Allow-Origin: ${response.headers.get('access-control-allow-origin') ?? 'none'}). ${fallback}`, fix };
+    return {
+      ok: false,
+      detail: `A test PUT of a video part from ${options.appOrigin} was refused (${response.status}, Access-Control-Allow-Origin: ${response.headers.get('access-control-allow-origin') ?? 'none'}). ${fallback}`,
+      fix,
+    };
   }
   if (!exposed.includes('etag') && !exposed.includes('*')) {
     return {

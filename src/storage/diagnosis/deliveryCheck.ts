@@ -8,9 +8,9 @@
  * The anonymous GET runs in every mode, because whether the bucket is public is what decides
  * which mode fits.
  */
-import type { UrlMode } from '../../config.js';
-import { explainMissingPermission } from './explainS3Failure.js';
-import { checkPublicRead, networkReason, urlSettingsFix, type PublicReadOutcome } from './publicReadCheck.js';
+import type { UrlMode } from '../../config.ts';
+import { explainMissingPermission } from './explainS3Failure.ts';
+import { checkPublicRead, networkReason, urlSettingsFix, type PublicReadOutcome } from './publicReadCheck.ts';
 
 export interface DeliveryModes {
   images: UrlMode;
@@ -50,20 +50,33 @@ export async function checkDelivery(options: DeliveryCheckOptions): Promise<Deli
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
     // The policy to print opens only the folders pages link publicly: private videos stay private.
-    publicFolders: [...(modes.images === 'public' ? ['avatars', 'thumbnails'] : []), ...(modes.videos === 'public' ? ['uploads'] : [])],
+    publicFolders: [
+      ...(modes.images === 'public' ? ['avatars', 'thumbnails'] : []),
+      ...(modes.videos === 'public' ? ['uploads'] : []),
+    ],
   });
-  const anonymousRead: AnonymousRead = anonymous.ok ? 'allowed' : / HTTP 403\./.test(anonymous.detail) ? 'blocked' : 'failed';
+  const anonymousRead: AnonymousRead = anonymous.ok
+    ? 'allowed'
+    : / HTTP 403\./.test(anonymous.detail)
+      ? 'blocked'
+      : 'failed';
 
   // Public mode alone reads exactly as before: the anonymous GET is the step.
   const outcome: PublicReadOutcome = { ok: true, detail: anonymous.detail };
   if (used.has('public')) Object.assign(outcome, anonymous);
-  else if (anonymousRead === 'blocked') outcome.detail = `${anonymous.detail} Anonymous read is refused: the bucket is private, which ${describe(modes)} does not mind.`;
+  else if (anonymousRead === 'blocked')
+    outcome.detail = `${anonymous.detail} Anonymous read is refused: the bucket is private, which ${describe(modes)} does not mind.`;
 
   let signedOk: boolean | undefined;
   if (used.has('signed')) {
     const signed =
       options.signedUrl === undefined
-        ? { ok: false, detail: 'No signed URL could be made.', cause: 'Signed mode needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.', fix: 'Set both, or use IMAGE_URL_MODE=proxy.' }
+        ? {
+            ok: false,
+            detail: 'No signed URL could be made.',
+            cause: 'Signed mode needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+            fix: 'Set both, or use IMAGE_URL_MODE=proxy.',
+          }
         : await checkSignedRead({ ...options, signedUrl: options.signedUrl });
     signedOk = signed.ok;
     outcome.detail = `${outcome.detail} ${signed.detail}`;
@@ -80,7 +93,9 @@ export async function checkDelivery(options: DeliveryCheckOptions): Promise<Deli
 }
 
 function describe(modes: DeliveryModes): string {
-  return modes.images === modes.videos ? `IMAGE_URL_MODE=${modes.images}` : `IMAGE_URL_MODE=${modes.images} with VIDEO_URL_MODE=${modes.videos}`;
+  return modes.images === modes.videos
+    ? `IMAGE_URL_MODE=${modes.images}`
+    : `IMAGE_URL_MODE=${modes.images} with VIDEO_URL_MODE=${modes.videos}`;
 }
 
 function advise(modes: DeliveryModes, anonymousRead: AnonymousRead, signedOk: boolean | undefined): string {
@@ -96,7 +111,8 @@ function advise(modes: DeliveryModes, anonymousRead: AnonymousRead, signedOk: bo
     return `Signed URLs do not load (see above): fix that, or switch to IMAGE_URL_MODE=proxy, where only the app needs to reach the bucket.`;
   }
   if (anonymousRead === 'allowed') {
-    if (used.size === 1 && used.has('public')) return 'Public read works: IMAGE_URL_MODE=public fits (signed and proxy would work too).';
+    if (used.size === 1 && used.has('public'))
+      return 'Public read works: IMAGE_URL_MODE=public fits (signed and proxy would work too).';
     return `${setting} works. The bucket also allows anonymous reads, though, so its files are not private: IMAGE_URL_MODE=public would fit too (and is the cheapest), or remove the public-read policy to keep them private.`;
   }
   if (used.has('signed') && !used.has('proxy')) return `The bucket is private and signed URLs load: ${setting} fits.`;
@@ -132,7 +148,11 @@ async function checkSignedRead(options: SignedReadOptions): Promise<PublicReadOu
     const body = await response.text().catch(() => '');
     const code = /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? 'AccessDenied';
     const message = /<Message>([^<]+)<\/Message>/.exec(body)?.[1] ?? '';
-    return { ok: false, detail: `${detail} S3 said ${code}${message ? `: ${message}` : ''}.`, ...explainRefusedSignature(code, message, bucket) };
+    return {
+      ok: false,
+      detail: `${detail} S3 said ${code}${message ? `: ${message}` : ''}.`,
+      ...explainRefusedSignature(code, message, bucket),
+    };
   }
   if (!response.ok) {
     await response.body?.cancel();
@@ -158,19 +178,26 @@ async function checkSignedRead(options: SignedReadOptions): Promise<PublicReadOu
 function explainRefusedSignature(code: string, message: string, bucket: string): { cause: string; fix: string } {
   if (code === 'SignatureDoesNotMatch') {
     return {
-      cause: 'S3 does not accept the signature on the link (SignatureDoesNotMatch): the host or path browsers reach differs from the one signed (a proxy rewriting them), or the secret key is wrong.',
+      cause:
+        'S3 does not accept the signature on the link (SignatureDoesNotMatch): the host or path browsers reach differs from the one signed (a proxy rewriting them), or the secret key is wrong.',
       fix: 'Let browsers reach AWS_ENDPOINT_URL directly, with no proxy rewriting the Host header or path; check AWS_SECRET_ACCESS_KEY and AWS_S3_FORCE_PATH_STYLE.',
     };
   }
   if (code === 'RequestTimeTooSkewed' || /expired|not yet valid/i.test(message)) {
     return {
-      cause: 'S3 considers the link expired or not yet valid: this machine\'s clock is off.',
+      cause: "S3 considers the link expired or not yet valid: this machine's clock is off.",
       fix: 'Synchronise the clock (enable NTP, for example `timedatectl set-ntp true`).',
     };
   }
   if (code === 'InvalidAccessKeyId') {
-    return { cause: 'S3 does not recognise the access key id the link is signed with.', fix: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to an active key.' };
+    return {
+      cause: 'S3 does not recognise the access key id the link is signed with.',
+      fix: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to an active key.',
+    };
   }
   const permission = explainMissingPermission('s3:GetObject', bucket);
-  return { cause: `${permission.cause} Signed links carry the app's own permissions, so browsers are refused too.`, fix: permission.fix };
+  return {
+    cause: `${permission.cause} Signed links carry the app's own permissions, so browsers are refused too.`,
+    fix: permission.fix,
+  };
 }

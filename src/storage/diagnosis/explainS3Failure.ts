@@ -4,9 +4,9 @@
  * mapping drops — the network error code, the S3 error name, the bucket's real region —
  * because "AccessDenied" alone does not say which permission to grant.
  */
-import type { StorageErrorCode } from '../contract.js';
-import { classifyS3Error } from '../s3Errors.js';
-import { leastPrivilegeIamPolicy, policyJson } from './policies.js';
+import type { StorageErrorCode } from '../contract.ts';
+import { classifyS3Error } from '../s3Errors.ts';
+import { leastPrivilegeIamPolicy, policyJson } from './policies.ts';
 
 export interface Explanation {
   cause: string;
@@ -70,24 +70,30 @@ function bucketRegionFrom(thrown: ThrownShape): string | undefined {
 }
 
 const NETWORK_FIX =
-  'Check AWS_ENDPOINT_URL: for AWS itself leave it unset and set AWS_REGION to the bucket\'s region; ' +
+  "Check AWS_ENDPOINT_URL: for AWS itself leave it unset and set AWS_REGION to the bucket's region; " +
   'for MinIO, R2, B2 or Spaces use the exact URL your provider documents (http or https, host and port). ' +
   'Then make sure this machine can reach it (for example with curl) and that the S3 service is running.';
 
 const NETWORK_CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'Nothing accepted the connection (connection refused): the endpoint address or port is wrong, or the S3 server is down.',
-  ENOTFOUND: 'The endpoint\'s host name does not resolve (DNS lookup failed): it is misspelled, or this machine has no DNS access.',
-  EAI_AGAIN: 'The endpoint\'s host name could not be resolved right now (DNS lookup failed): check the name and this machine\'s DNS.',
+  ECONNREFUSED:
+    'Nothing accepted the connection (connection refused): the endpoint address or port is wrong, or the S3 server is down.',
+  ENOTFOUND:
+    "The endpoint's host name does not resolve (DNS lookup failed): it is misspelled, or this machine has no DNS access.",
+  EAI_AGAIN:
+    "The endpoint's host name could not be resolved right now (DNS lookup failed): check the name and this machine's DNS.",
   EHOSTUNREACH: 'There is no network route to the endpoint: this machine is offline, or a firewall blocks it.',
   ENETUNREACH: 'There is no network route to the endpoint: this machine is offline, or a firewall blocks it.',
-  ECONNRESET: 'The endpoint dropped the connection mid-request: often http:// used for an https port (or the reverse), or a proxy in between.',
-  EPIPE: 'The endpoint dropped the connection mid-request: often http:// used for an https port (or the reverse), or a proxy in between.',
+  ECONNRESET:
+    'The endpoint dropped the connection mid-request: often http:// used for an https port (or the reverse), or a proxy in between.',
+  EPIPE:
+    'The endpoint dropped the connection mid-request: often http:// used for an https port (or the reverse), or a proxy in between.',
 };
 
 const CREDENTIAL_EXPLANATIONS: Record<string, Explanation> = {
   InvalidAccessKeyId: {
-    cause: 'S3 does not recognise the access key id (InvalidAccessKeyId): it is mistyped, deleted or deactivated, or belongs to another provider or account.',
-    fix: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to an active access key of the account that owns the bucket; copy both again from your provider\'s console (on AWS: IAM → Users → Security credentials).',
+    cause:
+      'S3 does not recognise the access key id (InvalidAccessKeyId): it is mistyped, deleted or deactivated, or belongs to another provider or account.',
+    fix: "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to an active access key of the account that owns the bucket; copy both again from your provider's console (on AWS: IAM → Users → Security credentials).",
   },
   SignatureDoesNotMatch: {
     cause: 'The access key id is known, but the secret key does not belong to it (SignatureDoesNotMatch).',
@@ -95,18 +101,19 @@ const CREDENTIAL_EXPLANATIONS: Record<string, Explanation> = {
   },
   ExpiredToken: {
     cause: 'The temporary credentials (session token) have expired.',
-    fix: 'Use long-lived keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or leave both unset so the SDK refreshes an IAM role\'s credentials by itself.',
+    fix: "Use long-lived keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or leave both unset so the SDK refreshes an IAM role's credentials by itself.",
   },
   InvalidToken: {
     cause: 'The session token sent with the credentials is invalid.',
-    fix: 'Use long-lived keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or leave both unset so the SDK refreshes an IAM role\'s credentials by itself.',
+    fix: "Use long-lived keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or leave both unset so the SDK refreshes an IAM role's credentials by itself.",
   },
   CredentialsProviderError: {
-    cause: 'No credentials were found: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are unset, and this machine has no IAM role or AWS profile.',
-    fix: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (on Render: the service\'s Environment tab).',
+    cause:
+      'No credentials were found: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are unset, and this machine has no IAM role or AWS profile.',
+    fix: "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (on Render: the service's Environment tab).",
   },
   RequestTimeTooSkewed: {
-    cause: 'This machine\'s clock differs from S3\'s by more than 15 minutes, so S3 rejects every signed request.',
+    cause: "This machine's clock differs from S3's by more than 15 minutes, so S3 rejects every signed request.",
     fix: 'Synchronise the clock (enable NTP, for example `timedatectl set-ntp true`).',
   },
 };
@@ -125,7 +132,8 @@ export function explainCommonFailure(facts: S3FailureFacts, context: FailureCont
   if (networkCause) return { cause: networkCause, fix: NETWORK_FIX };
   if (facts.code === 'Timeout') {
     return {
-      cause: 'The endpoint did not answer within the client\'s time limits: the address is wrong and a firewall silently drops the traffic, or S3 is down or overloaded.',
+      cause:
+        "The endpoint did not answer within the client's time limits: the address is wrong and a firewall silently drops the traffic, or S3 is down or overloaded.",
       fix: NETWORK_FIX,
     };
   }
@@ -148,7 +156,7 @@ export function explainCommonFailure(facts: S3FailureFacts, context: FailureCont
   if (facts.code === 'ServerError') {
     return {
       cause: `S3 answered with a server error (${facts.summary}) even after the client's retries.`,
-      fix: 'The fault is on the storage side: try again in a few minutes and check your provider\'s status page (or the S3 server\'s logs if you host it). No setting needs to change if it passes later.',
+      fix: "The fault is on the storage side: try again in a few minutes and check your provider's status page (or the S3 server's logs if you host it). No setting needs to change if it passes later.",
     };
   }
   return undefined;
@@ -159,7 +167,7 @@ function explainWrongRegion(facts: S3FailureFacts, { bucket, configuredRegion }:
   if (actual === undefined) {
     return {
       cause: `S3 says bucket "${bucket}" is not in AWS_REGION=${configuredRegion} (${facts.name}).`,
-      fix: 'Set AWS_REGION to the bucket\'s region (S3 console → the bucket → Properties → AWS Region).',
+      fix: "Set AWS_REGION to the bucket's region (S3 console → the bucket → Properties → AWS Region).",
     };
   }
   if (actual === configuredRegion) {

@@ -2,7 +2,7 @@
  * The two policies an operator most often needs, with the bucket name filled in, so
  * storage:check can print JSON that pastes straight into the AWS console.
  */
-import { IMAGE_FOLDERS } from '../keys.js';
+import { IMAGE_FOLDERS } from '../keys.ts';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -22,7 +22,11 @@ export function leastPrivilegeIamPolicy(bucket: string): PolicyDocument {
       },
       // HeadBucket, which the app uses to tell whether S3 is up, is authorised by ListBucket;
       // ListBucketMultipartUploads lets storage:gc find abandoned browser video uploads.
-      { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: `arn:aws:s3:::${bucket}` },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+        Resource: `arn:aws:s3:::${bucket}`,
+      },
     ],
   };
 }

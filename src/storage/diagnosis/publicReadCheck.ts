@@ -3,7 +3,7 @@
  * the URL pages use. S3 accepting the app's signed requests says nothing about whether
  * visitors can see the images — new AWS buckets block public access by default.
  */
-import { policyJson, publicReadBucketPolicy } from './policies.js';
+import { policyJson, publicReadBucketPolicy } from './policies.ts';
 
 export interface PublicReadOutcome {
   ok: boolean;
@@ -54,7 +54,7 @@ export async function checkPublicRead(options: PublicReadCheckOptions): Promise<
     return {
       ok: false,
       detail,
-      cause: `The public image URL answers HTTP ${response.status} instead of the image${response.status === 404 ? ': it does not lead to this bucket\'s objects' : ''}, so browsers could not load any image.`,
+      cause: `The public image URL answers HTTP ${response.status} instead of the image${response.status === 404 ? ": it does not lead to this bucket's objects" : ''}, so browsers could not load any image.`,
       fix: urlSettingsFix(bucket),
     };
   }
@@ -63,16 +63,22 @@ export async function checkPublicRead(options: PublicReadCheckOptions): Promise<
     return {
       ok: false,
       detail: `${detail} But the content (${received.length} bytes, ${response.headers.get('content-type') ?? 'no type'}) is not the test object.`,
-      cause: 'Something in front of the bucket (a CDN or proxy) answers this URL with other content, so browsers would get that instead of images.',
+      cause:
+        'Something in front of the bucket (a CDN or proxy) answers this URL with other content, so browsers would get that instead of images.',
       fix: urlSettingsFix(bucket),
     };
   }
   return { ok: true, detail: `${detail} The bytes match: browsers can load images.` };
 }
 
-function explainBlockedPublicRead(publicBaseUrl: string, bucket: string, folders: readonly string[] | undefined): { cause: string; fix: string } {
+function explainBlockedPublicRead(
+  publicBaseUrl: string,
+  bucket: string,
+  folders: readonly string[] | undefined,
+): { cause: string; fix: string } {
   return {
-    cause: 'Public read is blocked by the bucket policy / Block Public Access: anonymous requests get 403, so every image would show as broken in browsers.',
+    cause:
+      'Public read is blocked by the bucket policy / Block Public Access: anonymous requests get 403, so every image would show as broken in browsers.',
     fix: [
       `Browsers load images from ${publicBaseUrl}, so anonymous reads of the objects must be allowed. Either:`,
       '- add this bucket policy (S3 console → the bucket → Permissions → Bucket policy; on AWS first turn off',
@@ -80,7 +86,7 @@ function explainBlockedPublicRead(publicBaseUrl: string, bucket: string, folders
       `  the account; on MinIO save it as policy.json and run \`mc anonymous set-json policy.json ALIAS/${bucket}\`):`,
       policyJson(publicReadBucketPolicy(bucket, folders)),
       '- or keep the bucket private and serve images through a CDN allowed to read it (for example CloudFront',
-      '  with origin access control), and set CDN_BASE_URL to the CDN\'s address;',
+      "  with origin access control), and set CDN_BASE_URL to the CDN's address;",
       '- or keep the bucket private and switch IMAGE_URL_MODE (and VIDEO_URL_MODE) to signed (pages link to',
       '  presigned URLs of the bucket) or proxy (the app streams files under /media/ itself).',
     ].join('\n'),

@@ -10,8 +10,8 @@ import {
   explainUnexpected,
   factsAbout,
   type FailureContext,
-} from './explainS3Failure.js';
-import { failed, passed, type DiagnosisStep } from './steps.js';
+} from './explainS3Failure.ts';
+import { failed, passed, type DiagnosisStep } from './steps.ts';
 
 export interface ReachOutcome {
   step: DiagnosisStep;
@@ -32,9 +32,15 @@ export async function checkReach(
   } catch (error) {
     const facts = factsAbout(error);
     const detail = `HeadBucket on "${bucket}" failed: ${facts.summary}.`;
-    const common = explainCommonFailure(facts.code === 'NotFound' ? { ...facts, code: 'NoSuchBucket' } : facts, context);
+    const common = explainCommonFailure(
+      facts.code === 'NotFound' ? { ...facts, code: 'NoSuchBucket' } : facts,
+      context,
+    );
     if (common !== undefined || facts.code !== 'AccessDenied') {
-      return { step: failed('reach', detail, common ?? explainUnexpected(facts, 'HeadBucket')), credentialsWork: false };
+      return {
+        step: failed('reach', detail, common ?? explainUnexpected(facts, 'HeadBucket')),
+        credentialsWork: false,
+      };
     }
     return tellBadCredentialsFromMissingListBucket(detail, context, writeTestObject);
   }

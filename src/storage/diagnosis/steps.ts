@@ -11,7 +11,7 @@ import {
   type Explanation,
   type FailureContext,
   type S3Permission,
-} from './explainS3Failure.js';
+} from './explainS3Failure.ts';
 
 export type DiagnosisStepId = 'reach' | 'write' | 'read' | 'publicRead' | 'delete';
 
@@ -60,6 +60,8 @@ export function failedRequest(
   const facts = factsAbout(error);
   const explanation =
     explainCommonFailure(facts, context) ??
-    (facts.code === 'AccessDenied' ? explainMissingPermission(permission, context.bucket) : explainUnexpected(facts, request));
+    (facts.code === 'AccessDenied'
+      ? explainMissingPermission(permission, context.bucket)
+      : explainUnexpected(facts, request));
   return failed(id, `${request} failed: ${facts.summary}.`, explanation);
 }
