@@ -7,7 +7,7 @@
 (() => {
   const PARALLEL_PARTS = 4;
   const ATTEMPTS_PER_PART = 3;
-  const { postJson, sendToBucket } = window.videoVoteDirectUpload;
+  const { postJson, sendToBucket, sendThroughApp } = window.videoVoteDirectUpload;
 
   class Cancelled extends Error {}
   class Unreadable extends Error {}
@@ -68,7 +68,7 @@
         },
         csrfToken,
       ).catch(() => ({ status: 0 }));
-      if (started.status === 409 || started.status === 0) return form.submit();
+      if (started.status === 409 || started.status === 0) return sendThroughApp(form);
       if (!started.ok) return settle(started.data.error || 'That video was refused.');
       const { key, partBytes, partCount } = started.data;
 
@@ -137,7 +137,7 @@
         // The direct path broke (network, CORS, storage): cancel it and send the form to the app instead.
         console.error(`Direct video upload failed (${error.message}); posting the form to the app instead.`);
         await cancel();
-        return form.submit();
+        return sendThroughApp(form);
       }
       if (cancelled) return;
       cancelButton.hidden = true;
