@@ -11,7 +11,13 @@ import { createImageTag } from './imageTag.ts';
 
 export function configureViews(
   app: Express,
-  options: { viewsDir: string; imageStorage: ImageStorage; watch?: boolean },
+  options: {
+    viewsDir: string;
+    imageStorage: ImageStorage;
+    /** Fingerprinted asset URLs (web/assetFingerprints.ts); plain /static paths when not given. */
+    assetUrl?: (relativePath: string) => string;
+    watch?: boolean;
+  },
 ): nunjucks.Environment {
   const env = nunjucks.configure(path.resolve(options.viewsDir), {
     autoescape: true,
@@ -20,6 +26,7 @@ export function configureViews(
     watch: options.watch ?? false,
   });
   env.addGlobal('getImageUrl', options.imageStorage.getImageUrl);
+  env.addGlobal('assetUrl', options.assetUrl ?? ((relativePath: string) => `/static/${relativePath}`));
   env.addGlobal('imageTag', createImageTag(options.imageStorage.getImageUrl));
   env.addFilter('date', (value: Date | string) =>
     new Date(value).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric' }),

@@ -12,7 +12,8 @@
         event.preventDefault();
         dialog.showModal();
       });
-      for (const close of dialog.querySelectorAll('[data-dialog-close]')) close.addEventListener('click', () => dialog.close());
+      for (const close of dialog.querySelectorAll('[data-dialog-close]'))
+        close.addEventListener('click', () => dialog.close());
       // Focus goes back to the link that opened it.
       dialog.addEventListener('close', () => link.focus());
     }

@@ -33,7 +33,8 @@
     });
 
   // The app's own upload (with progress, formUpload.js) when loaded, else the plain form.
-  const sendThroughApp = (form) => (window.videoVoteFormUpload ? window.videoVoteFormUpload.submit(form) : form.submit());
+  const sendThroughApp = (form) =>
+    window.videoVoteFormUpload ? window.videoVoteFormUpload.submit(form) : form.submit();
 
   // Shared with directVideoUpload.js, which sends a video's thumbnail the same way.
   window.videoVoteDirectUpload = { postJson, sendToBucket, sendThroughApp };

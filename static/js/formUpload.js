@@ -5,18 +5,23 @@
 // page on success, the same form with the refusal in place otherwise, refilled with what was
 // typed. Without JavaScript the plain form works the same way, minus the progress.
 (() => {
-  const formatBytes = (bytes) => (bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
-  const formatSeconds = (seconds) => (seconds >= 90 ? `about ${Math.round(seconds / 60)} minutes` : `${Math.max(1, Math.round(seconds))} s`);
+  const formatBytes = (bytes) =>
+    bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+  const formatSeconds = (seconds) =>
+    seconds >= 90 ? `about ${Math.round(seconds / 60)} minutes` : `${Math.max(1, Math.round(seconds))} s`;
 
   /** Shows a refusal found before sending, the way the server shows one: under the field and in a summary. */
-  function showFieldError(form, input, text) {
+  function showFieldError(input, text) {
     let note = document.getElementById(`${input.id}-error`);
     if (!note) {
       note = document.createElement('p');
       note.className = 'field-error';
       note.id = `${input.id}-error`;
       note.setAttribute('role', 'alert');
-      (input.nextElementSibling && input.nextElementSibling.tagName === 'SMALL' ? input.nextElementSibling : input).after(note);
+      (input.nextElementSibling && input.nextElementSibling.tagName === 'SMALL'
+        ? input.nextElementSibling
+        : input
+      ).after(note);
     }
     note.textContent = text;
     input.setAttribute('aria-invalid', 'true');
@@ -48,7 +53,9 @@
     const status = form.querySelector('[data-upload-status]');
     const submit = form.querySelector('button[type=submit]');
     const cancel = form.querySelector('[data-upload-cancel]');
-    const show = (text) => status && (status.textContent = text);
+    const show = (text) => {
+      if (status) status.textContent = text;
+    };
     const settle = (text) => {
       show(text);
       if (progress) progress.hidden = true;
@@ -61,30 +68,34 @@
     let fileBytes = 0;
     const notes = [];
     for (const input of form.querySelectorAll('input[type=file]')) {
-      const file = input.files && input.files[0];
+      const file = input.files?.[0];
       if (!file) continue;
       if (input.hasAttribute('data-image-prep') && window.videoVoteImagePrep) {
         show('Checking the image…');
         const prepared = await window.videoVoteImagePrep.prepare(input, file);
         if (prepared.error) {
           settle('');
-          return showFieldError(form, input, prepared.error);
+          return showFieldError(input, prepared.error);
         }
         data.set(input.name, prepared.file, prepared.file.name);
         fileBytes += prepared.file.size;
-        if (prepared.file !== file) notes.push(`photo shrunk from ${formatBytes(file.size)} to ${formatBytes(prepared.file.size)}`);
+        if (prepared.file !== file)
+          notes.push(`photo shrunk from ${formatBytes(file.size)} to ${formatBytes(prepared.file.size)}`);
       } else {
         const maxBytes = Number(input.dataset.maxBytes);
         if (maxBytes > 0 && file.size > maxBytes) {
           settle('');
-          return showFieldError(form, input, input.dataset.tooLarge);
+          return showFieldError(input, input.dataset.tooLarge);
         }
         fileBytes += file.size;
       }
     }
     const typed = [...data].filter(([, value]) => typeof value === 'string');
     // No file at all (a link submission): send it as a plain form, which is no upload.
-    const body = fileBytes === 0 && ![...data].some(([, value]) => value instanceof File && value.size > 0) ? new URLSearchParams(typed) : data;
+    const body =
+      fileBytes === 0 && ![...data].some(([, value]) => value instanceof File && value.size > 0)
+        ? new URLSearchParams(typed)
+        : data;
 
     const request = new XMLHttpRequest();
     request.open('POST', form.action);
@@ -96,16 +107,25 @@
       const elapsed = (performance.now() - started) / 1000;
       const rate = elapsed > 0 ? event.loaded / elapsed : 0;
       if (progress) progress.value = fraction;
-      const left = rate > 0 && event.loaded < event.total ? `, ${formatSeconds((event.total - event.loaded) / rate)} left` : '';
-      show(`Sending… ${formatBytes(event.loaded)} of ${formatBytes(event.total)} (${Math.floor(fraction * 100)}%)${left}${suffix}`);
+      const left =
+        rate > 0 && event.loaded < event.total ? `, ${formatSeconds((event.total - event.loaded) / rate)} left` : '';
+      show(
+        `Sending… ${formatBytes(event.loaded)} of ${formatBytes(event.total)} (${Math.floor(fraction * 100)}%)${left}${suffix}`,
+      );
     });
     request.upload.addEventListener('load', () => show(`Sent ${formatBytes(fileBytes || 1)}. Waiting for the server…`));
     request.addEventListener('load', () => {
-      const landed = request.responseURL && new URL(request.responseURL).pathname !== new URL(form.action, location.href).pathname;
-      if (!(request.getResponseHeader('content-type') || '').includes('text/html')) return settle(`The server answered ${request.status}. Please try again.`);
+      const landed =
+        request.responseURL && new URL(request.responseURL).pathname !== new URL(form.action, location.href).pathname;
+      if (!(request.getResponseHeader('content-type') || '').includes('text/html'))
+        return settle(`The server answered ${request.status}. Please try again.`);
       showPage(request.responseText, landed ? request.responseURL : undefined, request.status >= 400 ? typed : []);
     });
-    request.addEventListener('error', () => settle('The upload broke off before the server answered (the connection dropped, or the server refused the file). Nothing was saved; please try again.'));
+    request.addEventListener('error', () =>
+      settle(
+        'The upload broke off before the server answered (the connection dropped, or the server refused the file). Nothing was saved; please try again.',
+      ),
+    );
     request.addEventListener('abort', () => settle('Upload cancelled. Nothing was saved.'));
     if (cancel) {
       cancel.hidden = false;
@@ -131,7 +151,7 @@
         // The direct-to-S3 scripts handled it, or will post the form themselves.
         if (event.defaultPrevented) return;
         event.preventDefault();
-        submitWithProgress(form);
+        void submitWithProgress(form);
       });
     }
   };

@@ -30,11 +30,18 @@
   };
 
   const encode = (canvas, type) =>
-    canvas.convertToBlob ? canvas.convertToBlob({ type, quality: 0.88 }) : new Promise((resolve) => canvas.toBlob(resolve, type, 0.88));
+    canvas.convertToBlob
+      ? canvas.convertToBlob({ type, quality: 0.88 })
+      : new Promise((resolve) => canvas.toBlob(resolve, type, 0.88));
 
   /** A smaller, upright copy of a large photo; the original when shrinking is impossible or gains nothing. */
   async function shrink(file) {
-    if (!SHRINKABLE.includes(file.type) || file.size < SEND_WHOLE_BELOW_BYTES || typeof createImageBitmap !== 'function') return file;
+    if (
+      !SHRINKABLE.includes(file.type) ||
+      file.size < SEND_WHOLE_BELOW_BYTES ||
+      typeof createImageBitmap !== 'function'
+    )
+      return file;
     let bitmap;
     try {
       bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
@@ -45,7 +52,10 @@
       const scale = Math.min(1, LONG_EDGE / Math.max(bitmap.width, bitmap.height));
       const width = Math.max(1, Math.round(bitmap.width * scale));
       const height = Math.max(1, Math.round(bitmap.height * scale));
-      const canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(width, height) : Object.assign(document.createElement('canvas'), { width, height });
+      const canvas =
+        typeof OffscreenCanvas === 'function'
+          ? new OffscreenCanvas(width, height)
+          : Object.assign(document.createElement('canvas'), { width, height });
       canvas.getContext('2d').drawImage(bitmap, 0, 0, width, height);
       // PNG and WebP may be transparent: WebP keeps that, JPEG stays JPEG.
       const type = file.type === 'image/jpeg' ? 'image/jpeg' : 'image/webp';

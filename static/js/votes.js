@@ -8,9 +8,11 @@
     const button = form.querySelector('button[type=submit]');
     button.setAttribute('aria-pressed', voted ? 'true' : 'false');
     button.classList.toggle('voted', voted);
-    for (const label of scope.querySelectorAll('[data-vote-label]')) label.textContent = voted ? 'Voted' : 'Vote';
-    for (const count of scope.querySelectorAll('[data-vote-count]')) count.textContent = String(voteCount);
-    for (const noun of scope.querySelectorAll('[data-vote-noun]')) noun.textContent = voteCount === 1 ? 'vote' : 'votes';
+    for (const label of scope.querySelectorAll('[data-vote-label]'))
+      label.textContent = voted ? label.dataset.voted || 'Voted' : label.dataset.unvoted || 'Vote';
+    for (const count of scope.querySelectorAll('[data-vote-count], #vote-count')) count.textContent = String(voteCount);
+    for (const noun of scope.querySelectorAll('[data-vote-noun]'))
+      noun.textContent = voteCount === 1 ? 'vote' : 'votes';
   };
 
   const showRefusal = (form, text) => {
