@@ -14,7 +14,7 @@ const WAIT_MS = 2_000;
 export function readLeadingFields(req: Request): Promise<Record<string, string>> {
   const parsed = req.body as Record<string, unknown> | undefined;
   if (parsed && Object.keys(parsed).length > 0) return Promise.resolve(stringFields(parsed));
-  if (!req.is('multipart/form-data') || req.readableDidRead || req.complete) return Promise.resolve({});
+  if (!req.is('multipart/form-data') || req.readableDidRead || req.readableEnded) return Promise.resolve({});
   return new Promise((resolve) => {
     const fields: Record<string, string> = {};
     let parser: busboy.Busboy;
