@@ -23,7 +23,13 @@ import { makeMp4 } from '../support/videoFixtures.ts';
 /** What current phones save: 8000×6000 pixels, about 12 MB as JPEG (noise keeps it from compressing away). */
 function phonePhoto(): Promise<Buffer> {
   return sharp({
-    create: { width: 8000, height: 6000, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 18 } },
+    create: {
+      width: 8000,
+      height: 6000,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 18 },
+    },
   })
     .jpeg({ quality: 80 })
     .toBuffer();
