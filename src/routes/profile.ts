@@ -7,7 +7,7 @@ import { replaceImage, replacedMessage } from '../storage/replaceImage.ts';
 import { listVideosByOwner } from '../videos/videoCatalog.ts';
 import { deleteAccount } from '../videos/videoRemoval.ts';
 import { requireUser, signedInUser } from '../web/currentUser.ts';
-import { requireCsrfToken } from '../web/csrf.ts';
+import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken } from '../web/csrf.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { isShowableRefusal, refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
 import { countAsNoUpload } from '../web/memberRateLimit.ts';
@@ -45,7 +45,9 @@ export function createProfileRoutes(deps: {
     await renderProfile(res, 200);
   });
 
-  router.post('/profile/delete', requireUser, requireCsrfToken, async (req, res, next) => {
+  router.post('/profile/delete', requireUser, async (req, res, next) => {
+    // A stale token shows the confirmation again, with a fresh one, instead of a dead end.
+    if (!hasValidCsrfToken(req)) return renderDeleteConfirmation(res, 403, CSRF_REFILLED_MESSAGE);
     const member = signedInUser(res);
     const password = (req.body as Record<string, unknown> | undefined)?.password;
     const confirmed = typeof password === 'string' && (await checkLogin(db, member.username, password));

@@ -51,7 +51,15 @@
       const file = form.querySelector('input[name=video]').files[0];
       if (!file) return;
       event.preventDefault();
-      const thumbnail = form.querySelector('input[name=thumbnail]').files[0];
+      const thumbnailInput = form.querySelector('input[name=thumbnail]');
+      const chosenThumbnail = thumbnailInput.files[0];
+      // Checked and shrunk as the app's own upload would be (imagePrep.js), when loaded.
+      const preparedThumbnail =
+        chosenThumbnail && window.videoVoteImagePrep
+          ? await window.videoVoteImagePrep.prepare(thumbnailInput, chosenThumbnail)
+          : { file: chosenThumbnail };
+      if (preparedThumbnail.error) return settle(preparedThumbnail.error);
+      const thumbnail = preparedThumbnail.file;
       const csrfToken = form.querySelector('input[name=_csrf]').value;
       const field = (name) => form.querySelector(`[name=${name}]`).value;
       submitButton.disabled = true;

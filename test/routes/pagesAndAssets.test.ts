@@ -89,6 +89,10 @@ describe('pages and assets', () => {
     const confirm = await leaving.get('/profile/delete');
     expect(confirm.text).toContain('Delete your account?');
     expect(confirm.text).toContain('autocomplete="off"');
+    const stale = await leaving.post('/profile/delete').type('form').send({ _csrf: 'stale', password: TEST_PASSWORD });
+    expect(stale.status).toBe(403);
+    expect(stale.text).toContain('Delete your account?');
+    expect(stale.text).toContain('This form has expired or was not sent from VideoVote. Nothing was saved');
     const token = await csrfTokenFor(leaving, '/profile/delete');
     const wrong = await leaving.post('/profile/delete').type('form').send({ _csrf: token, password: 'not it' });
     expect(wrong.status).toBe(403);
