@@ -36,8 +36,13 @@ import { createStaticRoutes } from './web/staticFiles.ts';
 import { fingerprintAssets } from './web/assetFingerprints.ts';
 import { imageUploadRules, videoUploadRules } from './views/uploadRules.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
+import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
+import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
+import { lingerOnUnreadBody } from './web/lingeringClose.ts';
+import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
+import { refuseOversizeForms } from './web/declaredLength.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -52,6 +57,10 @@ export interface AppDeps {
     | 'loginAttemptsPerAccount'
     | 'loginAttemptsPerIp'
     | 'trustProxyHops'
+    | 'healthzToken'
+    | 'signupsPerIpPerHour'
+    | 'refusedBodyLingerMs'
+    | 'refusedBodyLingerBytes'
   >;
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -79,6 +88,10 @@ export interface AppDeps {
   writeGeneration: () => number;
 }
 
+const GIB = 1024 * 1024 * 1024;
+/** Plain (urlencoded) forms: a few short fields. */
+const FORM_LIMIT_BYTES = 16 * 1024;
+
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 export function createApp(deps: AppDeps): Express {
@@ -91,7 +104,12 @@ export function createApp(deps: AppDeps): Express {
   if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   app.disable('x-powered-by');
   const assets = fingerprintAssets(path.join(PROJECT_ROOT, 'static'));
-  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage, assetUrl: assets.assetUrl });
+  configureViews(app, {
+    viewsDir: path.join(PROJECT_ROOT, 'views'),
+    imageStorage,
+    appEnv: config.env,
+    assetUrl: assets.assetUrl,
+  });
   // Upload forms check type and size in the browser with these, before sending.
   app.locals.imageRules = imageUploadRules(config.maxImageBytes);
   app.locals.videoRules = videoUploadRules(config.maxVideoBytes);
@@ -101,6 +119,17 @@ export function createApp(deps: AppDeps): Express {
 
   // First, so every later log line and every error page carries the request id.
   app.use(createRequestIdMiddleware(logger));
+  app.use(setPermissionsPolicy);
+  // Every early refusal (size, login, CSRF, rate, quota) then reaches clients that send first and read later.
+  app.use(
+    lingerOnUnreadBody(
+      {
+        maxMs: config.refusedBodyLingerMs,
+        maxBytes: config.refusedBodyLingerBytes ?? Math.min(2 * (config.maxImageBytes + config.maxVideoBytes), GIB),
+      },
+      logger,
+    ),
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -119,13 +148,14 @@ export function createApp(deps: AppDeps): Express {
       hsts: production,
     }),
   );
+  app.use(refuseControlCharactersInPath);
   // Pages, CSS and JS go compressed; compression skips images and videos (not compressible).
   app.use(compression());
   app.use(assets.routes);
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );
-  app.use(createHealthRoutes({ storageHealth: deps.storageHealth }));
+  app.use(createHealthRoutes({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken }));
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
   app.use(
@@ -147,7 +177,8 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(loadCurrentUser(db));
   app.use(provideCsrfToken);
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  app.use(refuseOversizeForms(FORM_LIMIT_BYTES));
+  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES, parameterLimit: 20 }));
 
   // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
   // these routers come before the blanket check that needs an already-parsed body; their
@@ -176,6 +207,7 @@ export function createApp(deps: AppDeps): Express {
     createAuthRoutes({
       db,
       throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }),
+      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
     }),
   );
   app.use(requireCsrfToken);

@@ -3,11 +3,13 @@
  * login says the same thing whether the name exists or not; sign-up must say a name is taken,
  * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
  */
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken, requireCsrfToken } from '../web/csrf.ts';
 import { decodeTypedFields } from '../web/restoredForm.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
+import { showRefusalOn } from '../web/showRefusal.ts';
+import { controlCharactersMessage, hasControlCharacters, withoutControlCharacters } from '../web/controlCharacters.ts';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -16,7 +18,7 @@ function field(req: Request, name: string): string {
 
 /** Only same-site paths, so `?next=` cannot send a member to another site after login. */
 function safeNextPath(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/profile';
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) && !hasControlCharacters(value) ? value : '/profile';
 }
 
 function startSession(req: Request, userId: number): Promise<void> {
@@ -34,38 +36,53 @@ export const LOGIN_FAILED_MESSAGE = 'Wrong username or password.';
 export function createAuthRoutes({
   db,
   throttle,
+  signupLimit,
 }: {
   db: AppDatabase;
   throttle: { perIp: RequestHandler; perAccount: RequestHandler };
+  /** Sign-ups per IP, successful or not (signupThrottle.ts); runs first, so its refusals cost no login attempts. */
+  signupLimit: RequestHandler;
 }): Router {
   const router = Router();
   const rules = { usernameRule: USERNAME_RULE, passwordMin: PASSWORD_MIN_LENGTH };
 
   router.get('/signup', (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} }));
 
-  router.post('/signup', throttle.perIp, async (req, res) => {
-    const username = field(req, 'username').trim();
-    const password = field(req, 'password');
-    if (!hasValidCsrfToken(req)) {
-      return res
-        .status(403)
-        .render('pages/signup.njk', { ...rules, values: { username }, errors: { form: CSRF_REFILLED_MESSAGE } });
-    }
-    // An empty field gets its own sentence, not the help text under it again.
-    const missing = {
-      ...(username === '' && { username: 'Enter a username.' }),
-      ...(password === '' && { password: 'Enter a password.' }),
-    };
-    const result = Object.keys(missing).length > 0 ? undefined : await createAccount(db, username, password);
-    if (!result?.ok) {
-      return res
-        .status(422)
-        .render('pages/signup.njk', { ...rules, values: { username }, errors: result?.errors ?? missing });
-    }
-    await startSession(req, result.user.id);
-    req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
-    res.redirect(303, '/profile');
-  });
+  router.post(
+    '/signup',
+    signupLimit,
+    throttle.perIp,
+    async (req: Request, res: Response) => {
+      const username = field(req, 'username').trim();
+      const password = field(req, 'password');
+      if (!hasValidCsrfToken(req)) {
+        return res
+          .status(403)
+          .render('pages/signup.njk', { ...rules, values: { username }, errors: { form: CSRF_REFILLED_MESSAGE } });
+      }
+      // An empty field gets its own sentence, not the help text under it again.
+      const missing = {
+        ...(username === '' && { username: 'Enter a username.' }),
+        ...(password === '' && { password: 'Enter a password.' }),
+      };
+      const result = Object.keys(missing).length > 0 ? undefined : await createAccount(db, username, password);
+      if (!result?.ok) {
+        return res
+          .status(422)
+          .render('pages/signup.njk', { ...rules, values: { username }, errors: result?.errors ?? missing });
+      }
+      await startSession(req, result.user.id);
+      req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
+      res.redirect(303, '/profile');
+    },
+    showRefusalOn((req, res, refusal) =>
+      res.status(refusal.status).render('pages/signup.njk', {
+        ...rules,
+        values: { username: field(req, 'username').trim() },
+        errors: { [refusal.field ?? 'username']: refusal.message },
+      }),
+    ),
+  );
 
   router.get('/login', (req, res) => res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} }));
 
@@ -73,14 +90,17 @@ export function createAuthRoutes({
     const username = field(req, 'username').trim();
     const next = safeNextPath(field(req, 'next'));
     const restoring = decodeTypedFields(field(req, 'restore'));
-    const again = (status: number, error: string) =>
+    const again = (status: number, error: string, typed = username) =>
       res.status(status).render('pages/login.njk', {
         error,
         next,
-        values: { username },
+        values: { username: typed },
         restoring: restoring && JSON.stringify(restoring),
       });
     if (!hasValidCsrfToken(req)) return again(403, CSRF_REFILLED_MESSAGE);
+    // A control character never matches an account, and PostgreSQL refuses NUL outright.
+    if (hasControlCharacters(username))
+      return again(422, controlCharactersMessage('Usernames'), withoutControlCharacters(username));
     const user = await checkLogin(db, username, field(req, 'password'));
     if (!user) return again(401, LOGIN_FAILED_MESSAGE);
     await startSession(req, user.id);

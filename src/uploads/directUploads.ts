@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
 import type { ImageStorage, UploadResult } from '../storage/imageStorage.ts';
-import type { PresignedPost } from '../storage/presignedPost.ts';
+import type { PostSigner, PresignedPost } from '../storage/presignedPost.ts';
 import { replaceImage, type ImageSlot } from '../storage/replaceImage.ts';
 
 export const INCOMING_PREFIX = 'incoming/';
@@ -45,7 +45,7 @@ export interface DirectUploadDeps {
   s3: GuardedAdapter;
   imageStorage: ImageStorage;
   /** Signs a POST policy for exactly this key, type and size limit. */
-  sign: (key: string, contentType: string, maxBytes: number) => PresignedPost;
+  sign: PostSigner;
   maxImageBytes: number;
   logger: Logger;
 }
@@ -98,7 +98,7 @@ export function createDirectUploads(deps: DirectUploadDeps) {
           max_bytes: deps.maxImageBytes,
         })
         .execute();
-      return { ok: true, value: { ...deps.sign(key, request.contentType, deps.maxImageBytes), key } };
+      return { ok: true, value: { ...(await deps.sign(key, request.contentType, deps.maxImageBytes)), key } };
     },
 
     /** The stored image and the page that shows it. */
