@@ -143,7 +143,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)(
         .executeTakeFirstOrThrow();
       const countOnA = async () => {
         const page = await request(a.app).get('/');
-        return /Feed check[\s\S]*?▲ (\d+)|▲ (\d+)[\s\S]*?Feed check/.exec(page.text);
+        // The card's count, whichever side of the title the template puts it.
+        return /Feed check[\s\S]*?data-vote-count>(\d+)<|data-vote-count>(\d+)<[\s\S]*?Feed check/.exec(page.text);
       };
       await within(1_000, async () => (await countOnA()) !== null);
       // Warm A's cache with the count at 0, then vote on B.
