@@ -11,18 +11,18 @@ import { openDatabase, type AppDatabase } from './db/database.ts';
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
 import { createImageJobQueue } from './images/imageJobQueue.ts';
-import { withUploadAccounting } from './uploads/accountedImageStorage.ts';
-import { createDirectUploads } from './uploads/directUploads.ts';
+import { withUploadAccounting } from './files/accountedImageStorage.ts';
+import { createDirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploads } from './uploads/directVideoUploads.ts';
-import { createUploadQuota } from './uploads/uploadQuota.ts';
+import { createUploadQuota } from './files/uploadQuota.ts';
 import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
-import { createEarlyVideoUploads } from './storage/earlyVideoUpload.ts';
-import { createImageStorage, type ImageStorage } from './storage/imageStorage.ts';
-import { reconcileLocalFiles } from './storage/lostFiles.ts';
-import { createResync } from './storage/resync.ts';
-import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.ts';
-import { createStorageHealth, type StorageHealth } from './storage/storageHealth.ts';
+import { createEarlyVideoUploads } from './files/earlyVideoUpload.ts';
+import { createImageStorage, type ImageStorage } from './files/imageStorage.ts';
+import { reconcileLocalFiles } from './files/lostFiles.ts';
+import { createResync } from './files/resync.ts';
+import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
+import { createStorageHealth, type StorageHealth } from './files/storageHealth.ts';
 import {
   adaptersFromConfig,
   bucketBaseUrlFor,

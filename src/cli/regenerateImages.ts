@@ -2,7 +2,7 @@
  * `npm run images:regenerate`: rebuilds the variants of every image stored under an older
  * variant spec. Safe to stop and rerun; exits non-zero when any image could not be rebuilt.
  */
-import { countOutdatedImages, regenerateOutdatedImages } from '../images/regenerateImages.ts';
+import { countOutdatedImages, regenerateOutdatedImages } from '../files/regenerateImages.ts';
 import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
 import { createLogger } from '../logger.ts';
 import { createFallbackWriter } from '../storage/fallbackWriter.ts';

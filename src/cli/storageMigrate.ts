@@ -1,11 +1,11 @@
 /**
  * `npm run storage:migrate [-- --dry-run] [-- --limit N]`: moves every file on local disk into
- * S3 (see src/storage/migrateLocalToS3.ts for how each file is moved safely). Safe to stop and
+ * S3 (see src/files/migrateLocalToS3.ts for how each file is moved safely). Safe to stop and
  * rerun; exits non-zero when any file could not be moved, or when there is no S3 to move to.
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../logger.ts';
-import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.ts';
+import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../files/migrateLocalToS3.ts';
 import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { createProgressBar } from './progressBar.ts';
 import { formatBytes } from './formatBytes.ts';

@@ -4,7 +4,7 @@
  * ("degraded" with reasons), not turned into a failing check that would restart a working app.
  */
 import { Router } from 'express';
-import type { StorageHealth } from '../storage/storageHealth.ts';
+import type { StorageHealth } from '../files/storageHealth.ts';
 
 export function createHealthRoutes({ storageHealth }: { storageHealth: StorageHealth }): Router {
   const router = Router();

@@ -4,7 +4,7 @@ import type { AppDatabase } from '../db/database.ts';
 import { listNewestMembers } from '../members/memberProfiles.ts';
 import { createHomePageCache } from '../videos/homePageCache.ts';
 import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.ts';
-import { HttpError } from '../web/httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 const MAX_PAGE = 10_000;
 /** How long another instance's vote may take to show on this instance's front page. */

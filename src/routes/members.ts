@@ -3,7 +3,7 @@ import { Router } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { findMemberByUsername } from '../members/memberProfiles.ts';
 import { listVideosByOwner } from '../videos/videoCatalog.ts';
-import { HttpError } from '../web/httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 export function createMemberRoutes({ db }: { db: AppDatabase }): Router {
   const router = Router();

@@ -2,13 +2,13 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { checkLogin } from '../members/accounts.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
-import { replaceImage, replacedMessage } from '../storage/replaceImage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
+import { replaceImage, replacedMessage } from '../files/replaceImage.ts';
 import { listVideosByOwner } from '../videos/videoCatalog.ts';
 import { deleteAccount } from '../videos/videoRemoval.ts';
 import { requireUser, signedInUser } from '../web/currentUser.ts';
 import { requireCsrfToken } from '../web/csrf.ts';
-import { HttpError } from '../web/httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { showRefusalOn } from '../web/showRefusal.ts';
 

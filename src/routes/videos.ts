@@ -2,12 +2,12 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import fs from 'node:fs/promises';
 import type { AppDatabase } from '../db/database.ts';
-import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.ts';
-import type { ImageStorage, UploadResult } from '../storage/imageStorage.ts';
-import { replaceImage, replacedMessage } from '../storage/replaceImage.ts';
+import type { StartEarlyVideoUpload } from '../files/earlyVideoUpload.ts';
+import type { ImageStorage, UploadResult } from '../files/imageStorage.ts';
+import { replaceImage, replacedMessage } from '../files/replaceImage.ts';
 import { requireUser, signedInUser } from '../web/currentUser.ts';
 import { requireCsrfToken } from '../web/csrf.ts';
-import { HttpError } from '../web/httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.ts';
 import { showRefusalOn } from '../web/showRefusal.ts';

@@ -9,7 +9,7 @@ import { createS3Client } from './s3Client.ts';
 import { createMultipartStore, type MultipartStore } from './multipartUploads.ts';
 import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.ts';
 import { createPresignedPost, type PresignedPost } from './presignedPost.ts';
-import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directUploads.ts';
+import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directImageUploads.ts';
 import { createUrlSigner, type UrlSigner } from './signedUrls.ts';
 
 export interface ConfiguredAdapters {

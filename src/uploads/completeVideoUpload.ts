@@ -13,9 +13,9 @@ import { StorageError } from '../storage/contract.ts';
 import { newObjectKey } from '../storage/keys.ts';
 import type { UploadedPart } from '../storage/multipartUploads.ts';
 import { megabytes } from '../web/uploadErrors.ts';
-import { sniffVideoBytes, unsupportedVideoMessage, VIDEO_SNIFF_BYTES } from '../videos/sniffVideoType.ts';
+import { sniffVideoBytes, unsupportedVideoMessage, VIDEO_SNIFF_BYTES } from '../files/sniffVideoType.ts';
 import type { DirectVideoUploadDeps } from './directVideoUploads.ts';
-import { refuse, type Outcome } from './directUploads.ts';
+import { refuse, type Outcome } from './directImageUploads.ts';
 
 export interface CompletedVideo {
   videoId: number;

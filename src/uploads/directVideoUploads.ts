@@ -10,14 +10,14 @@ import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
 import type { MultipartStore } from '../storage/multipartUploads.ts';
 import type { PartUrlSigner } from '../storage/presignedPartUrls.ts';
 import { megabytes } from '../web/uploadErrors.ts';
-import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.ts';
+import { ACCEPTED_VIDEO_FORMATS } from '../files/sniffVideoType.ts';
 import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
 import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.ts';
-import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directUploads.ts';
+import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directImageUploads.ts';
 import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.ts';
 import type { UploadedPart } from '../storage/multipartUploads.ts';
 

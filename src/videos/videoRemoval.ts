@@ -4,7 +4,7 @@
  * a page pointing at a deleted object.
  */
 import type { AppDatabase } from '../db/database.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
 
 async function deleteFiles(imageStorage: ImageStorage, fileIds: Array<number | null>): Promise<void> {
   for (const id of fileIds) if (id !== null) await imageStorage.deleteImage(id);

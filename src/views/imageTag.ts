@@ -7,7 +7,7 @@ import nunjucks from 'nunjucks';
 import { IMAGE_SPECS } from '../images/variantSpecs.ts';
 import type { ImageFolder } from '../storage/keys.ts';
 import type { ImageRef } from '../storage/imageUrls.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
 
 export interface ImageTagOptions {
   alt?: string;

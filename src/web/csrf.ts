@@ -5,7 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 export const CSRF_FAILURE_MESSAGE =
   'This form has expired or was not sent from VideoVote. Please reload the page and try again.';

@@ -6,7 +6,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new HttpError(404, 'We could not find that page.'));

@@ -8,7 +8,7 @@
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 const WINDOW_MS = 15 * 60_000;
 

@@ -8,7 +8,7 @@
  */
 import { rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 export interface MemberRateLimitOptions {
   perMinute: number;

@@ -8,7 +8,7 @@ import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
 import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 import { refuseDeclaredOversize } from './declaredLength.ts';
 import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
 

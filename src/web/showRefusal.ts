@@ -6,7 +6,7 @@
  * app's error page; JSON callers get the app's JSON error.
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 
 export function showRefusalOn(
   render: (req: Request, res: Response, refusal: HttpError) => unknown,

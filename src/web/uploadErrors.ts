@@ -1,7 +1,7 @@
 /** Turns multer and spooling failures into the status and sentence a member should see. */
 import multer from 'multer';
 import { CSRF_FAILURE_MESSAGE } from './csrf.ts';
-import { HttpError } from './httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 import { FieldTooLargeError } from './tempFileStorage.ts';
 
 export const CSRF_REJECTED = 'CSRF_REJECTED';

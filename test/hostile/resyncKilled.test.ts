@@ -13,7 +13,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.ts';
 import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
-import { createImageStorage } from '../../src/storage/imageStorage.ts';
+import { createImageStorage } from '../../src/files/imageStorage.ts';
 import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
 import { captureLogs } from '../support/captureLogs.ts';
 import { makeImage } from '../support/imageFixtures.ts';

@@ -11,9 +11,9 @@ import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
-import type { ImageStorage, UploadResult } from '../storage/imageStorage.ts';
+import type { ImageStorage, UploadResult } from '../files/imageStorage.ts';
 import type { PresignedPost } from '../storage/presignedPost.ts';
-import { replaceImage, type ImageSlot } from '../storage/replaceImage.ts';
+import { replaceImage, type ImageSlot } from '../files/replaceImage.ts';
 
 export const INCOMING_PREFIX = 'incoming/';
 /** Short: a leaked form is useless after this. The policy's expiry is enforced by S3. */

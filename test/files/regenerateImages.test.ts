@@ -12,7 +12,7 @@ import {
   countOutdatedImages,
   regenerateOutdatedImages,
   type RegenerationDeps,
-} from '../../src/images/regenerateImages.ts';
+} from '../../src/files/regenerateImages.ts';
 import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
 import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';

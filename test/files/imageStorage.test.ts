@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
-import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.ts';
+import { createImageStorage, type ImageStorage } from '../../src/files/imageStorage.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
 import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';

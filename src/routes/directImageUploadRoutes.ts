@@ -5,9 +5,9 @@
  * 409, the same forms post to the app as before.
  */
 import express, { Router, type RequestHandler } from 'express';
-import type { DirectUploadPurpose, DirectUploads } from '../uploads/directUploads.ts';
-import { replacedMessage } from '../storage/replaceImage.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { DirectUploadPurpose, DirectUploads } from '../uploads/directImageUploads.ts';
+import { replacedMessage } from '../files/replaceImage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
 import { requireUser, signedInUser } from '../web/currentUser.ts';
 
 const PURPOSES: DirectUploadPurpose[] = ['avatar', 'thumbnail'];

@@ -5,7 +5,7 @@
  * rejection leaves nothing behind.
  */
 import type { Logger } from '../logger.ts';
-import type { ImageStorage, UploadResult } from '../storage/imageStorage.ts';
+import type { ImageStorage, UploadResult } from './imageStorage.ts';
 import type { UploadQuota } from './uploadQuota.ts';
 
 export function withUploadAccounting(

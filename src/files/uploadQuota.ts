@@ -7,7 +7,7 @@
  */
 import type { RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
-import { HttpError } from '../web/httpError.ts';
+import { HttpError } from '../refusals/refusal.ts';
 import { megabytes } from '../web/uploadErrors.ts';
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;

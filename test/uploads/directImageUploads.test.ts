@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppDatabase } from '../../src/db/database.ts';
 import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
 import { createPresignedPost } from '../../src/storage/presignedPost.ts';
-import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.ts';
+import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directImageUploads.ts';
 import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.ts';
 import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.ts';
 import { listObjects } from '../support/storedState.ts';

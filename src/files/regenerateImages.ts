@@ -12,11 +12,11 @@ import type { StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 import type { FallbackWriter } from '../storage/fallbackWriter.ts';
-import { describeProcessedImage, keyPrefixOf } from '../storage/imageRecord.ts';
+import { describeProcessedImage, keyPrefixOf } from './imageRecord.ts';
 import { isImageFolder } from '../storage/keys.ts';
-import { deleteUnreferencedObjects } from '../storage/objectReferences.ts';
-import { processImage, type ImageLimits } from './processImage.ts';
-import { VARIANT_SPEC_VERSION } from './variantSpecs.ts';
+import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { processImage, type ImageLimits } from '../images/processImage.ts';
+import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
 
 export interface RegenerationDeps {
   db: AppDatabase;

@@ -8,9 +8,9 @@
  */
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { isSafeKey, type StorageAdapter, type StorageLocation } from './contract.ts';
-import { IMAGE_FOLDERS } from './keys.ts';
-import type { MultipartStore } from './multipartUploads.ts';
+import { isSafeKey, type StorageAdapter, type StorageLocation } from '../storage/contract.ts';
+import { IMAGE_FOLDERS } from '../storage/keys.ts';
+import type { MultipartStore } from '../storage/multipartUploads.ts';
 import { isKeyReferenced } from './objectReferences.ts';
 
 const INCOMING_FOLDER = 'incoming';

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import type { StorageAdapter, StorageLocation } from './contract.ts';
+import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 
 /** Whether any row still uses `key` in `location` (the same key may exist in both backends). */
 export async function isKeyReferenced(db: AppDatabase, key: string, location: StorageLocation): Promise<boolean> {

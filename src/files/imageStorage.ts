@@ -13,17 +13,17 @@ import type { Logger } from '../logger.ts';
 import { ImageRejectedError } from '../images/imageRejection.ts';
 import type { ImageJobQueue } from '../images/imageJobQueue.ts';
 import { processImage } from '../images/processImage.ts';
-import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.ts';
-import type { StorageAdapter, StorageLocation } from './contract.ts';
+import { sniffVideoFile, unsupportedVideoMessage } from './sniffVideoType.ts';
+import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
-import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.ts';
-import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from './imageUrls.ts';
+import { createFallbackWriter, type ObjectToWrite } from '../storage/fallbackWriter.ts';
+import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from '../storage/imageUrls.ts';
 import { describeProcessedImage } from './imageRecord.ts';
-import { newObjectKey, type ImageFolder } from './keys.ts';
+import { newObjectKey, type ImageFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
 
-export type { ImageRef } from './imageUrls.ts';
+export type { ImageRef } from '../storage/imageUrls.ts';
 
 /** An image held in memory (images are small, and get decoded whole anyway). */
 export interface ImageFile {

@@ -4,7 +4,7 @@
  * stay one query and templates get everything getImageUrl and imageTag need.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { ImageRef } from '../storage/imageStorage.ts';
+import type { ImageRef } from './imageStorage.ts';
 
 export function imageRefColumn(table: string): RawBuilder<ImageRef | null> {
   const column = (name: string) => sql.ref(`${table}.${name}`);

@@ -6,7 +6,7 @@
 import type { AppDatabase } from '../db/database.ts';
 import type { StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { StorageAdapter } from './contract.ts';
+import type { StorageAdapter } from '../storage/contract.ts';
 
 export async function markFileLost(
   db: AppDatabase,

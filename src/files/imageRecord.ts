@@ -5,8 +5,8 @@
  */
 import type { NewStoredFileRow } from '../db/schema.ts';
 import type { ProcessedImage } from '../images/processImage.ts';
-import type { ObjectToWrite } from './fallbackWriter.ts';
-import { contentKey, type ImageFolder } from './keys.ts';
+import type { ObjectToWrite } from '../storage/fallbackWriter.ts';
+import { contentKey, type ImageFolder } from '../storage/keys.ts';
 
 export type ImageRowFields = Omit<NewStoredFileRow, 'location' | 'owner_id'>;
 

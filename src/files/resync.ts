@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { PendingCopyRow, StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { StorageAdapter } from './contract.ts';
+import type { StorageAdapter } from '../storage/contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';

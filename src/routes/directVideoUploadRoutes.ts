@@ -7,7 +7,7 @@
  */
 import express, { Router, type RequestHandler } from 'express';
 import type { DirectVideoUploads } from '../uploads/directVideoUploads.ts';
-import type { Refusal } from '../uploads/directUploads.ts';
+import type { Refusal } from '../uploads/directImageUploads.ts';
 import type { UploadedPart } from '../storage/multipartUploads.ts';
 import { requireUser, signedInUser } from '../web/currentUser.ts';
 

@@ -14,7 +14,7 @@ import { openDatabase, type AppDatabase } from '../../src/db/database.ts';
 import type { StoredVariant } from '../../src/db/schema.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
 import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
-import { collectGarbage, type GarbageDeps } from '../../src/storage/collectGarbage.ts';
+import { collectGarbage, type GarbageDeps } from '../../src/files/collectGarbage.ts';
 import type { StorageAdapter, StorageLocation } from '../../src/storage/contract.ts';
 import { createMultipartStore } from '../../src/storage/multipartUploads.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';

@@ -5,8 +5,8 @@
  * Shared by resync (the outbox) and storage:migrate.
  */
 import type { StoredFileRow } from '../db/schema.ts';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
-import type { StorageAdapter } from './contract.ts';
+import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.ts';
+import type { StorageAdapter } from '../storage/contract.ts';
 
 export interface StoredObject {
   key: string;

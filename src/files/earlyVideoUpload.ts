@@ -7,10 +7,10 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Logger } from '../logger.ts';
-import { sniffVideoBytes } from '../videos/sniffVideoType.ts';
-import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
-import type { StorageAdapter } from './contract.ts';
-import { newObjectKey } from './keys.ts';
+import { sniffVideoBytes } from './sniffVideoType.ts';
+import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.ts';
+import type { StorageAdapter } from '../storage/contract.ts';
+import { newObjectKey } from '../storage/keys.ts';
 
 export interface EarlyUpload {
   key: string;

@@ -6,8 +6,8 @@
  */
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import type { BreakerStatus, GuardedAdapter } from './circuitBreaker.ts';
-import type { StorageLocation } from './contract.ts';
+import type { BreakerStatus, GuardedAdapter } from '../storage/circuitBreaker.ts';
+import type { StorageLocation } from '../storage/contract.ts';
 import { summariseOutbox, type OutboxSummary } from './outbox.ts';
 
 export interface StorageHealthReport {
