@@ -11,7 +11,6 @@ import { openDatabase, type AppDatabase } from './db/database.ts';
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
 import { createImageJobQueue } from './images/imageJobQueue.ts';
-import { withUploadAccounting } from './files/accountedImageStorage.ts';
 import { createDirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploads } from './uploads/directVideoUploads.ts';
 import { createUploadQuota } from './files/uploadQuota.ts';
@@ -77,7 +76,8 @@ export async function composeApp(
     },
   });
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
-  const storage = createImageStorage({
+  // Every path that stores an upload goes through this one object, so each is logged and counted once.
+  const imageStorage = createImageStorage({
     db,
     s3,
     local,
@@ -87,9 +87,8 @@ export async function composeApp(
     imageJobs: createImageJobQueue(),
     maxImagePixels: config.maxImagePixels,
     delivery,
+    quota: uploadQuota,
   });
-  // Every path that stores an upload goes through this one object, so each is logged and counted once.
-  const imageStorage = withUploadAccounting(storage, { quota: uploadQuota, logger });
   if (s3) {
     const resync = createResync({ db, s3, local, backup, logger });
     resyncLoop = createResyncLoop({

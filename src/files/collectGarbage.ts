@@ -9,7 +9,7 @@
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { isSafeKey, type StorageAdapter, type StorageLocation } from '../storage/contract.ts';
-import { IMAGE_FOLDERS } from '../storage/keys.ts';
+import { MEDIA_FOLDERS } from '../storage/keys.ts';
 import type { MultipartStore } from '../storage/multipartUploads.ts';
 import { isKeyReferenced } from './objectReferences.ts';
 
@@ -90,7 +90,7 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
     };
     summary.byLocation[adapter.location] = tally;
     // Direct uploads wait under incoming/ until finalized; one never finalized is garbage too.
-    const folders = adapter.location === 's3' ? [...IMAGE_FOLDERS, INCOMING_FOLDER] : IMAGE_FOLDERS;
+    const folders = adapter.location === 's3' ? [...MEDIA_FOLDERS, INCOMING_FOLDER] : MEDIA_FOLDERS;
     for (const folder of folders) {
       try {
         for await (const listed of adapter.list(`${folder}/`)) {

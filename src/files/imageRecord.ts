@@ -6,13 +6,13 @@
 import type { NewStoredFileRow } from '../db/schema.ts';
 import type { ProcessedImage } from '../images/processImage.ts';
 import type { ObjectToWrite } from '../storage/fallbackWriter.ts';
-import { contentKey, type ImageFolder } from '../storage/keys.ts';
+import { contentKey, type MediaFolder } from '../storage/keys.ts';
 
 export type ImageRowFields = Omit<NewStoredFileRow, 'location' | 'owner_id'>;
 
 export function describeProcessedImage(
   processed: ProcessedImage,
-  folder: ImageFolder,
+  folder: MediaFolder,
   prefix: string,
 ): { objects: ObjectToWrite[]; fields: ImageRowFields } {
   const variants = processed.variants.map((variant) => ({

@@ -10,16 +10,18 @@ import type { Transaction } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
-import { ImageRejectedError } from '../images/imageRejection.ts';
 import type { ImageJobQueue } from '../images/imageJobQueue.ts';
 import { processImage } from '../images/processImage.ts';
-import { sniffVideoFile, unsupportedVideoMessage } from './sniffVideoType.ts';
+import { notAcceptedVideo, storageUnavailable } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
+import { sniffVideoFile } from './sniffVideoType.ts';
+import type { UploadQuota } from './uploadQuota.ts';
 import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
 import { createFallbackWriter, type ObjectToWrite } from '../storage/fallbackWriter.ts';
 import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from '../storage/imageUrls.ts';
 import { describeProcessedImage } from './imageRecord.ts';
-import { newObjectKey, type ImageFolder } from '../storage/keys.ts';
+import { newObjectKey, type MediaFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
 
@@ -39,9 +41,12 @@ export interface SpooledFile {
   early?: EarlyUpload;
 }
 
-export type UploadResult =
-  | { success: true; url: string; filename: string; location: StorageLocation; image: StoredFileRow }
-  | { success: false; status: number; error: string };
+/** A file the service stored and recorded: its row, where it lives and the URL it is served from. */
+export interface StoredUpload {
+  url: string;
+  location: StorageLocation;
+  file: StoredFileRow;
+}
 
 export interface UploadOptions {
   /**
@@ -51,28 +56,35 @@ export interface UploadOptions {
   attach?: (trx: Transaction<Database>, file: StoredFileRow) => Promise<void>;
 }
 
+/**
+ * Every write of a stored file goes through here. Each store method resolves to the stored
+ * upload, or rejects with a Refusal (bytes not acceptable, storage unavailable, the file could
+ * not be recorded) and leaves nothing behind. A stored upload is logged and counted against its
+ * owner's daily quota once, here; a refused one is logged and not counted.
+ */
 export interface ImageStorage {
   readonly mode: StorageLocation;
   uploadImage(
     file: ImageFile,
-    folder: ImageFolder,
+    folder: MediaFolder,
     prefix: string,
     ownerId: number | null,
     options?: UploadOptions,
-  ): Promise<UploadResult>;
-  uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<UploadResult>;
+  ): Promise<StoredUpload>;
+  uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<StoredUpload>;
   /**
    * Records a video that is already in S3 under its final key (a browser-to-S3 upload the app
    * checked and copied): the row, a backup copy owed, and `attach`, in one transaction. If that
-   * fails, the object is deleted again and a failure is returned.
+   * fails, the object is deleted again and the promise rejects.
    */
   recordVideoInS3(
     file: { key: string; contentType: string; bytes: number; sha256: string },
     ownerId: number,
     options?: UploadOptions,
-  ): Promise<UploadResult>;
-  getImageUrl(image: ImageRef | string | null | undefined, folder: ImageFolder, width?: number): string;
-  deleteImage(fileId: number): Promise<void>;
+  ): Promise<StoredUpload>;
+  getImageUrl(image: ImageRef | string | null | undefined, folder: MediaFolder, width?: number): string;
+  /** Deletes the row, then its objects from wherever they live; does nothing when there is no such file. */
+  deleteFile(fileId: number): Promise<void>;
   adapterFor(location: StorageLocation): StorageAdapter | undefined;
 }
 
@@ -84,18 +96,14 @@ export interface ImageStorageDeps {
   /** The backup bucket, when one is configured: every S3 object gets a verified copy there. */
   backup?: StorageAdapter | undefined;
   logger: Logger;
-  placeholderUrl: (folder: ImageFolder) => string;
+  placeholderUrl: (folder: MediaFolder) => string;
   imageJobs: ImageJobQueue;
   maxImagePixels: number;
   /** How S3-located files reach browsers (IMAGE_URL_MODE / VIDEO_URL_MODE); public bucket URLs by default. */
   delivery?: MediaDelivery;
+  /** Counts each stored upload against its owner's daily quota (DAILY_UPLOAD_MB); nothing is counted without it. */
+  quota?: Pick<UploadQuota, 'record'>;
 }
-
-const STORAGE_UNAVAILABLE = {
-  success: false,
-  status: 503,
-  error: 'Storage is unavailable right now. Please try again in a minute.',
-} as const;
 
 export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const { db, s3, local, logger } = deps;
@@ -107,13 +115,13 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     objects: ObjectToWrite[],
     row: Omit<NewStoredFileRow, 'location'>,
     options: UploadOptions,
-  ): Promise<UploadResult> {
+  ): Promise<StoredUpload> {
     let adapter: StorageAdapter;
     try {
       adapter = await writeObjects(objects);
     } catch (error) {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
-      return STORAGE_UNAVAILABLE;
+      throw storageUnavailable(error);
     }
     return record(
       adapter,
@@ -129,7 +137,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     keys: string[],
     row: Omit<NewStoredFileRow, 'location'>,
     options: UploadOptions,
-  ): Promise<UploadResult> {
+  ): Promise<StoredUpload> {
     try {
       const recorded = await db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -143,22 +151,55 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         return inserted;
       });
       return {
-        success: true,
         url: storedFileUrl(row.key, adapter.location) ?? adapter.urlFor(row.key),
-        filename: row.key.slice(row.folder.length + 1),
         location: adapter.location,
-        image: recorded,
+        file: recorded,
       };
     } catch (error) {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
       await deleteUnreferencedObjects(db, adapter, keys, logger);
-      return { success: false, status: 500, error: 'Your upload could not be saved. Please try again.' };
+      throw new Refusal(500, 'Your upload could not be saved. Please try again.', { cause: error });
     }
   }
 
+  /**
+   * Logs an upload once (folder, bytes received, bytes stored, location, duration) and counts a
+   * stored one against its owner's quota; a refused upload is logged, not counted.
+   */
+  async function accounted(
+    receivedBytes: number,
+    ownerId: number | null,
+    upload: () => Promise<StoredUpload>,
+  ): Promise<StoredUpload> {
+    const started = performance.now();
+    const durationMs = () => Math.round(performance.now() - started);
+    let stored: StoredUpload;
+    try {
+      stored = await upload();
+    } catch (error) {
+      if (error instanceof Refusal)
+        logger.info(
+          { bytes: receivedBytes, status: error.status, durationMs: durationMs() },
+          `Upload refused: ${error.message}`,
+        );
+      throw error;
+    }
+    const { folder, bytes: storedBytes, key } = stored.file;
+    logger.info(
+      { folder, key, bytes: receivedBytes, storedBytes, location: stored.location, durationMs: durationMs() },
+      'Upload stored',
+    );
+    if (ownerId !== null) await deps.quota?.record(ownerId, receivedBytes);
+    return stored;
+  }
+
   /** A video object already whole in S3 (streamed there, or copied from a direct upload), recorded. */
-  const recordVideoInS3: ImageStorage['recordVideoInS3'] = async (file, ownerId, options = {}) => {
+  const recordInS3 = async (
+    file: Parameters<ImageStorage['recordVideoInS3']>[0],
+    ownerId: number,
+    options: UploadOptions = {},
+  ): Promise<StoredUpload> => {
     if (!s3) throw new Error('recordVideoInS3 needs S3');
     return record(
       s3,
@@ -180,47 +221,46 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     adapterFor,
     getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl, deps.delivery),
 
-    async uploadImage(file, folder, prefix, ownerId, options = {}) {
-      let processed: Awaited<ReturnType<typeof processImage>>;
-      try {
-        processed = await deps.imageJobs(() => processImage(file.buffer, folder, { maxPixels: deps.maxImagePixels }));
-      } catch (error) {
-        if (error instanceof ImageRejectedError) return { success: false, status: error.status, error: error.message };
-        throw error;
-      }
-      const { objects, fields } = describeProcessedImage(processed, folder, prefix);
-      return storeAndRecord(objects, { ...fields, owner_id: ownerId }, options);
-    },
+    uploadImage: (file, folder, prefix, ownerId, options = {}) =>
+      accounted(file.buffer.length, ownerId, async () => {
+        const processed = await deps.imageJobs(() =>
+          processImage(file.buffer, folder, { maxPixels: deps.maxImagePixels }),
+        );
+        const { objects, fields } = describeProcessedImage(processed, folder, prefix);
+        return storeAndRecord(objects, { ...fields, owner_id: ownerId }, options);
+      }),
 
-    async uploadVideo(file, prefix, ownerId, options = {}) {
-      if (s3 && file.early && (await file.early.stored)) {
-        file.early.claim();
-        return recordVideoInS3(
-          { key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 },
-          ownerId,
+    uploadVideo: (file, prefix, ownerId, options = {}) =>
+      accounted(file.size, ownerId, async () => {
+        if (s3 && file.early && (await file.early.stored)) {
+          file.early.claim();
+          return recordInS3(
+            { key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 },
+            ownerId,
+            options,
+          );
+        }
+        const sniffed = await sniffVideoFile(file.path);
+        if (!sniffed.accepted) throw notAcceptedVideo(sniffed);
+        const key = newObjectKey('uploads', prefix, sniffed.accepted.extension);
+        return storeAndRecord(
+          [{ key, contentType: sniffed.accepted.mime, open: () => createReadStream(file.path) }],
+          {
+            owner_id: ownerId,
+            folder: 'uploads',
+            key,
+            content_type: sniffed.accepted.mime,
+            bytes: file.size,
+            sha256: file.sha256,
+          },
           options,
         );
-      }
-      const sniffed = await sniffVideoFile(file.path);
-      if (!sniffed.accepted) return { success: false, status: 415, error: unsupportedVideoMessage(sniffed.detected) };
-      const key = newObjectKey('uploads', prefix, sniffed.accepted.extension);
-      return storeAndRecord(
-        [{ key, contentType: sniffed.accepted.mime, open: () => createReadStream(file.path) }],
-        {
-          owner_id: ownerId,
-          folder: 'uploads',
-          key,
-          content_type: sniffed.accepted.mime,
-          bytes: file.size,
-          sha256: file.sha256,
-        },
-        options,
-      );
-    },
+      }),
 
-    recordVideoInS3,
+    recordVideoInS3: (file, ownerId, options) =>
+      accounted(file.bytes, ownerId, () => recordInS3(file, ownerId, options)),
 
-    async deleteImage(fileId) {
+    async deleteFile(fileId) {
       // Row first: a leftover object is garbage that can be found later; a row without bytes is a broken image.
       const row = await db.deleteFrom('stored_files').where('id', '=', fileId).returningAll().executeTakeFirst();
       if (!row) return;

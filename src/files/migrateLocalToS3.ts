@@ -13,7 +13,7 @@ import type { AppDatabase } from '../db/database.ts';
 import type { StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import { isSafeKey, type StorageAdapter } from '../storage/contract.ts';
-import { IMAGE_FOLDERS } from '../storage/keys.ts';
+import { MEDIA_FOLDERS } from '../storage/keys.ts';
 import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
@@ -152,7 +152,7 @@ async function planLegacyFiles(
   failed: MigrationSummary['failed'],
 ): Promise<PlannedItem[]> {
   const items: PlannedItem[] = [];
-  for (const folder of IMAGE_FOLDERS) {
+  for (const folder of MEDIA_FOLDERS) {
     try {
       for await (const file of local.list(`${folder}/`)) {
         if (!isSafeKey(file.key)) {

@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 import type { FallbackWriter } from '../storage/fallbackWriter.ts';
 import { describeProcessedImage, keyPrefixOf } from './imageRecord.ts';
-import { isImageFolder } from '../storage/keys.ts';
+import { isMediaFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { processImage, type ImageLimits } from '../images/processImage.ts';
 import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
@@ -81,7 +81,7 @@ export async function regenerateOutdatedImages(
 
 async function regenerateOne(deps: RegenerationDeps, row: StoredFileRow): Promise<void> {
   const { db, logger } = deps;
-  if (!isImageFolder(row.folder)) throw new Error(`Unknown folder ${row.folder}`);
+  if (!isMediaFolder(row.folder)) throw new Error(`Unknown folder ${row.folder}`);
   const source = deps.adapterFor(row.location);
   if (!source) throw new Error(`${row.key} lives in ${row.location}, which is not configured`);
   const sourceKey = row.variants?.[0]?.key ?? row.key;

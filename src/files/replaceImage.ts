@@ -1,60 +1,50 @@
 /**
  * Replacing the image a row points at (a member's avatar, a video's thumbnail): the new image
  * is recorded and the pointer moved in one transaction; only after that commits is the old
- * image deleted — so a failed upload always leaves the old one in place. Used by form uploads
- * and direct-to-S3 uploads alike.
+ * image deleted — so a failed upload always leaves the old one in place. The feature that owns
+ * the row says how to move its pointer (members/avatarSlot.ts, videos/thumbnailSlot.ts); this
+ * module never names a feature's table.
  */
-import type { ImageFile, ImageStorage, UploadResult } from './imageStorage.ts';
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { MediaFolder } from '../storage/keys.ts';
+import type { ImageFile, ImageStorage, StoredUpload } from './imageStorage.ts';
 
-export type ImageSlot = { kind: 'avatar'; userId: number } | { kind: 'thumbnail'; videoId: number; ownerId: number };
+/** Where an image is shown, given by the feature that owns the row pointing at it. */
+export interface ImageSlot {
+  folder: Exclude<MediaFolder, 'uploads'>;
+  ownerId: number;
+  /** The page that shows the image (where a direct upload sends the browser afterwards). */
+  page: string;
+  /** What the image is called in the confirmation ("Avatar", "Thumbnail"). */
+  label: string;
+  /** Points the row at `imageId` inside the transaction that records it; returns the image it pointed at before. */
+  point(trx: Transaction<Database>, imageId: number): Promise<number | null>;
+}
 
+/** Stores `file` into the slot; rejects with a Refusal (and changes nothing) when it cannot. */
 export async function replaceImage(
   imageStorage: ImageStorage,
   slot: ImageSlot,
   file: ImageFile,
-): Promise<UploadResult> {
-  const ownerId = slot.kind === 'avatar' ? slot.userId : slot.ownerId;
+): Promise<StoredUpload> {
   let previousId: number | null = null;
-  const result = await imageStorage.uploadImage(
-    file,
-    slot.kind === 'avatar' ? 'avatars' : 'thumbnails',
-    `u${ownerId}`,
-    ownerId,
-    {
-      attach: async (trx, image) => {
-        if (slot.kind === 'avatar') {
-          const before = await trx
-            .selectFrom('users')
-            .select('avatar_image_id')
-            .where('id', '=', slot.userId)
-            .forUpdate()
-            .executeTakeFirstOrThrow();
-          previousId = before.avatar_image_id;
-          await trx.updateTable('users').set({ avatar_image_id: image.id }).where('id', '=', slot.userId).execute();
-        } else {
-          const before = await trx
-            .selectFrom('videos')
-            .select('thumbnail_file_id')
-            .where('id', '=', slot.videoId)
-            .forUpdate()
-            .executeTakeFirstOrThrow();
-          previousId = before.thumbnail_file_id;
-          await trx.updateTable('videos').set({ thumbnail_file_id: image.id }).where('id', '=', slot.videoId).execute();
-        }
-      },
+  const stored = await imageStorage.uploadImage(file, slot.folder, `u${slot.ownerId}`, slot.ownerId, {
+    attach: async (trx, image) => {
+      previousId = await slot.point(trx, image.id);
     },
-  );
-  if (result.success && previousId !== null) await imageStorage.deleteImage(previousId);
-  return result;
+  });
+  if (previousId !== null) await imageStorage.deleteFile(previousId);
+  return stored;
 }
 
 /** The flash message after a replacement, which says so when the image fell back to this server. */
 export function replacedMessage(
-  what: string,
-  result: Extract<UploadResult, { success: true }>,
+  slot: Pick<ImageSlot, 'label'>,
+  stored: StoredUpload,
   mode: ImageStorage['mode'],
 ): string {
-  return result.location === 'local' && mode === 's3'
-    ? `${what} updated. (Cloud storage is unreachable right now, so it is kept on this server for the moment.)`
-    : `${what} updated.`;
+  return stored.location === 'local' && mode === 's3'
+    ? `${slot.label} updated. (Cloud storage is unreachable right now, so it is kept on this server for the moment.)`
+    : `${slot.label} updated.`;
 }

@@ -7,8 +7,6 @@ const ACCEPTED: Record<string, AcceptedType> = {
   'video/webm': { mime: 'video/webm', extension: 'webm' },
 };
 
-export const ACCEPTED_VIDEO_FORMATS = 'MP4 or WebM';
-
 export type VideoSniff = { accepted: AcceptedType } | { accepted: undefined; detected: string | undefined };
 
 /** How many leading bytes sniffing needs (file-type reads at most this many). */
@@ -28,11 +26,4 @@ function judge(detected: { mime: string; ext: string } | undefined): VideoSniff 
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return { accepted };
   return { accepted: undefined, detected: detected?.ext.toUpperCase() };
-}
-
-export function unsupportedVideoMessage(detected: string | undefined): string {
-  const what = detected
-    ? `That file is a ${detected} file, not a video we accept.`
-    : 'That file is not a video we recognise.';
-  return `${what} Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`;
 }

@@ -7,13 +7,13 @@
  */
 import type { RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
-import { HttpError } from '../refusals/refusal.ts';
-import { megabytes } from '../web/uploadErrors.ts';
+import { Refusal } from '../refusals/refusal.ts';
+import { megabytes } from '../refusals/reasons.ts';
 
 const WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface UploadQuota {
-  /** Middleware for upload routes, after requireUser: passes, or fails with a 429 HttpError. */
+  /** Middleware for upload routes, after requireUser: passes, or fails with a 429 Refusal. */
   guard: RequestHandler;
   /** Counts a stored upload against the member's quota, and forgets their rows older than the window. */
   record(memberId: number, bytes: number): Promise<void>;
@@ -45,7 +45,7 @@ export function createUploadQuota({ db, dailyBytes }: { db: AppDatabase; dailyBy
       res.setHeader('Retry-After', String(retryAfter));
       const hours = Math.max(1, Math.ceil(retryAfter / 3600));
       next(
-        new HttpError(
+        new Refusal(
           429,
           `You have reached your daily upload limit of ${megabytes(dailyBytes)} MB. You can upload again in about ${hours} hour${hours === 1 ? '' : 's'}.`,
         ),

@@ -4,7 +4,7 @@
  */
 import { fileTypeFromBuffer } from 'file-type';
 import type { AcceptedType } from '../storage/acceptedType.ts';
-import { ImageRejectedError } from './imageRejection.ts';
+import { notAcceptedImage } from '../refusals/reasons.ts';
 
 const ACCEPTED: Record<string, AcceptedType> = {
   'image/jpeg': { mime: 'image/jpeg', extension: 'jpg' },
@@ -14,9 +14,7 @@ const ACCEPTED: Record<string, AcceptedType> = {
   'image/avif': { mime: 'image/avif', extension: 'avif' },
 };
 
-export const ACCEPTED_IMAGE_FORMATS = 'JPEG, PNG, WebP, GIF or AVIF';
-
-/** Resolves to the accepted type, or throws a 415 ImageRejectedError saying what the bytes looked like. */
+/** Resolves to the accepted type, or throws a 415 Refusal saying what the bytes looked like. */
 export async function sniffImageType(bytes: Uint8Array): Promise<AcceptedType> {
   const detected = await fileTypeFromBuffer(bytes);
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
@@ -24,5 +22,5 @@ export async function sniffImageType(bytes: Uint8Array): Promise<AcceptedType> {
   const what = detected
     ? `That file is a${/^[AEIOU]/.test(detected.ext.toUpperCase()) ? 'n' : ''} ${detected.ext.toUpperCase()} file, not an image we accept.`
     : 'That file is not an image we recognise.';
-  throw new ImageRejectedError(415, `${what} Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`);
+  throw notAcceptedImage(what);
 }

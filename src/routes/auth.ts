@@ -3,7 +3,7 @@
  * login says the same thing whether the name exists or not; sign-up must say a name is taken,
  * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
  */
-import { Router, type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
 
@@ -29,19 +29,12 @@ function startSession(req: Request, userId: number): Promise<void> {
 
 export const LOGIN_FAILED_MESSAGE = 'Wrong username or password.';
 
-export function createAuthRoutes({
-  db,
-  throttle,
-}: {
-  db: AppDatabase;
-  throttle: { perIp: RequestHandler; perAccount: RequestHandler };
-}): Router {
-  const router = Router();
+export function createAuthHandlers({ db }: { db: AppDatabase }) {
   const rules = { usernameRule: USERNAME_RULE, passwordMin: PASSWORD_MIN_LENGTH };
 
-  router.get('/signup', (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} }));
+  const showSignup: RequestHandler = (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} });
 
-  router.post('/signup', throttle.perIp, async (req, res) => {
+  const signUp: RequestHandler = async (req, res) => {
     const username = field(req, 'username').trim();
     const result = await createAccount(db, username, field(req, 'password'));
     if (!result.ok) {
@@ -50,11 +43,12 @@ export function createAuthRoutes({
     await startSession(req, result.user.id);
     req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
     res.redirect(303, '/profile');
-  });
+  };
 
-  router.get('/login', (req, res) => res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} }));
+  const showLogin: RequestHandler = (req, res) =>
+    res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} });
 
-  router.post('/login', throttle.perIp, throttle.perAccount, async (req, res) => {
+  const logIn: RequestHandler = async (req, res) => {
     const username = field(req, 'username').trim();
     const user = await checkLogin(db, username, field(req, 'password'));
     const next = safeNextPath(field(req, 'next'));
@@ -63,15 +57,15 @@ export function createAuthRoutes({
     }
     await startSession(req, user.id);
     res.redirect(303, next);
-  });
+  };
 
-  router.post('/logout', (req, res, next) => {
+  const logOut: RequestHandler = (req, res, next) => {
     req.session.destroy((error: unknown) => {
       if (error) return next(error);
       res.clearCookie('vv.sid');
       res.redirect(303, '/');
     });
-  });
+  };
 
-  return router;
+  return { showSignup, signUp, showLogin, logIn, logOut };
 }

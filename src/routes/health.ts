@@ -3,13 +3,12 @@
  * still upload when S3 is away (local fallback), so S3 trouble is reported in the body
  * ("degraded" with reasons), not turned into a failing check that would restart a working app.
  */
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { StorageHealth } from '../files/storageHealth.ts';
 
-export function createHealthRoutes({ storageHealth }: { storageHealth: StorageHealth }): Router {
-  const router = Router();
-  router.get('/healthz', async (_req, res) => {
+export function createHealthHandlers({ storageHealth }: { storageHealth: StorageHealth }) {
+  const show: RequestHandler = async (_req, res) => {
     res.set('Cache-Control', 'no-store').json(await storageHealth.report());
-  });
-  return router;
+  };
+  return { show };
 }

@@ -1,17 +1,16 @@
 /** The front page: videos ranked by votes, paginated, then the newest members. */
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { listNewestMembers } from '../members/memberProfiles.ts';
 import { createHomePageCache } from '../videos/homePageCache.ts';
 import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.ts';
-import { HttpError } from '../refusals/refusal.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 const MAX_PAGE = 10_000;
 /** How long another instance's vote may take to show on this instance's front page. */
 const HOME_PAGE_TTL_MS = 2_000;
 
-export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; writeGeneration: () => number }): Router {
-  const router = Router();
+export function createHomeHandlers({ db, writeGeneration }: { db: AppDatabase; writeGeneration: () => number }) {
   const homePage = createHomePageCache({
     async load(page) {
       const [{ videos, hasNextPage }, newestMembers] = await Promise.all([
@@ -24,11 +23,11 @@ export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; wri
     ttlMs: HOME_PAGE_TTL_MS,
     cachedPages: 3,
   });
-  router.get('/', async (req, res) => {
+  const show: RequestHandler = async (req, res) => {
     const page = req.query.page === undefined ? 1 : Number(req.query.page);
     if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE)
-      throw new HttpError(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
+      throw new Refusal(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
     res.render('pages/home.njk', { ...(await homePage(page)), page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1 });
-  });
-  return router;
+  };
+  return { show };
 }

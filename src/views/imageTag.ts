@@ -5,7 +5,7 @@
  */
 import nunjucks from 'nunjucks';
 import { IMAGE_SPECS } from '../images/variantSpecs.ts';
-import type { ImageFolder } from '../storage/keys.ts';
+import type { MediaFolder } from '../storage/keys.ts';
 import type { ImageRef } from '../storage/imageUrls.ts';
 import type { ImageStorage } from '../files/imageStorage.ts';
 
@@ -31,7 +31,7 @@ const escapeAttribute = (value: string | number): string => {
 export function createImageTag(getImageUrl: ImageStorage['getImageUrl']) {
   return function imageTag(
     image: ImageRef | null | undefined,
-    folder: ImageFolder,
+    folder: MediaFolder,
     options: ImageTagOptions = {},
   ): nunjucks.runtime.SafeString {
     const spec = IMAGE_SPECS[folder];

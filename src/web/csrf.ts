@@ -5,10 +5,13 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HttpError } from '../refusals/refusal.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 export const CSRF_FAILURE_MESSAGE =
   'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
+
+/** A request without the session's token: a stale form, or one sent from another site. */
+export const csrfRefusal = () => new Refusal(403, CSRF_FAILURE_MESSAGE);
 
 /**
  * Gives templates `csrfToken()`, which creates the session's token on first use. Only pages
@@ -33,5 +36,5 @@ export function hasValidCsrfToken(req: Request): boolean {
 /** Rejects state-changing requests without a valid token with 403. */
 export function requireCsrfToken(req: Request, _res: Response, next: NextFunction): void {
   if (req.method === 'GET' || req.method === 'HEAD' || hasValidCsrfToken(req)) next();
-  else next(new HttpError(403, CSRF_FAILURE_MESSAGE));
+  else next(csrfRefusal());
 }

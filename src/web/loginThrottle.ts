@@ -8,7 +8,7 @@
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from '../refusals/refusal.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 const WINDOW_MS = 15 * 60_000;
 
@@ -35,10 +35,7 @@ function throttle(limit: number, keyGenerator: (req: Request) => string): Reques
       res.setHeader('Retry-After', String(retryAfter));
       const minutes = Math.max(1, Math.ceil(retryAfter / 60));
       next(
-        new HttpError(
-          429,
-          `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
-        ),
+        new Refusal(429, `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`),
       );
     },
   });

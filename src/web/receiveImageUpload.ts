@@ -7,10 +7,10 @@
 import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
-import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
-import { HttpError } from '../refusals/refusal.ts';
+import { csrfRefusal, hasValidCsrfToken } from './csrf.ts';
 import { refuseDeclaredOversize } from './declaredLength.ts';
-import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
+import { fileTooLarge } from '../refusals/reasons.ts';
+import { CSRF_REJECTED, translateUploadError } from './uploadErrors.ts';
 
 export interface ImageUploadOptions {
   field: string;
@@ -27,17 +27,17 @@ export function createImageUploadReceiver({ field, maxBytes }: ImageUploadOption
     },
   }).single(field);
 
-  /** The uploaded file, or undefined when the form had none. Throws HttpError with the reason shown to the member. */
+  /** The uploaded file, or undefined when the form had none. Throws Refusal with the reason shown to the member. */
   return function receiveImageUpload(req: Request, res: Response): Promise<Express.Multer.File | undefined> {
     return new Promise((resolve, reject) => {
-      if (refuseDeclaredOversize(req, res, maxBytes)) return reject(tooLarge(field, maxBytes));
+      if (refuseDeclaredOversize(req, res, maxBytes)) return reject(fileTooLarge(field, maxBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(
         req,
         res,
         AsyncResource.bind((error: unknown) => {
           if (error) return reject(translateUploadError(error, { [field]: maxBytes }));
-          if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+          if (!hasValidCsrfToken(req)) return reject(csrfRefusal());
           resolve(req.file);
         }),
       );

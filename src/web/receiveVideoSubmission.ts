@@ -6,13 +6,13 @@
 import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
-import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
-import { HttpError } from '../refusals/refusal.ts';
+import { csrfRefusal, hasValidCsrfToken } from './csrf.ts';
 import type { StartEarlyVideoUpload } from '../files/earlyVideoUpload.ts';
 import { signedInUser } from './currentUser.ts';
 import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.ts';
 import { refuseDeclaredOversize } from './declaredLength.ts';
-import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
+import { fileTooLarge } from '../refusals/reasons.ts';
+import { CSRF_REJECTED, translateUploadError } from './uploadErrors.ts';
 
 export interface VideoSubmission {
   fields: Record<string, string>;
@@ -61,14 +61,14 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
       if (refuseDeclaredOversize(req, res, options.maxImageBytes + options.maxVideoBytes))
-        return reject(tooLarge('video', options.maxVideoBytes));
+        return reject(fileTooLarge('video', options.maxVideoBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(
         req,
         res,
         AsyncResource.bind((error: unknown) => {
           if (error) return reject(translateUploadError(error, limitsByField));
-          if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+          if (!hasValidCsrfToken(req)) return reject(csrfRefusal());
           const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
           const fields = Object.fromEntries(
             Object.entries((req.body ?? {}) as Record<string, unknown>).filter(

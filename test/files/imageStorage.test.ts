@@ -64,54 +64,51 @@ describe('imageStorage', () => {
 
   it('stores every variant in S3 under content-hash keys and records them with the location', async () => {
     const result = await build(s3).uploadImage({ buffer: await makeImage('png', 600, 600) }, 'avatars', 'u7', null);
-    if (!result.success) throw new Error(result.error);
     expect(result.location).toBe('s3');
-    const variants = result.image.variants ?? [];
+    const variants = result.file.variants ?? [];
     expect(variants.map((variant) => variant.width)).toEqual([512, 256, 128, 64]);
     for (const variant of variants) {
       expect(variant.key).toBe(`avatars/u7-${variant.sha256.slice(0, 32)}.webp`);
       expect(await s3.head(variant.key)).toEqual({ size: variant.bytes, contentType: 'image/webp' });
       expect(await local.head(variant.key)).toBeUndefined();
     }
-    expect(result.image).toMatchObject({
+    expect(result.file).toMatchObject({
       key: variants[0]!.key,
       width: 512,
       height: 512,
       spec_version: 1,
       content_type: 'image/webp',
     });
-    expect(result.image.placeholder).toMatch(/^data:image\/webp;base64,/);
-    expect(result.url).toBe(`${server.endpoint}/${bucket}/${result.image.key}`);
+    expect(result.file.placeholder).toMatch(/^data:image\/webp;base64,/);
+    expect(result.url).toBe(`${server.endpoint}/${bucket}/${result.file.key}`);
   });
 
   it('gives the same picture the same keys, and deletes a shared object only with its last row', async () => {
     const bytes = await makeImage('jpeg', 300, 300, '#123456');
     const first = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u12', null);
     const second = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u12', null);
-    if (!first.success || !second.success) throw new Error('upload failed');
-    expect(second.image.key).toBe(first.image.key);
-    await build(s3).deleteImage(first.image.id);
-    expect(await s3.head(second.image.key)).toBeDefined();
-    await build(s3).deleteImage(second.image.id);
-    expect(await s3.head(second.image.key)).toBeUndefined();
+    expect(second.file.key).toBe(first.file.key);
+    await build(s3).deleteFile(first.file.id);
+    expect(await s3.head(second.file.key)).toBeDefined();
+    await build(s3).deleteFile(second.file.id);
+    expect(await s3.head(second.file.key)).toBeUndefined();
   });
 
   it('falls back to local disk when S3 refuses connections, and logs the S3 error code', async () => {
     const down = s3AdapterFor('gone', await closedPortEndpoint());
     const result = await build(down).uploadImage({ buffer: await makeImage('jpeg') }, 'avatars', 'u8', null);
-    if (!result.success) throw new Error(result.error);
     expect(result.location).toBe('local');
-    expect(result.url).toBe(`/static/${result.image.key}`);
-    expect(await local.head(result.image.key)).toMatchObject({ contentType: 'image/webp' });
+    expect(result.url).toBe(`/static/${result.file.key}`);
+    expect(await local.head(result.file.key)).toMatchObject({ contentType: 'image/webp' });
     expect(logs.lines().some((line) => line.level === 40 && line.s3ErrorCode === 'Unreachable')).toBe(true);
   });
 
   it('refuses bytes that are not an accepted image and stores nothing', async () => {
     const rowsBefore = await countRows();
     for (const bytes of Object.values(NOT_AN_IMAGE)) {
-      const result = await build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u9', null);
-      expect(result).toMatchObject({ success: false, status: 415 });
-      expect(result.success || result.error).toMatch(/JPEG, PNG, WebP, GIF or AVIF/);
+      const refusal = build(s3).uploadImage({ buffer: bytes }, 'avatars', 'u9', null);
+      await expect(refusal).rejects.toMatchObject({ status: 415 });
+      await expect(refusal).rejects.toThrow(/JPEG, PNG, WebP, GIF or AVIF/);
     }
     expect(await countRows()).toBe(rowsBefore);
   });
@@ -119,13 +116,13 @@ describe('imageStorage', () => {
   it('removes the stored bytes again when recording the image fails', async () => {
     const rowsBefore = await countRows();
     let storedKey = '';
-    const result = await build(s3).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u10', null, {
+    const result = build(s3).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u10', null, {
       attach: async (_trx, image) => {
         storedKey = image.key;
         throw new Error('simulated failure after the insert');
       },
     });
-    expect(result).toMatchObject({ success: false, status: 500 });
+    await expect(result).rejects.toMatchObject({ status: 500 });
     expect(storedKey).not.toBe('');
     expect(await s3.head(storedKey)).toBeUndefined();
     expect(await countRows()).toBe(rowsBefore);
@@ -135,15 +132,12 @@ describe('imageStorage', () => {
     const inS3 = await build(s3).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u11', null);
     const down = s3AdapterFor('gone', await closedPortEndpoint());
     const onDisk = await build(down).uploadImage({ buffer: await makeImage('png') }, 'avatars', 'u11', null);
-    if (!inS3.success || !onDisk.success) throw new Error('setup failed');
     const storage = build(s3);
-    await storage.deleteImage(inS3.image.id);
-    await storage.deleteImage(onDisk.image.id);
-    expect(await s3.head(inS3.image.key)).toBeUndefined();
-    expect(await local.head(onDisk.image.key)).toBeUndefined();
-    expect(await db.selectFrom('stored_files').where('id', 'in', [inS3.image.id, onDisk.image.id]).execute()).toEqual(
-      [],
-    );
+    await storage.deleteFile(inS3.file.id);
+    await storage.deleteFile(onDisk.file.id);
+    expect(await s3.head(inS3.file.key)).toBeUndefined();
+    expect(await local.head(onDisk.file.key)).toBeUndefined();
+    expect(await db.selectFrom('stored_files').where('id', 'in', [inS3.file.id, onDisk.file.id]).execute()).toEqual([]);
   });
 
   it('builds URLs from the recorded location whatever the current mode', () => {

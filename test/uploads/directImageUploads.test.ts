@@ -8,6 +8,7 @@ import type { AppDatabase } from '../../src/db/database.ts';
 import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
 import { createPresignedPost } from '../../src/storage/presignedPost.ts';
 import { createDirectUploads, DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directImageUploads.ts';
+import { withOutcomes, type WithOutcomes } from '../support/refusalOutcomes.ts';
 import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.ts';
 import { makeImage, NOT_AN_IMAGE } from '../support/imageFixtures.ts';
 import { listObjects } from '../support/storedState.ts';
@@ -18,7 +19,7 @@ describe('direct uploads', () => {
   let setting: DirectUploadSetting;
   let db: AppDatabase;
   let bucket: string;
-  let directUploads: ReturnType<typeof createDirectUploads>;
+  let directUploads: WithOutcomes<ReturnType<typeof createDirectUploads>>;
   let alice: number;
   let bob: number;
 
@@ -26,24 +27,26 @@ describe('direct uploads', () => {
     setting = await openDirectUploadSetting(server, 'direct');
     ({ db, bucket, alice, bob } = setting);
     const { settings, s3, imageStorage, logger } = setting;
-    directUploads = createDirectUploads({
-      db,
-      s3,
-      imageStorage,
-      logger,
-      maxImageBytes: 5 * 1024 * 1024,
-      sign: (key, contentType, maxBytes) =>
-        createPresignedPost({
-          bucketUrl: publicBaseUrlFor(settings),
-          bucket,
-          region: server.region,
-          credentials: settings.credentials,
-          key,
-          contentType,
-          maxBytes,
-          expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
-        }),
-    });
+    directUploads = withOutcomes(
+      createDirectUploads({
+        db,
+        s3,
+        imageStorage,
+        logger,
+        maxImageBytes: 5 * 1024 * 1024,
+        sign: (key, contentType, maxBytes) =>
+          createPresignedPost({
+            bucketUrl: publicBaseUrlFor(settings),
+            bucket,
+            region: server.region,
+            credentials: settings.credentials,
+            key,
+            contentType,
+            maxBytes,
+            expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
+          }),
+      }),
+    );
   });
   afterAll(async () => setting?.close());
 
@@ -72,17 +75,17 @@ describe('direct uploads', () => {
     expect(upload.key).toMatch(new RegExp(`^incoming/u${alice}/[0-9a-f]{32}$`));
     const outcome = await directUploads.finalize(alice, upload.key);
     if (!outcome.ok) throw new Error(outcome.error);
-    expect(outcome.value.page).toBe('/profile');
+    expect(outcome.value.slot.page).toBe('/profile');
     expect(outcome.value.result.location).toBe('s3');
     const user = await db
       .selectFrom('users')
       .select('avatar_image_id')
       .where('id', '=', alice)
       .executeTakeFirstOrThrow();
-    expect(user.avatar_image_id).toBe(outcome.value.result.image.id);
+    expect(user.avatar_image_id).toBe(outcome.value.result.file.id);
     const keys = await listObjects(server, bucket);
     expect(keys.some((key) => key.startsWith('incoming/'))).toBe(false);
-    expect(keys).toEqual((outcome.value.result.image.variants ?? []).map((variant) => variant.key).sort());
+    expect(keys).toEqual((outcome.value.result.file.variants ?? []).map((variant) => variant.key).sort());
   });
 
   it('refuses bytes that are not an image, whatever type was declared, leaving nothing behind', async () => {
