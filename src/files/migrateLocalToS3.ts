@@ -1,11 +1,13 @@
 /**
  * `storage:migrate` (the seed's `migrate_local_to_s3`): moves everything on local disk into
- * S3 — files whose row says `local`, and legacy files under the image folders that no row
- * knows (stored before rows existed), which get a row so the app and storage:gc know them.
- * Each file goes like a resync: copy (skipped when S3 already holds the same size and
- * SHA-256) → verify by HEAD → flip or insert its row → delete the local copy unless another
- * local row still uses the key. Each file is committed on its own, so a stopped run resumes
- * where it left off and a finished one finds nothing left to move.
+ * S3 — files whose row says `local`, and legacy files under the media folders that no row
+ * knows (stored before rows existed). There is one way to move a file, the resync pass
+ * (resync.ts): this records every planned file as owed to S3 — an outbox row for each local
+ * row, and for a legacy file a `local` row (hashed here) plus its outbox row — then runs that
+ * pass over exactly those files. So each file is copied (skipped when S3 already holds the
+ * same size and SHA-256), verified by HEAD, flipped to `s3` and its local copy deleted unless
+ * another local row still uses the key; a stopped run resumes where it left off (the outbox
+ * remembers), and a finished one finds nothing left to move.
  */
 import { createHash } from 'node:crypto';
 import mime from 'mime-types';
@@ -14,9 +16,10 @@ import type { StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import { isSafeKey, type StorageAdapter } from '../storage/contract.ts';
 import { MEDIA_FOLDERS } from '../storage/keys.ts';
-import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.ts';
+import { isKeyReferenced } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
-import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
+import { createResync } from './resync.ts';
+import { MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export interface MigrationDeps {
   db: AppDatabase;
@@ -24,7 +27,7 @@ export interface MigrationDeps {
   local: StorageAdapter;
   logger: Logger;
   /** With a backup bucket, a migrated file is owed a backup copy, exactly as an upload to S3 would be. */
-  backupConfigured?: boolean;
+  backup?: StorageAdapter | undefined;
   now?: () => Date;
 }
 
@@ -74,7 +77,6 @@ export interface MigrationSummary {
 }
 
 type PlannedItem = MigrationItem & { row: StoredFileRow | undefined };
-type Outcome = { moved: true } | { moved: false; skipped: string };
 
 export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOptions = {}): Promise<MigrationSummary> {
   const skipped: MigrationSummary['skipped'] = [];
@@ -93,32 +95,56 @@ export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOp
   };
   if (options.dryRun) return summary;
 
-  let done = 0;
-  let doneBytes = 0;
+  // Recorded first, every planned file as owed to S3; then the one pass that moves files.
+  const byFileId = new Map<number, PlannedItem>();
   for (const item of items) {
     try {
-      const outcome = item.row ? await moveRow(deps, item.row) : await adoptLegacyFile(deps, item);
-      if (outcome.moved) {
+      const fileId = item.row ? await owe(deps, item.row) : await recordLegacyFile(deps, item);
+      if (fileId === undefined) skipped.push({ key: item.key, reason: 'a row for this key appeared meanwhile' });
+      else byFileId.set(fileId, { ...item, fileId });
+    } catch (error) {
+      failed.push({ key: item.key, fileId: item.fileId, reason: messageOf(error) });
+      deps.logger.warn({ key: item.key, err: error }, `Could not record ${item.key} as owed to S3`);
+    }
+  }
+
+  let done = 0;
+  let doneBytes = 0;
+  const resync = createResync({
+    db: deps.db,
+    s3: deps.s3,
+    local: deps.local,
+    backup: deps.backup,
+    logger: deps.logger,
+  });
+  await resync.runPass({
+    ignoreLeases: true,
+    fileIds: [...byFileId.keys()],
+    missingSource: 'failed',
+    onFile(file, outcome, error) {
+      const item = byFileId.get(file.id);
+      if (!item) return;
+      if (outcome === 'moved') {
         summary.moved += 1;
         summary.movedBytes += item.bytes;
+      } else if (outcome === 'gone') {
+        skipped.push({ key: item.key, reason: 'the file was moved or deleted while this run was copying it' });
       } else {
-        skipped.push({ key: item.key, reason: outcome.skipped });
+        const reason = error instanceof MissingSourceError ? missingMessage(item.key, item) : messageOf(error);
+        failed.push({ key: item.key, fileId: item.kind === 'row' ? item.fileId : undefined, reason });
+        deps.logger.warn({ key: item.key, err: error }, `Could not move ${item.key} to S3`);
       }
-    } catch (error) {
-      const reason = error instanceof MissingSourceError ? missingMessage(error.key, item) : messageOf(error);
-      failed.push({ key: item.key, fileId: item.fileId, reason });
-      deps.logger.warn({ key: item.key, err: error }, `Could not move ${item.key} to S3`);
-    }
-    done += 1;
-    doneBytes += item.bytes;
-    options.onProgress?.({
-      files: done,
-      totalFiles: items.length,
-      bytes: doneBytes,
-      totalBytes,
-      failed: failed.length,
-    });
-  }
+      done += 1;
+      doneBytes += item.bytes;
+      options.onProgress?.({
+        files: done,
+        totalFiles: items.length,
+        bytes: doneBytes,
+        totalBytes,
+        failed: failed.length,
+      });
+    },
+  });
   return summary;
 }
 
@@ -189,64 +215,34 @@ async function planLegacyFiles(
   return items.sort((a, b) => a.key.localeCompare(b.key));
 }
 
-async function moveRow(
-  { db, s3, local, logger, backupConfigured }: MigrationDeps,
-  row: StoredFileRow,
-): Promise<Outcome> {
-  const objects = objectsOf(row);
-  await copyVerified(local, s3, row, objects);
-  const flipped = await db.transaction().execute(async (trx) => {
-    // Conditional, as in resync: a row moved or deleted meanwhile is left as it is now.
-    const updated = await trx
-      .updateTable('stored_files')
-      .set({ location: 's3' })
-      .where('id', '=', row.id)
-      .where('location', '=', 'local')
-      .executeTakeFirst();
-    if (updated.numUpdatedRows === 0n) return false;
-    // The outbox would otherwise try to move it again.
-    await trx.deleteFrom('pending_copies').where('file_id', '=', row.id).where('target', '=', 'primary').execute();
-    if (backupConfigured) await enqueueCopy(trx, row.id, 'backup');
-    return true;
-  });
-  if (!flipped) return { moved: false, skipped: 'the file was moved or deleted while this run was copying it' };
-  await deleteUnreferencedObjects(
-    db,
-    local,
-    objects.map((object) => object.key),
-    logger,
-  );
-  return { moved: true };
+/** A local row, owed to S3 (its outbox row may exist already: an upload that fell back records one). */
+async function owe({ db }: MigrationDeps, row: StoredFileRow): Promise<number> {
+  await enqueueCopy(db, row.id, 'primary');
+  return row.id;
 }
 
-async function adoptLegacyFile(
-  { db, s3, local, logger, backupConfigured }: MigrationDeps,
-  item: PlannedItem,
-): Promise<Outcome> {
+/** A legacy file gets a `local` row and its outbox row, in one transaction; undefined when a row for its key appeared meanwhile. */
+async function recordLegacyFile({ db, local }: MigrationDeps, item: PlannedItem): Promise<number | undefined> {
   const { sha256, bytes } = await hashLocalFile(local, item.key);
   const contentType = mime.lookup(item.key) || 'application/octet-stream';
-  await copyVerified(local, s3, { content_type: contentType }, [{ key: item.key, size: bytes, sha256 }]);
-  const inserted = await db.transaction().execute(async (trx) => {
-    if (await isKeyKnown(trx, item.key)) return false;
+  return db.transaction().execute(async (trx) => {
+    if (await isKeyKnown(trx, item.key)) return undefined;
     const row = await trx
       .insertInto('stored_files')
       .values({
         owner_id: null,
         folder: item.folder,
         key: item.key,
-        location: 's3',
+        location: 'local',
         content_type: contentType,
         bytes,
         sha256,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    if (backupConfigured) await enqueueCopy(trx, row.id, 'backup');
-    return true;
+    await enqueueCopy(trx, row.id, 'primary');
+    return row.id;
   });
-  if (!inserted) return { moved: false, skipped: 'a row for this key appeared while this run was copying it' };
-  await deleteUnreferencedObjects(db, local, [item.key], logger);
-  return { moved: true };
 }
 
 async function hashLocalFile(local: StorageAdapter, key: string): Promise<{ sha256: string; bytes: number }> {

@@ -27,6 +27,22 @@ export interface ResyncDeps {
   onStep?: (step: ResyncStep, fileId: number) => void | Promise<void>;
 }
 
+export interface PassOptions {
+  /** Stop claiming new rows once this time (epoch ms) has passed. */
+  deadline?: number;
+  /** Take rows regardless of leases and back-off (an operator's run, e.g. right after a crash). */
+  ignoreLeases?: boolean;
+  /** Only these files' primary copies (storage:migrate's planned files); every due row when absent. */
+  fileIds?: readonly number[];
+  /**
+   * What a primary copy whose local bytes are gone becomes: `lost` (the app's pass marks the
+   * file lost) or `failed` (storage:migrate reports it and leaves the row for an operator).
+   */
+  missingSource?: 'lost' | 'failed';
+  /** Called once per primary copy tried, with what became of it. */
+  onFile?: (file: StoredFileRow, outcome: 'moved' | 'gone' | 'lost' | 'failed', error?: unknown) => void;
+}
+
 export interface ResyncSummary {
   moved: number;
   backedUp: number;
@@ -100,12 +116,17 @@ export function createResync(deps: ResyncDeps) {
     limit: number,
     ignoreLeases: boolean,
     after: number,
+    fileIds: readonly number[] | undefined,
   ): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
+    if (fileIds?.length === 0) return [];
     const due = db
       .selectFrom('pending_copies')
       .select('id')
       .where('id', '>', after)
       .$if(!ignoreLeases, (query) => query.where('next_attempt_at', '<=', sql<Date>`now()`))
+      .$if(fileIds !== undefined, (query) =>
+        query.where('file_id', 'in', [...(fileIds ?? [])]).where('target', '=', 'primary'),
+      )
       .orderBy('id')
       .limit(limit)
       .forUpdate()
@@ -146,35 +167,37 @@ export function createResync(deps: ResyncDeps) {
   }
 
   return {
-    /**
-     * One pass over the due outbox rows (all rows with `ignoreLeases`). Stops claiming new rows
-     * once `deadline` (epoch ms) has passed. Each row is tried at most once per pass.
-     */
-    async runPass(options: { deadline?: number; ignoreLeases?: boolean } = {}): Promise<ResyncSummary> {
+    /** One pass over the due outbox rows (see PassOptions). Each row is tried at most once per pass. */
+    async runPass(options: PassOptions = {}): Promise<ResyncSummary> {
       const summary: ResyncSummary = { moved: 0, backedUp: 0, lost: 0, failed: 0, failures: [] };
       let lastId = 0;
       while (options.deadline === undefined || Date.now() < options.deadline) {
-        const batch = await claim(BATCH, options.ignoreLeases ?? false, lastId);
+        const batch = await claim(BATCH, options.ignoreLeases ?? false, lastId, options.fileIds);
         if (batch.length === 0) break;
         lastId = Math.max(...batch.map(({ pending }) => pending.id));
         for (const { pending, file } of batch) {
           try {
             if (pending.target === 'primary') {
-              if ((await moveToPrimary(pending, file)) === 'moved') summary.moved += 1;
+              const outcome = await moveToPrimary(pending, file);
+              if (outcome === 'moved') summary.moved += 1;
+              options.onFile?.(file, outcome);
             } else {
               await copyToBackup(pending, file);
               summary.backedUp += 1;
             }
           } catch (error) {
-            if (error instanceof MissingSourceError && pending.target === 'primary') {
+            const missing = error instanceof MissingSourceError && pending.target === 'primary';
+            if (missing && options.missingSource !== 'failed') {
               await markFileLost(db, file, logger);
               summary.lost += 1;
+              options.onFile?.(file, 'lost');
               continue;
             }
             const reason = error instanceof Error ? error.message : String(error);
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
             await recordFailure(pending, reason);
+            if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
           }
         }
       }
