@@ -16,6 +16,8 @@ import { notAcceptedVideo, storageUnavailable } from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import { sniffVideoFile } from './sniffVideoType.ts';
 import type { UploadQuota } from './uploadQuota.ts';
+import type { StoredUpload } from './storedUpload.ts';
+import { createUploadAccounting } from './uploadAccounting.ts';
 import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
 import { createFallbackWriter, type ObjectToWrite } from '../storage/fallbackWriter.ts';
@@ -41,12 +43,7 @@ export interface SpooledFile {
   early?: EarlyUpload;
 }
 
-/** A file the service stored and recorded: its row, where it lives and the URL it is served from. */
-export interface StoredUpload {
-  url: string;
-  location: StorageLocation;
-  file: StoredFileRow;
-}
+export type { StoredUpload } from './storedUpload.ts';
 
 export interface UploadOptions {
   /**
@@ -110,6 +107,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const adapterFor = (location: StorageLocation): StorageAdapter | undefined => (location === 's3' ? s3 : local);
   const writeObjects = createFallbackWriter({ s3, local, logger });
   const storedFileUrl = createStoredFileUrl(adapterFor, deps.delivery);
+  const accounted = createUploadAccounting({ logger, quota: deps.quota });
 
   async function storeAndRecord(
     objects: ObjectToWrite[],
@@ -161,37 +159,6 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       await deleteUnreferencedObjects(db, adapter, keys, logger);
       throw new Refusal(500, 'Your upload could not be saved. Please try again.', { cause: error });
     }
-  }
-
-  /**
-   * Logs an upload once (folder, bytes received, bytes stored, location, duration) and counts a
-   * stored one against its owner's quota; a refused upload is logged, not counted.
-   */
-  async function accounted(
-    receivedBytes: number,
-    ownerId: number | null,
-    upload: () => Promise<StoredUpload>,
-  ): Promise<StoredUpload> {
-    const started = performance.now();
-    const durationMs = () => Math.round(performance.now() - started);
-    let stored: StoredUpload;
-    try {
-      stored = await upload();
-    } catch (error) {
-      if (error instanceof Refusal)
-        logger.info(
-          { bytes: receivedBytes, status: error.status, durationMs: durationMs() },
-          `Upload refused: ${error.message}`,
-        );
-      throw error;
-    }
-    const { folder, bytes: storedBytes, key } = stored.file;
-    logger.info(
-      { folder, key, bytes: receivedBytes, storedBytes, location: stored.location, durationMs: durationMs() },
-      'Upload stored',
-    );
-    if (ownerId !== null) await deps.quota?.record(ownerId, receivedBytes);
-    return stored;
   }
 
   /** A video object already whole in S3 (streamed there, or copied from a direct upload), recorded. */

@@ -21,6 +21,7 @@ import { Refusal } from '../refusals/refusal.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
 import type { MultipartStore } from '../storage/multipartUploads.ts';
 import { createVideo } from '../videos/createVideo.ts';
+import { abortMultipartUpload, deleteTemporaryUpload } from './leaveNothingBehind.ts';
 
 export interface CompletedVideo {
   videoId: number;
@@ -89,16 +90,7 @@ export async function completeVideoUpload(
     logger.warn({ key, err: error }, 'A direct video upload could not be completed');
     throw new Refusal(503, STORAGE_UNAVAILABLE, { cause: error });
   } finally {
-    if (!joined)
-      await multipart
-        .abort(key, upload.upload_id)
-        .catch((error: unknown) =>
-          logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`),
-        );
-    await s3
-      .delete(key)
-      .catch((error: unknown) =>
-        logger.warn({ key, err: error }, `Could not delete the temporary upload ${key}; storage:gc will`),
-      );
+    if (!joined) await abortMultipartUpload(multipart, key, upload.upload_id, logger);
+    await deleteTemporaryUpload(s3, key, logger);
   }
 }

@@ -25,10 +25,9 @@ import { Refusal } from '../refusals/refusal.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
 import type { PresignedPost } from '../storage/presignedPost.ts';
 import { ownThumbnailSlot } from '../videos/thumbnailSlot.ts';
+import { deleteTemporaryUpload } from './leaveNothingBehind.ts';
 
 import { INCOMING_PREFIX } from '../storage/storageFromConfig.ts';
-
-export { DIRECT_UPLOAD_EXPIRES_SECONDS, INCOMING_PREFIX } from '../storage/storageFromConfig.ts';
 export const DECLARED_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif'];
 
 export type DirectUploadPurpose = 'avatar' | 'thumbnail';
@@ -103,11 +102,7 @@ export function createDirectUploads(deps: DirectUploadDeps) {
         const slot = await slotFor(userId, purpose, upload.video_id);
         return { result: await replaceImage(deps.imageStorage, slot, { buffer: bytes }), slot };
       } finally {
-        await s3
-          .delete(key)
-          .catch((error: unknown) =>
-            logger.warn({ key, err: error }, `Could not delete the temporary upload ${key}; storage:gc will`),
-          );
+        await deleteTemporaryUpload(s3, key, logger);
       }
     },
   };

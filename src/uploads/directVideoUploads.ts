@@ -25,6 +25,7 @@ import { INCOMING_PREFIX } from '../storage/storageFromConfig.ts';
 import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
 import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.ts';
 import { DECLARED_IMAGE_TYPES } from './directImageUploads.ts';
+import { abortMultipartUpload } from './leaveNothingBehind.ts';
 import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.ts';
 
 /**
@@ -132,11 +133,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
           })
           .execute();
       } catch (error) {
-        await multipart
-          .abort(key, uploadId)
-          .catch((abortError: unknown) =>
-            logger.warn({ key, err: abortError }, 'Could not abort an unrecorded upload; storage:gc will'),
-          );
+        await abortMultipartUpload(multipart, key, uploadId, logger);
         throw error;
       }
       return { key, partBytes, partCount: partCountFor(request.size, partBytes) };
@@ -205,11 +202,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
         .where('finalized_at', 'is', null)
         .executeTakeFirst();
       if (removed.numDeletedRows === 0n) throw new Refusal(409, 'That upload is already being completed.');
-      try {
-        await multipart.abort(key, found.upload_id);
-      } catch (error) {
-        logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`);
-      }
+      await abortMultipartUpload(multipart, key, found.upload_id, logger);
       return null;
     },
   };

@@ -13,7 +13,7 @@ import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
 import { createMultipartStore } from '../../src/storage/multipartUploads.ts';
 import { createPartUrlSigner } from '../../src/storage/presignedPartUrls.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';
-import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directImageUploads.ts';
+import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/storage/storageFromConfig.ts';
 import {
   createDirectVideoUploads,
   type DirectVideoUploadDeps,
