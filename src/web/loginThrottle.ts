@@ -4,7 +4,7 @@
  * whether or not that account exists, so the throttle itself reveals nothing — and per
  * client IP (behind Render's proxy, `trust proxy` makes req.ip the real client). Counts live
  * in this instance's memory: with several instances an attacker gets each instance's budget,
- * which the README states. Past a budget: 429 with Retry-After and a sentence on the error page.
+ * which docs/hostile-input.md states. Past a budget: 429 with Retry-After and a sentence on the error page.
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';

@@ -1,6 +1,6 @@
 /**
  * The import graph of src/, read from the source text (relative imports only: packages are
- * not layers), and the three rules ARCHITECTURE.md's "Layers" states:
+ * not layers), and the three rules of docs/architecture.md, "Layers":
  *   1. no two folders of src/ import each other, directly or round a loop (a file at the top
  *      of src/ counts as a folder of its own);
  *   2. no file circles;

@@ -1,5 +1,5 @@
 /**
- * The layers of ARCHITECTURE.md, enforced in `npm test`: folders of src/ import one way only,
+ * The layers of docs/architecture.md, enforced in `npm test`: folders of src/ import one way only,
  * no file circles, and storage/ (bytes only) reaches neither the database nor a feature. The
  * rules themselves are checked on small made-up graphs too, so a rule that silently stopped
  * finding anything would fail here rather than pass everything.
