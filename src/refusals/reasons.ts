@@ -5,8 +5,8 @@
  */
 import { Refusal } from './refusal.ts';
 
-export const ACCEPTED_IMAGE_FORMATS = 'JPEG, PNG, WebP, GIF or AVIF';
-export const ACCEPTED_VIDEO_FORMATS = 'MP4 or WebM';
+const ACCEPTED_IMAGE_FORMATS = 'JPEG, PNG, WebP, GIF or AVIF';
+const ACCEPTED_VIDEO_FORMATS = 'MP4 or WebM';
 
 /** Bytes as megabytes with one decimal, as the limits are stated to members. */
 export function megabytes(bytes: number): number {
