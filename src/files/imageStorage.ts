@@ -1,6 +1,6 @@
 /**
- * The public face of storage (the seed's `upload_image_to_storage`, `get_image_url` and
- * delete), for images and uploaded videos alike. Images go through the pipeline first (the
+ * The files service (the seed's `upload_image_to_storage`, `get_image_url` and delete), for
+ * images and uploaded videos alike: every write of a stored file goes through here. Images go through the pipeline first (the
  * server stores only what it made itself); every upload tries S3 first and falls back to
  * local disk; the database records where each file ended up, and URLs are built from that
  * record alone — so every file keeps the right URL whatever the current mode.
