@@ -5,12 +5,14 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
-import { PGliteDialect } from 'kysely-pglite-dialect';
+import { Kysely, PGliteDialect, type PGliteDialectConfig, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
+import { createEmbeddedDatabase, embeddedDatabaseExists } from './createEmbeddedDatabase.ts';
+import { lockDatabaseDirectory } from './embeddedLock.ts';
 import { migrateToLatest } from './migrations.ts';
+import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
 
 export type AppDatabase = Kysely<Database>;
 
@@ -42,14 +44,43 @@ function openPostgres(connectionString: string): AppDatabase {
 }
 
 async function openEmbedded(dataDir: string | undefined): Promise<AppDatabase> {
-  let client: PGlite;
-  if (dataDir) {
-    const dir = path.join(dataDir, 'pglite');
-    await fs.mkdir(dir, { recursive: true });
-    client = new PGlite(dir);
-  } else {
-    client = new PGlite();
+  compileWebAssemblyWithoutTierUp();
+  if (!dataDir) return kyselyOver(new PGlite(leanPGliteOptions()), () => undefined);
+  const dir = path.join(dataDir, 'pglite');
+  await fs.mkdir(dir, { recursive: true });
+  const lock = await lockDatabaseDirectory(dir);
+  try {
+    if (!embeddedDatabaseExists(dir)) await createEmbeddedDatabase(dir);
+    const client = new PGlite(dir, leanPGliteOptions());
+    await client.waitReady;
+    return kyselyOver(client, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
   }
-  await client.waitReady;
-  return new Kysely<Database>({ dialect: new PGliteDialect(client) });
+}
+
+/** Kysely on PGlite; closing the database (db.destroy()) also runs `afterClose`. */
+function kyselyOver(client: PGlite, afterClose: () => void): AppDatabase {
+  const closing: PGliteDialectConfig['pglite'] = {
+    get closed() {
+      return client.closed;
+    },
+    get ready() {
+      return client.ready;
+    },
+    waitReady: client.waitReady,
+    query: (query, params, options) => client.query(query, params, options),
+    transaction: (callback) => client.transaction(callback),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        afterClose();
+      }
+    },
+  };
+  // Kysely's own PGlite dialect (since 0.29): its adapter declares a single connection, so
+  // Kysely queues queries and transactions through one mutex, as PGlite requires.
+  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite: closing }) });
 }

@@ -5,11 +5,11 @@
  * after the image data), cropped and resized to the folder's variants, as WebP.
  */
 import { createHash } from 'node:crypto';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
 import type { MediaFolder } from '../storage/keys.ts';
 import { damagedImage } from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
-import { restrictImageDecoders } from './libvipsLoaders.ts';
+import { loadRestrictedSharp } from './libvipsLoaders.ts';
 import { sniffImageType } from './sniffImageType.ts';
 import {
   IMAGE_SPECS,
@@ -39,10 +39,9 @@ export interface ImageLimits {
   maxPixels: number;
 }
 
-restrictImageDecoders();
-
 export async function processImage(input: Buffer, folder: MediaFolder, limits: ImageLimits): Promise<ProcessedImage> {
   await sniffImageType(input);
+  const sharp = await loadRestrictedSharp();
   const spec = IMAGE_SPECS[folder];
   const header = await readHeader(input);
   const frameHeight = header.pageHeight ?? header.height;
@@ -96,6 +95,7 @@ export async function processImage(input: Buffer, folder: MediaFolder, limits: I
 async function readHeader(
   input: Buffer,
 ): Promise<{ width: number; height: number; pageHeight?: number; orientation?: number }> {
+  const sharp = await loadRestrictedSharp();
   try {
     // Reads the header only: a pixel bomb is measured here, never decoded.
     const metadata = await sharp(input, { limitInputPixels: false }).metadata();

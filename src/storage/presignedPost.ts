@@ -1,76 +1,46 @@
 /**
- * A browser-to-S3 upload form, signed here (SigV4 POST policy). Unlike a presigned PUT, the
- * policy lets S3 itself enforce what the app allows: this exact key, a size range, this exact
- * Content-Type, and a short expiry — a client cannot stretch any of them.
+ * A browser-to-S3 upload form (a SigV4 POST policy), signed by AWS's own presigner. Unlike a
+ * presigned PUT, the policy lets S3 itself enforce what the app allows: this exact key, a size
+ * range, this exact Content-Type, and a short expiry — a client cannot stretch any of them.
  * See https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
+ *
+ * @aws-sdk/s3-presigned-post replaced our own policy code: it signs a form in ~60 µs against
+ * our ~90 µs (bench/presigners.ts), and follows the client's endpoint rules (path-style,
+ * virtual-hosted, custom endpoints) and clock-skew correction instead of a second copy of them.
  */
-import { hmacSha256, signingKey } from './sigv4.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 
-export interface PostCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface PresignedPostRequest {
-  /** The bucket's own URL (path-style `endpoint/bucket` or `https://bucket.s3.region.amazonaws.com`), never a CDN. */
-  bucketUrl: string;
+export interface PostSignerOptions {
+  /** A client with static credentials for the app's bucket; its endpoint decides the form's URL. */
+  client: S3Client;
   bucket: string;
-  region: string;
-  credentials: PostCredentials;
-  key: string;
-  contentType: string;
-  maxBytes: number;
   expiresSeconds: number;
-  now?: Date;
 }
 
 export interface PresignedPost {
+  /** The bucket's own URL (never a CDN): where the browser posts the form. */
   url: string;
-  /** Form fields to send before the file, in this order. */
+  /** Form fields to send before the file. */
   fields: Record<string, string>;
   expiresAt: Date;
 }
 
-export function createPresignedPost(request: PresignedPostRequest): PresignedPost {
-  const now = request.now ?? new Date();
-  const amzDate = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const date = amzDate.slice(0, 8);
-  const credential = `${request.credentials.accessKeyId}/${date}/${request.region}/s3/aws4_request`;
-  const expiresAt = new Date(now.getTime() + request.expiresSeconds * 1000);
-  const signed: Record<string, string> = {
-    'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-    'x-amz-credential': credential,
-    'x-amz-date': amzDate,
-    ...(request.credentials.sessionToken && { 'x-amz-security-token': request.credentials.sessionToken }),
-  };
-  const policy = {
-    expiration: expiresAt.toISOString(),
-    conditions: [
-      { bucket: request.bucket },
-      { key: request.key },
-      { 'Content-Type': request.contentType },
-      ['content-length-range', 1, request.maxBytes],
-      ...Object.entries(signed).map(([name, value]) => ({ [name]: value })),
-    ],
-  };
-  const encodedPolicy = Buffer.from(JSON.stringify(policy)).toString('base64');
-  const signature = hmacSha256(
-    signingKey(request.credentials.secretAccessKey, date, request.region),
-    encodedPolicy,
-  ).toString('hex');
-  return {
-    url: request.bucketUrl,
-    fields: {
-      key: request.key,
-      'Content-Type': request.contentType,
-      ...signed,
-      policy: encodedPolicy,
-      'x-amz-signature': signature,
-    },
-    expiresAt,
+/** Signs one form: exactly `key`, 1 to `maxBytes` bytes, exactly `contentType`. No I/O. */
+export type PostSigner = (key: string, contentType: string, maxBytes: number) => Promise<PresignedPost>;
+
+export function createPostSigner({ client, bucket, expiresSeconds }: PostSignerOptions): PostSigner {
+  return async (key, contentType, maxBytes) => {
+    // The presigner dates the policy by the client's clock (Date.now() plus its skew correction).
+    const signedAt = Date.now() + (client.config.systemClockOffset ?? 0);
+    const { url, fields } = await createPresignedPost(client, {
+      Bucket: bucket,
+      Key: key,
+      // The fields below become conditions too (bucket, key, Content-Type, the x-amz-* ones).
+      Conditions: [['content-length-range', 1, maxBytes]],
+      Fields: { 'Content-Type': contentType },
+      Expires: expiresSeconds,
+    });
+    return { url, fields, expiresAt: new Date(signedAt + expiresSeconds * 1000) };
   };
 }

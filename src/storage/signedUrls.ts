@@ -12,6 +12,12 @@
  * per window; each URL then costs one SHA-256 and one HMAC (a few µs), and repeats come from a
  * bounded LRU cache (dropped when the window moves on, since old entries can never be used again).
  *
+ * Why not @aws-sdk/s3-request-presigner: its getSignedUrl is async (credential and endpoint
+ * providers, middleware), so getImageUrl — called for every image on every page — could no
+ * longer be pure string work; it signs with the current time, so URLs would differ on every
+ * render instead of being byte-identical within a window; and it costs ~0.5–0.75 ms per URL
+ * against a few µs here (bench/presigners.ts, UploadPart URLs measured the same way).
+ *
  * The URL points at the bucket itself (path-style for custom endpoints, virtual-hosted on
  * AWS — whatever publicBaseUrlFor says without a CDN): a CDN in front of a private bucket
  * authenticates with its own mechanism, not with S3 query signatures.

@@ -8,7 +8,7 @@ import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.ts';
 import { createS3Client } from './s3Client.ts';
 import { createMultipartStore, type MultipartStore } from './multipartUploads.ts';
 import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.ts';
-import { createPresignedPost, type PresignedPost } from './presignedPost.ts';
+import { createPostSigner, type PostSigner } from './presignedPost.ts';
 import { createUrlSigner, type UrlSigner } from './signedUrls.ts';
 
 /** Where browsers put direct uploads until the app has checked them (storage:gc sweeps what is left). */
@@ -57,26 +57,16 @@ export function bucketBaseUrlFor(settings: S3Settings): string {
 
 /**
  * Signs browser-to-S3 upload forms (POST policies) for direct uploads. Undefined without static
- * credentials: an IAM role's rotating keys would need an async lookup per form, so direct
- * uploads are then off and forms post to the app.
+ * credentials, like the part signer (multipartUploadsFor): direct uploads are then off and forms
+ * post to the app.
  */
-export function postSignerFor(
-  settings: S3Settings,
-): ((key: string, contentType: string, maxBytes: number) => PresignedPost) | undefined {
-  const credentials = settings.credentials;
-  if (!credentials) return undefined;
-  const bucketUrl = bucketBaseUrlFor(settings);
-  return (key, contentType, maxBytes) =>
-    createPresignedPost({
-      bucketUrl,
-      bucket: settings.bucket,
-      region: settings.region,
-      credentials,
-      key,
-      contentType,
-      maxBytes,
-      expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
-    });
+export function postSignerFor(settings: S3Settings): PostSigner | undefined {
+  if (!settings.credentials) return undefined;
+  return createPostSigner({
+    client: clientFor(settings),
+    bucket: settings.bucket,
+    expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
+  });
 }
 
 /** S3's multipart operations on the app's bucket (any credentials: storage:gc works with an IAM role too). */

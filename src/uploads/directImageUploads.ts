@@ -23,7 +23,7 @@ import {
 } from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
-import type { PresignedPost } from '../storage/presignedPost.ts';
+import type { PostSigner, PresignedPost } from '../storage/presignedPost.ts';
 import { ownThumbnailSlot } from '../videos/thumbnailSlot.ts';
 import { deleteTemporaryUpload } from './leaveNothingBehind.ts';
 
@@ -37,7 +37,7 @@ export interface DirectUploadDeps {
   s3: GuardedAdapter;
   imageStorage: ImageStorage;
   /** Signs a POST policy for exactly this key, type and size limit. */
-  sign: (key: string, contentType: string, maxBytes: number) => PresignedPost;
+  sign: PostSigner;
   maxImageBytes: number;
   logger: Logger;
 }
@@ -75,7 +75,7 @@ export function createDirectUploads(deps: DirectUploadDeps) {
           max_bytes: deps.maxImageBytes,
         })
         .execute();
-      return { ...deps.sign(key, request.contentType, deps.maxImageBytes), key };
+      return { ...(await deps.sign(key, request.contentType, deps.maxImageBytes)), key };
     },
 
     /** The stored image and the slot it went into; refuses (and stores nothing) when the upload is not acceptable. */

@@ -5,36 +5,48 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
-import { createPresignedPost, type PresignedPostRequest } from '../../src/storage/presignedPost.ts';
+import { createPostSigner } from '../../src/storage/presignedPost.ts';
+import { createS3Client } from '../../src/storage/s3Client.ts';
 import { createBucket, s3SettingsFor } from '../support/s3Server.ts';
 import { listObjects } from '../support/storedState.ts';
 
 const server = inject('s3');
 const notMinio = server.kind !== 'minio';
 
-async function bucketAndRequest(overrides: Partial<PresignedPostRequest> = {}): Promise<PresignedPostRequest> {
+interface PostRequest {
+  bucket: string;
+  key: string;
+  contentType: string;
+  maxBytes: number;
+  expiresSeconds: number;
+  /** The signer's clock, as an offset from now (the client's clock-skew correction). */
+  clockOffsetMs: number;
+}
+
+async function bucketAndRequest(overrides: Partial<PostRequest> = {}): Promise<PostRequest> {
   const bucket = `post-${randomBytes(4).toString('hex')}`;
   await createBucket(server, bucket);
   return {
-    bucketUrl: publicBaseUrlFor({ ...s3SettingsFor(server, bucket), cdnBaseUrl: undefined }),
     bucket,
-    region: server.region,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     key: `incoming/u1/${randomBytes(8).toString('hex')}`,
     contentType: 'image/jpeg',
     maxBytes: 1024,
     expiresSeconds: 600,
+    clockOffsetMs: 0,
     ...overrides,
   };
 }
 
 async function post(
-  request: PresignedPostRequest,
+  request: PostRequest,
   body: Buffer,
   change: (form: FormData) => void = () => undefined,
 ): Promise<Response> {
-  const { url, fields } = createPresignedPost(request);
+  const client = createS3Client(s3SettingsFor(server, request.bucket));
+  client.config.systemClockOffset = request.clockOffsetMs;
+  const sign = createPostSigner({ client, bucket: request.bucket, expiresSeconds: request.expiresSeconds });
+  const { url, fields } = await sign(request.key, request.contentType, request.maxBytes);
+  client.destroy();
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.set(name, value);
   change(form);
@@ -78,7 +90,7 @@ describe('presigned POST policy', () => {
   );
 
   it.skipIf(notMinio)('refuses an expired policy (MinIO only: s3rver ignores policies)', async () => {
-    const request = await bucketAndRequest({ now: new Date(Date.now() - 20 * 60_000), expiresSeconds: 600 });
+    const request = await bucketAndRequest({ clockOffsetMs: -20 * 60_000, expiresSeconds: 600 });
     const response = await post(request, randomBytes(100));
     expect(response.status).toBe(403);
     expect(await listObjects(server, request.bucket)).toEqual([]);

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppDatabase } from '../../src/db/database.ts';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
-import { createPresignedPost } from '../../src/storage/presignedPost.ts';
+import { createPostSigner } from '../../src/storage/presignedPost.ts';
+import { createS3Client } from '../../src/storage/s3Client.ts';
 import { createDirectUploads } from '../../src/uploads/directImageUploads.ts';
 import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/storage/storageFromConfig.ts';
 import { withOutcomes, type WithOutcomes } from '../support/refusalOutcomes.ts';
@@ -35,17 +35,11 @@ describe('direct uploads', () => {
         imageStorage,
         logger,
         maxImageBytes: 5 * 1024 * 1024,
-        sign: (key, contentType, maxBytes) =>
-          createPresignedPost({
-            bucketUrl: publicBaseUrlFor(settings),
-            bucket,
-            region: server.region,
-            credentials: settings.credentials,
-            key,
-            contentType,
-            maxBytes,
-            expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
-          }),
+        sign: createPostSigner({
+          client: createS3Client(settings),
+          bucket,
+          expiresSeconds: DIRECT_UPLOAD_EXPIRES_SECONDS,
+        }),
       }),
     );
   });
