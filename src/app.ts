@@ -88,7 +88,7 @@ export function createApp(deps: AppDeps): Express {
   // so req.ip is the client (login throttle) and req.secure sees X-Forwarded-Proto (Secure cookie).
   if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   app.disable('x-powered-by');
-  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage });
+  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage, appEnv: config.env });
   // Forms get the direct-upload script only when there is a bucket to send to.
   app.locals.directUploadsEnabled = deps.directUploads !== undefined;
   app.locals.directVideoUploadsEnabled = deps.directVideoUploads !== undefined;

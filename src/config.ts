@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createEnvReaders, type Env } from './config/envReaders.ts';
 import { readS3Settings, type S3Settings } from './config/s3Settings.ts';
 import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
+import { readAppEnv, readDatabaseUrl } from './config/databaseSettings.ts';
 
 // Defined beside their reader, which config.ts imports (one way); re-exported for everyone else.
 export type { BackupBucketSettings, S3Settings } from './config/s3Settings.ts';
@@ -72,19 +73,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const readers = createEnvReaders(env, problems);
   const { read, flag, positiveInt, httpUrl } = readers;
 
-  const nodeEnv = read('NODE_ENV') ?? 'development';
-  const appEnv = nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development';
+  const appEnv = readAppEnv(readers, problems);
 
   const port = positiveInt('PORT', 3000, 65535);
   const host = read('HOST');
   const appOrigin = httpUrl('APP_ORIGIN', false) ?? httpUrl('RENDER_EXTERNAL_URL', false);
   const dataDir = path.resolve(cwd, read('DATA_DIR') ?? './data');
-  const databaseUrl = read('DATABASE_URL');
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(
-      'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset to use the embedded database)',
-    );
-  }
+  const databaseUrl = readDatabaseUrl(readers, appEnv, problems);
 
   const sessionSecret = read('SESSION_SECRET');
   if (appEnv === 'production' && sessionSecret === undefined) {

@@ -68,7 +68,8 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     AWS_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
     LOG_LEVEL: 'warn',
     MAX_IMAGE_SIZE_MB: String(options.maxImageMegabytes),
-    ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
+    // Without BENCH_DATABASE_URL the benchmark measures the embedded database, in production mode on purpose.
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { ALLOW_EMBEDDED_DATABASE: 'true' }),
     ...options.extraEnv,
   };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));

@@ -65,6 +65,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   recordSecret('a session secret', sessionSecret);
   const config = loadConfig({
     NODE_ENV: 'test',
+    // Tests that switch NODE_ENV to production run on a throwaway embedded database on purpose.
+    ALLOW_EMBEDDED_DATABASE: 'true',
     DATA_DIR: path.join(localDir, 'data'),
     LOCAL_STORAGE_DIR: path.join(localDir, 'static'),
     UPLOAD_TEMP_DIR: path.join(localDir, 'upload-tmp'),
