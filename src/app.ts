@@ -34,8 +34,13 @@ import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
 import { createSessionMiddleware } from './web/session.ts';
 import { createStaticRoutes } from './web/staticFiles.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
+import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
+import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
+import { lingerOnUnreadBody } from './web/lingeringClose.ts';
+import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
+import { refuseOversizeForms } from './web/declaredLength.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -50,6 +55,10 @@ export interface AppDeps {
     | 'loginAttemptsPerAccount'
     | 'loginAttemptsPerIp'
     | 'trustProxyHops'
+    | 'healthzToken'
+    | 'signupsPerIpPerHour'
+    | 'refusedBodyLingerMs'
+    | 'refusedBodyLingerBytes'
   >;
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -77,6 +86,10 @@ export interface AppDeps {
   writeGeneration: () => number;
 }
 
+const GIB = 1024 * 1024 * 1024;
+/** Plain (urlencoded) forms: a few short fields. */
+const FORM_LIMIT_BYTES = 16 * 1024;
+
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 export function createApp(deps: AppDeps): Express {
@@ -95,6 +108,17 @@ export function createApp(deps: AppDeps): Express {
 
   // First, so every later log line and every error page carries the request id.
   app.use(createRequestIdMiddleware(logger));
+  app.use(setPermissionsPolicy);
+  // Every early refusal (size, login, CSRF, rate, quota) then reaches clients that send first and read later.
+  app.use(
+    lingerOnUnreadBody(
+      {
+        maxMs: config.refusedBodyLingerMs,
+        maxBytes: config.refusedBodyLingerBytes ?? Math.min(2 * (config.maxImageBytes + config.maxVideoBytes), GIB),
+      },
+      logger,
+    ),
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -113,12 +137,13 @@ export function createApp(deps: AppDeps): Express {
       hsts: production,
     }),
   );
+  app.use(refuseControlCharactersInPath);
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
-  const health = createHealthHandlers({ storageHealth: deps.storageHealth });
+  const health = createHealthHandlers({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken });
   const media = createMediaHandlers({
     db,
     adapterFor: imageStorage.adapterFor,
@@ -137,7 +162,8 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(loadCurrentUser(db));
   app.use(provideCsrfToken);
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  app.use(refuseOversizeForms(FORM_LIMIT_BYTES));
+  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES, parameterLimit: 20 }));
 
   // Every other route, in one table (routes/routeTable.ts): method, path, guards, handler.
   // One budget across every upload route, forms and direct uploads alike: the rate first (cheap,
@@ -178,6 +204,7 @@ export function createApp(deps: AppDeps): Express {
       voteLimit: createVoteRateLimit({ perMinute: config.votesPerMinute }),
       loginPerIp: throttle.perIp,
       loginPerAccount: throttle.perAccount,
+      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
     }),
   );
 

@@ -11,6 +11,7 @@ import { createEnvReaders, type Env } from './config/envReaders.ts';
 import { readS3Settings, type S3Settings } from './config/s3Settings.ts';
 import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
 import { readAppEnv, readDatabaseUrl } from './config/databaseSettings.ts';
+import { readWebHardening, type WebHardening } from './config/webHardening.ts';
 
 // Defined beside their reader, which config.ts imports (one way); re-exported for everyone else.
 export type { BackupBucketSettings, S3Settings } from './config/s3Settings.ts';
@@ -28,7 +29,7 @@ export interface MediaDeliverySettings {
   signedUrlWindowMinutes: number;
 }
 
-export interface AppConfig extends AbuseLimits {
+export interface AppConfig extends AbuseLimits, WebHardening {
   env: 'development' | 'production' | 'test';
   port: number;
   /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
@@ -92,6 +93,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
   const abuseLimits = readAbuseLimits(readers);
+  const webHardening = readWebHardening(readers, problems);
   const trustProxyRaw = read('TRUST_PROXY_HOPS');
   const trustProxyHops = trustProxyRaw === undefined ? (appEnv === 'production' ? 1 : 0) : Number(trustProxyRaw);
   if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxVideoBytes: maxVideoMb * 1024 * 1024,
     maxImagePixels: maxImageMegapixels * 1_000_000,
     ...abuseLimits,
+    ...webHardening,
     trustProxyHops,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,

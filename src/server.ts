@@ -8,6 +8,7 @@ import { composeApp } from './composeApp.ts';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
+import { applyServerTimeouts } from './web/serverTimeouts.ts';
 
 function loadConfigOrExit(): AppConfig {
   try {
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     }
     logger.info(`VideoVote is listening on http://${config.host ?? 'localhost'}:${config.port}`);
   });
+  applyServerTimeouts(server, config, logger);
   void startBackgroundWork().catch((error: unknown) =>
     logger.error({ err: error }, 'Background storage work failed to start'),
   );

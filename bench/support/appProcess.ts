@@ -12,6 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Connection } from '../../test/support/s3Server.ts';
 import { freePort as findFreePort } from '../../test/support/network.ts';
 
+/** Every benchmark app gets this HEALTHZ_TOKEN, so readiness checks can read the /healthz details. */
+export const BENCH_HEALTHZ_AUTH = (() => {
+  const token = randomBytes(24).toString('base64url');
+  return { token, headers: { Authorization: `Bearer ${token}` } };
+})();
+
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const OUTPUT_TAIL_CHARS = 8_000;
@@ -54,6 +60,8 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     // The benchmark is the load; the per-member upload limits would only get in its way.
     UPLOADS_PER_MINUTE: '10000',
     DAILY_UPLOAD_MB: '1000000',
+    SIGNUPS_PER_IP_PER_HOUR: '100000',
+    HEALTHZ_TOKEN: BENCH_HEALTHZ_AUTH.token,
     // As render.yaml deploys it (see the comment there).
     MALLOC_ARENA_MAX: '2',
     SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),
@@ -132,7 +140,10 @@ async function waitUntilReady(
       );
     }
     try {
-      const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`${origin}/healthz`, {
+        headers: BENCH_HEALTHZ_AUTH.headers,
+        signal: AbortSignal.timeout(2_000),
+      });
       const body = (await response.json()) as { storage?: { mode?: string; s3?: { reachable?: boolean } } };
       last = `${response.status} ${JSON.stringify(body)}`;
       if (

@@ -3,9 +3,15 @@
  * login says the same thing whether the name exists or not; sign-up must say a name is taken,
  * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
  */
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
+import { showRefusalOn } from '../web/showRefusal.ts';
+import {
+  controlCharactersMessage,
+  hasControlCharacters,
+  withoutControlCharacters,
+} from '../refusals/controlCharacters.ts';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -14,7 +20,7 @@ function field(req: Request, name: string): string {
 
 /** Only same-site paths, so `?next=` cannot send a member to another site after login. */
 function safeNextPath(value: unknown): string {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/profile';
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) && !hasControlCharacters(value) ? value : '/profile';
 }
 
 function startSession(req: Request, userId: number): Promise<void> {
@@ -34,7 +40,7 @@ export function createAuthHandlers({ db }: { db: AppDatabase }) {
 
   const showSignup: RequestHandler = (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} });
 
-  const signUp: RequestHandler = async (req, res) => {
+  const signUp = async (req: Request, res: Response) => {
     const username = field(req, 'username').trim();
     const result = await createAccount(db, username, field(req, 'password'));
     if (!result.ok) {
@@ -45,13 +51,29 @@ export function createAuthHandlers({ db }: { db: AppDatabase }) {
     res.redirect(303, '/profile');
   };
 
+  /** The sign-up throttles' refusals, on the sign-up form with the name typed. */
+  const showSignupRefusal = showRefusalOn((req, res, refusal) =>
+    res.status(refusal.status).render('pages/signup.njk', {
+      ...rules,
+      values: { username: field(req, 'username').trim() },
+      errors: { [refusal.field ?? 'username']: refusal.message },
+    }),
+  );
+
   const showLogin: RequestHandler = (req, res) =>
     res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} });
 
   const logIn: RequestHandler = async (req, res) => {
     const username = field(req, 'username').trim();
-    const user = await checkLogin(db, username, field(req, 'password'));
+    // A control character never matches an account, and PostgreSQL refuses NUL outright.
+    const user = hasControlCharacters(username) ? 'refused' : await checkLogin(db, username, field(req, 'password'));
     const next = safeNextPath(field(req, 'next'));
+    if (user === 'refused') {
+      const error = controlCharactersMessage('Usernames');
+      return res
+        .status(422)
+        .render('pages/login.njk', { error, next, values: { username: withoutControlCharacters(username) } });
+    }
     if (!user) {
       return res.status(401).render('pages/login.njk', { error: LOGIN_FAILED_MESSAGE, next, values: { username } });
     }
@@ -67,5 +89,5 @@ export function createAuthHandlers({ db }: { db: AppDatabase }) {
     });
   };
 
-  return { showSignup, signUp, showLogin, logIn, logOut };
+  return { showSignup, signUp, showSignupRefusal, showLogin, logIn, logOut };
 }

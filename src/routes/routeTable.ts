@@ -48,6 +48,8 @@ export interface RouteGuards {
   voteLimit: RequestHandler;
   loginPerIp: RequestHandler;
   loginPerAccount: RequestHandler;
+  /** Sign-ups per IP, successful or not; first, so its refusals cost no login attempts. */
+  signupLimit: RequestHandler;
 }
 
 const row = (
@@ -79,7 +81,7 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
   return [
     row('get',  '/',                        [],                                 h.home.show),
     row('get',  '/signup',                  [],                                 h.auth.showSignup),
-    row('post', '/signup',                  [csrf, g.loginPerIp],               h.auth.signUp),
+    row('post', '/signup',                  [csrf, g.signupLimit, g.loginPerIp], h.auth.signUp,           h.auth.showSignupRefusal),
     row('get',  '/login',                   [],                                 h.auth.showLogin),
     row('post', '/login',                   [csrf, g.loginPerIp, g.loginPerAccount], h.auth.logIn),
     row('post', '/logout',                  [csrf],                             h.auth.logOut),

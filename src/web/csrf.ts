@@ -7,7 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Refusal } from '../refusals/refusal.ts';
 
-const CSRF_FAILURE_MESSAGE =
+export const CSRF_FAILURE_MESSAGE =
   'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
 
 /** A request without the session's token: a stale form, or one sent from another site. */

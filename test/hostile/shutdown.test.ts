@@ -17,6 +17,7 @@ import { makeImage } from '../support/imageFixtures.ts';
 import { createBucket, makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.ts';
 import { HttpMember, startServerProcess, type ServerProcess } from '../support/serverProcess.ts';
 import { listObjects } from '../support/storedState.ts';
+import { HEALTHZ_AUTH, TEST_HEALTHZ_TOKEN } from '../support/testApp.ts';
 import { multipart } from '../support/rawUpload.ts';
 import { waitFor } from '../support/waitFor.ts';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
@@ -53,6 +54,7 @@ describe('SIGTERM', () => {
       // Only the shutdown may move them: no background pass gets there first.
       RESYNC_INTERVAL_SECONDS: '3600',
       SHUTDOWN_GRACE_SECONDS: '20',
+      HEALTHZ_TOKEN: TEST_HEALTHZ_TOKEN,
       LOG_LEVEL: 'info',
     });
     const members = ['tess', 'tom', 'tia'].map(() => new HttpMember(app!.origin));
@@ -63,7 +65,8 @@ describe('SIGTERM', () => {
       );
     }
     // /healthz counts the outbox at most every 3 s.
-    const pendingCount = async () => (await (await fetch(`${app!.origin}/healthz`)).json()).storage.pending.count;
+    const pendingCount = async () =>
+      (await (await fetch(`${app!.origin}/healthz`, { headers: HEALTHZ_AUTH })).json()).storage.pending.count;
     await waitFor('/healthz to count the 3 pending images', async () => (await pendingCount()) === 3, {
       intervalMs: 200,
     });
@@ -112,6 +115,7 @@ async function expectInFlightUploadToFinish(shellCommand?: string): Promise<void
       LOCAL_STORAGE_DIR: path.join(dir, 'static'),
       UPLOAD_TEMP_DIR: path.join(dir, 'tmp'),
       SHUTDOWN_GRACE_SECONDS: '20',
+      HEALTHZ_TOKEN: TEST_HEALTHZ_TOKEN,
       LOG_LEVEL: 'info',
     },
     { shellCommand },
