@@ -8,24 +8,28 @@ import { avatarSlot } from '../members/avatarSlot.ts';
 import { deleteAccount } from '../members/deleteAccount.ts';
 import { megabytes, noImageChosen } from '../refusals/reasons.ts';
 import { listVideosByOwner } from '../videos/videoCatalog.ts';
+import { withViewerVotes } from '../videos/votes.ts';
 import { signedInUser } from '../web/currentUser.ts';
+import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken } from '../web/csrf.ts';
+import { countAsNoUpload } from '../web/memberRateLimit.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
-import { showRefusalOn } from '../web/showRefusal.ts';
+import { refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
 
 export function createProfileHandlers(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number }) {
   const { db, imageStorage, maxImageBytes } = deps;
   const receiveAvatar = createImageUploadReceiver({ field: 'avatar', maxBytes: maxImageBytes });
   const maxMegabytes = megabytes(maxImageBytes);
 
-  const renderProfile = async (
-    res: Response,
-    status: number,
-    errors: { avatarError?: string; deleteError?: string } = {},
-  ) => {
+  const renderProfile = async (res: Response, status: number, errors: { avatarError?: string } = {}) => {
     const member = signedInUser(res);
-    res
-      .status(status)
-      .render('pages/profile.njk', { member, videos: await listVideosByOwner(db, member.id), maxMegabytes, ...errors });
+    const videos = await withViewerVotes(db, member.id, await listVideosByOwner(db, member.id));
+    res.status(status).render('pages/profile.njk', { member, videos, maxMegabytes, ...errors });
+  };
+
+  const renderDeleteConfirmation = async (res: Response, status: number, deleteError?: string) => {
+    const member = signedInUser(res);
+    const videoCount = (await listVideosByOwner(db, member.id)).length;
+    res.status(status).render('pages/confirmDeleteAccount.njk', { member, videoCount, deleteError });
   };
 
   const show: RequestHandler = async (req, res) => {
@@ -34,33 +38,42 @@ export function createProfileHandlers(deps: { db: AppDatabase; imageStorage: Ima
     await renderProfile(res, 200);
   };
 
+  /** The confirmation page: the profile's "Delete my account…" leads here without JavaScript. */
+  const confirmDelete: RequestHandler = (_req, res) => renderDeleteConfirmation(res, 200);
+
   const deleteOwnAccount: RequestHandler = async (req, res, next) => {
+    // A stale token shows the confirmation again, with a fresh one, instead of a dead end.
+    if (!hasValidCsrfToken(req)) return renderDeleteConfirmation(res, 403, CSRF_REFILLED_MESSAGE);
     const member = signedInUser(res);
     const password = (req.body as Record<string, unknown> | undefined)?.password;
     const confirmed = typeof password === 'string' && (await checkLogin(db, member.username, password));
     if (!confirmed)
-      return renderProfile(res, 403, { deleteError: 'That password is not right, so your account was not deleted.' });
+      return renderDeleteConfirmation(res, 403, 'That password is not right, so your account was not deleted.');
     await deleteAccount(db, imageStorage, member.id);
-    req.session.destroy((error: unknown) => {
+    // A new, anonymous session carries the goodbye to the front page.
+    req.session.regenerate((error: unknown) => {
       if (error) return next(error);
-      res.clearCookie('vv.sid');
+      req.session.flash = `Your account “${member.username}” and everything in it (avatar, videos, thumbnails, votes) was deleted. Goodbye!`;
       res.redirect(303, '/');
     });
   };
 
-  /** Refusals (too large, not an image, storage down, rate limit, quota) are shown by showAvatarRefusal. */
+  /** Refusals (too large, not an image, storage down, stale form, rate limit, quota) are shown by showAvatarRefusal. */
   const replaceAvatar = async (req: Request, res: Response) => {
     const slot = avatarSlot(signedInUser(res).id);
     const file = await receiveAvatar(req, res);
-    if (!file || file.size === 0) throw noImageChosen('avatar');
+    if (!file || file.size === 0) {
+      countAsNoUpload(res);
+      throw noImageChosen('avatar');
+    }
     const stored = await replaceImage(imageStorage, slot, file);
     req.session.flash = replacedMessage(slot, stored, imageStorage.mode);
     res.redirect(303, '/profile');
   };
 
   const showAvatarRefusal = showRefusalOn((_req, res, refusal) =>
-    renderProfile(res, refusal.status, { avatarError: refusal.message }),
+    renderProfile(res, refusal.status, { avatarError: refusalSentence(refusal) }),
   );
 
-  return { show, deleteOwnAccount, replaceAvatar, showAvatarRefusal };
+  return { show, confirmDelete, deleteOwnAccount, replaceAvatar, showAvatarRefusal };
 }

@@ -3,8 +3,10 @@
  * tries them (express's route-separation example is the model). Guards run left to right
  * before the handler; a handler's refusals are turned into its page (showRefusalOn) or JSON
  * (answerRefusalAsJson) by the last column. Multipart uploads check their CSRF token while
- * parsing (web/receiveImageUpload.ts), before any file byte is kept, so their rows list no
- * `csrf` guard; every other state-changing row does.
+ * parsing (web/receiveImageUpload.ts), before any file byte is kept, and sign-up and login check
+ * theirs (as does deleting an account) to show an expired form again filled in, so those rows
+ * list no `csrf` guard; every
+ * other state-changing row does.
  */
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { createAuthHandlers } from './auth.ts';
@@ -81,19 +83,21 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
   return [
     row('get',  '/',                        [],                                 h.home.show),
     row('get',  '/signup',                  [],                                 h.auth.showSignup),
-    row('post', '/signup',                  [csrf, g.signupLimit, g.loginPerIp], h.auth.signUp,           h.auth.showSignupRefusal),
+    row('post', '/signup',                  [g.signupLimit, g.loginPerIp],      h.auth.signUp,             h.auth.showSignupRefusal),
     row('get',  '/login',                   [],                                 h.auth.showLogin),
-    row('post', '/login',                   [csrf, g.loginPerIp, g.loginPerAccount], h.auth.logIn),
+    row('post', '/login',                   [g.loginPerIp, g.loginPerAccount],  h.auth.logIn),
     row('post', '/logout',                  [csrf],                             h.auth.logOut),
     row('get',  '/users/:username',         [],                                 h.members.show),
     row('get',  '/profile',                 [user],                             h.profile.show),
     row('post', '/profile/avatar',          [user, g.uploadLimit],              h.profile.replaceAvatar,   h.profile.showAvatarRefusal),
-    row('post', '/profile/delete',          [user, csrf],                       h.profile.deleteOwnAccount),
+    row('get',  '/profile/delete',          [user],                             h.profile.confirmDelete),
+    row('post', '/profile/delete',          [user],                             h.profile.deleteOwnAccount),
     row('get',  '/videos/new',              [user],                             h.videos.showForm),
     row('post', '/videos',                  [user, g.uploadLimit],              h.videos.submit,           h.videos.showSubmitRefusal),
     row('get',  '/videos/:id',              [],                                 h.videos.show),
     row('post', '/videos/:id/vote',         [user, g.voteLimit, csrf],          h.videos.vote),
     row('post', '/videos/:id/thumbnail',    [user, g.uploadLimit],              h.videos.replaceThumbnail, h.videos.showThumbnailRefusal),
+    row('get',  '/videos/:id/delete',       [user],                             h.videos.confirmRemove),
     row('post', '/videos/:id/delete',       [user, csrf],                       h.videos.remove),
     ...(di ? [
     row('post', '/uploads/presign',         [csrf, user, g.uploadLimit, json2kb], di.presign,            answerRefusalAsJson),

@@ -12,11 +12,14 @@ import { thumbnailSlot } from '../videos/thumbnailSlot.ts';
 import { findVideo, type VideoDetails } from '../videos/videoCatalog.ts';
 import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.ts';
 import { deleteVideo } from '../videos/videoRemoval.ts';
-import { toggleVote } from '../videos/votes.ts';
+import { toggleVote, voteCountOf } from '../videos/votes.ts';
 import { signedInUser } from '../web/currentUser.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.ts';
-import { showRefusalOn } from '../web/showRefusal.ts';
+import { readLeadingFields } from '../web/leadingFields.ts';
+import { countAsNoUpload } from '../web/memberRateLimit.ts';
+import { takeRestoredForm } from '../web/restoredForm.ts';
+import { isShowableRefusal, refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
 import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.ts';
 
 export interface VideoHandlerDeps {
@@ -66,9 +69,14 @@ export function createVideoHandlers({
     return video;
   }
 
-  const showForm: RequestHandler = (_req, res) => renderForm(res, 200, {});
+  const showForm: RequestHandler = (req, res) => {
+    const restored = takeRestoredForm(req, '/videos/new');
+    if (restored)
+      res.locals.flash = 'You are logged in again. Here is what you typed; choose any files again, then send it.';
+    renderForm(res, 200, restored ? readVideoForm(restored) : {});
+  };
 
-  /** The form path of createVideo; refusals are shown on the form by showSubmitRefusal, with what was typed. */
+  /** The form path of createVideo; every refusal is shown on the form with what was typed. */
   const submit = async (req: Request, res: Response) => {
     const member = signedInUser(res);
     let submission: VideoSubmission | undefined;
@@ -76,14 +84,23 @@ export function createVideoHandlers({
       submission = await receiveSubmission(req, res);
     } catch (error) {
       await whenSpoolingSettles(req);
+      if (isShowableRefusal(error)) {
+        // Refused by its declared length, the body was never read: its leading text fields are, now.
+        const values = readVideoForm(await readLeadingFields(req));
+        return renderForm(res, error.status, values, { [error.field ?? 'video']: refusalSentence(error) });
+      }
       throw error;
     }
     const spooled = [submission.thumbnail, submission.video].filter((file) => file !== undefined);
+    const values = readVideoForm(submission.fields);
     try {
-      const values = readVideoForm(submission.fields);
       const hasFile = submission.video !== undefined && submission.video.size > 0;
       const errors = validateVideoForm(values, hasFile);
-      if (Object.keys(errors).length > 0) throw new Refusal(422, Object.values(errors).join(' '), { fields: errors });
+      if (Object.keys(errors).length > 0) {
+        countAsNoUpload(res);
+        throw new Refusal(422, Object.values(errors).join(' '), { fields: errors as Record<string, string> });
+      }
+      if (spooled.every((file) => file.size === 0)) countAsNoUpload(res);
       const thumbnail = submission.thumbnail && submission.thumbnail.size > 0 ? submission.thumbnail : undefined;
       const created = await createVideo(
         { db, imageStorage },
@@ -98,19 +115,30 @@ export function createVideoHandlers({
           ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
           : 'Video submitted.';
       res.redirect(303, `/videos/${created.videoId}`);
-    } finally {
+    } catch (error) {
       // Refused uploads are cleaned up before the answer, so a member never sees a file that is about to vanish.
+      await removeSpooledFiles(spooled);
+      if (!isShowableRefusal(error)) throw error;
+      renderForm(
+        res,
+        error.status,
+        values,
+        (error.fields as VideoFormErrors | undefined) ?? { video: refusalSentence(error) },
+      );
+    } finally {
       await removeSpooledFiles(spooled);
     }
   };
 
+  /** Refusals before the body was read (rate limit, quota): the form again, with its leading fields. */
   const showSubmitRefusal = showRefusalOn((req, res, refusal) =>
-    renderForm(
-      res,
-      refusal.status,
-      readVideoForm((req.body ?? {}) as Record<string, string>),
-      refusal.fields ?? { video: refusal.message },
-    ),
+    readLeadingFields(req).then((fields) => {
+      // The file part is not wanted.
+      res.setHeader('Connection', 'close');
+      return renderForm(res, refusal.status, readVideoForm(fields), {
+        [refusal.field ?? 'video']: refusalSentence(refusal),
+      });
+    }),
   );
 
   const show: RequestHandler = async (req, res) => {
@@ -121,8 +149,12 @@ export function createVideoHandlers({
   };
 
   const vote: RequestHandler = async (req, res) => {
-    const result = await toggleVote(db, videoIdFrom(req), signedInUser(res).id);
+    const videoId = videoIdFrom(req);
+    const result = await toggleVote(db, videoId, signedInUser(res).id);
     if (!result) throw noSuchVideo();
+    // static/js/votes.js asks for JSON and updates the button in place.
+    if (req.accepts(['html', 'json']) === 'json')
+      return res.json({ voted: result.voted, voteCount: await voteCountOf(db, videoId) });
     const back = (req.body as Record<string, unknown> | undefined)?.back;
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   };
@@ -130,7 +162,10 @@ export function createVideoHandlers({
   const replaceThumbnail = async (req: Request, res: Response) => {
     const video = await loadOwnVideo(req, res);
     const file = await receiveThumbnail(req, res);
-    if (!file || file.size === 0) throw noImageChosen('thumbnail');
+    if (!file || file.size === 0) {
+      countAsNoUpload(res);
+      throw noImageChosen('thumbnail');
+    }
     const slot = thumbnailSlot(video.id, video.owner.id);
     const stored = await replaceImage(imageStorage, slot, file);
     req.session.flash = replacedMessage(slot, stored, imageStorage.mode);
@@ -138,17 +173,34 @@ export function createVideoHandlers({
   };
 
   const showThumbnailRefusal = showRefusalOn(async (req, res, refusal) => {
-    res
-      .status(refusal.status)
-      .render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
+    res.status(refusal.status).render('pages/video.njk', {
+      video: await loadVideo(req, res),
+      thumbnailError: refusalSentence(refusal),
+      ...limits,
+    });
   });
+
+  /** The confirmation page: the video page's "Delete this video…" leads here without JavaScript. */
+  const confirmRemove: RequestHandler = async (req, res) => {
+    res.render('pages/confirmDeleteVideo.njk', { video: await loadOwnVideo(req, res) });
+  };
 
   const remove: RequestHandler = async (req, res) => {
     const video = await loadOwnVideo(req, res);
     await deleteVideo(db, imageStorage, video.id);
-    req.session.flash = `“${video.title}” was deleted.`;
+    req.session.flash = `“${video.title}” was deleted, with its thumbnail and votes.`;
     res.redirect(303, '/profile');
   };
 
-  return { showForm, submit, showSubmitRefusal, show, vote, replaceThumbnail, showThumbnailRefusal, remove };
+  return {
+    showForm,
+    submit,
+    showSubmitRefusal,
+    show,
+    vote,
+    replaceThumbnail,
+    showThumbnailRefusal,
+    confirmRemove,
+    remove,
+  };
 }

@@ -10,8 +10,19 @@ import { Refusal } from '../refusals/refusal.ts';
 export const CSRF_FAILURE_MESSAGE =
   'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
 
-/** A request without the session's token: a stale form, or one sent from another site. */
-export const csrfRefusal = () => new Refusal(403, CSRF_FAILURE_MESSAGE);
+/** Shown on a form the server re-renders (with what was typed and a fresh token) after a token failed. */
+export const CSRF_REFILLED_MESSAGE =
+  'This form has expired or was not sent from VideoVote. Nothing was saved: check what you typed (choose any files again) and send it once more.';
+
+/** The refusal for a missing or stale token; `field: 'form'` marks it as one a form can show, refilled. */
+export function csrfRefusal(): Refusal {
+  return new Refusal(403, CSRF_FAILURE_MESSAGE, { field: 'form' });
+}
+
+/** True for csrfRefusal()'s errors: the form may be shown again, filled in, with CSRF_REFILLED_MESSAGE. */
+export function isCsrfRefusal(error: unknown): boolean {
+  return error instanceof Refusal && error.status === 403 && error.field === 'form';
+}
 
 /**
  * Gives templates `csrfToken()`, which creates the session's token on first use. Only pages

@@ -8,11 +8,24 @@
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { Refusal } from '../refusals/refusal.ts';
+import { CSRF_REFILLED_MESSAGE, isCsrfRefusal } from './csrf.ts';
+
+/**
+ * A refusal the member's form can show: any but a 403 other than a stale form token (not
+ * yours: the error page). 5xx refusals (storage unavailable) are shown too: they say why.
+ */
+export function isShowableRefusal(error: unknown): error is Refusal {
+  return error instanceof Refusal && (error.status !== 403 || isCsrfRefusal(error));
+}
+
+/** The sentence on the form: a stale token's says the form is back, filled in, with a fresh token. */
+export function refusalSentence(refusal: Refusal): string {
+  return isCsrfRefusal(refusal) ? CSRF_REFILLED_MESSAGE : refusal.message;
+}
 
 export function showRefusalOn(render: (req: Request, res: Response, refusal: Refusal) => unknown): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
-    const showable = error instanceof Refusal && error.status !== 403;
-    if (!showable || res.headersSent || req.accepts(['html', 'json']) !== 'html') return next(error);
+    if (!isShowableRefusal(error) || res.headersSent || req.accepts(['html', 'json']) !== 'html') return next(error);
     Promise.resolve(render(req, res, error)).catch(next);
   };
 }
