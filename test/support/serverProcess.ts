@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { captureText, recordSecret } from './logCapture.ts';
 import { freePort } from './network.ts';
 
+/** Within the hooks' 60 s (vitest.config.ts), leaving time for the rest of a beforeAll. */
+const READY_WITHIN_MS = 50_000;
+
 export interface ServerProcess {
   origin: string;
   child: ChildProcess;
@@ -37,13 +40,21 @@ export async function startServerProcess(
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.once('close', () => captureText(output));
   const origin = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 150; attempt++) {
+  // A deadline, not a count of attempts: on the shared 2-core machine a start-up can take over
+  // 30 s, and returning a server that is not listening yet made the tests that followed fail
+  // as if the server had misbehaved (connections refused, or queued unanswered behind it).
+  const deadline = performance.now() + READY_WITHIN_MS;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     const ready = await fetch(`${origin}/healthz`).then(
       (response) => response.ok,
       () => false,
     );
     if (ready) break;
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not answer /healthz within ${READY_WITHIN_MS / 1000} s:\n${output}`);
+    }
     await sleep(200);
   }
   return {
