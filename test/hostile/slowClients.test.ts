@@ -110,6 +110,9 @@ describe('slow clients against the real server', () => {
       everyMs: 4_000,
       giveUpMs: 60_000,
     });
+    process.stderr.write(
+      `[idle cut] closed after ${Math.round(outcome.closedMs)} ms, ${outcome.sentBytes} byte(s) sent\n`,
+    );
     expect(outcome.gaveUp).toBe(false);
     expect(outcome.closedMs).toBeGreaterThan(1_500);
     // Closed without an answer: the request timeout would have sent a 408.
