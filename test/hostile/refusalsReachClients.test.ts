@@ -25,6 +25,8 @@ import {
 import { HttpMember, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
 import { createTestApp, type TestApp } from '../support/testApp.ts';
 
+/** A fresh embedded database has taken over 50 s to start on the loaded 2-core CI machine. */
+const SERVER_START_MS = 100_000;
 const MIB = 1024 * 1024;
 const TOO_LARGE = 'That file is too large. Images can be at most 1 MB.';
 const JUST_OVER = MIB + 65 * 1024;
@@ -156,15 +158,18 @@ describe('the real server (src/server.ts) refusing 100 MB bodies', () => {
   let app: ServerProcess;
   beforeAll(async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-linger-'));
-    app = await startServerProcess({
-      DATA_DIR: path.join(workDir, 'data'),
-      LOCAL_STORAGE_DIR: path.join(workDir, 'static'),
-      UPLOAD_TEMP_DIR: path.join(workDir, 'tmp'),
-      MAX_IMAGE_SIZE_MB: '1',
-      UPLOADS_PER_MINUTE: '1000',
-      LOG_LEVEL: 'warn',
-    });
-  });
+    app = await startServerProcess(
+      {
+        DATA_DIR: path.join(workDir, 'data'),
+        LOCAL_STORAGE_DIR: path.join(workDir, 'static'),
+        UPLOAD_TEMP_DIR: path.join(workDir, 'tmp'),
+        MAX_IMAGE_SIZE_MB: '1',
+        UPLOADS_PER_MINUTE: '1000',
+        LOG_LEVEL: 'warn',
+      },
+      { readyWithinMs: SERVER_START_MS },
+    );
+  }, SERVER_START_MS + 10_000);
   afterAll(async () => {
     await app?.stop('SIGTERM');
     await fs.rm(workDir, { recursive: true, force: true });

@@ -13,6 +13,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
 
+/** A fresh embedded database has taken over 50 s to start on the loaded 2-core CI machine. */
+const SERVER_START_MS = 100_000;
+
 interface SlowOutcome {
   received: string;
   closedMs: number;
@@ -81,17 +84,20 @@ describe('slow clients against the real server', () => {
   let app: ServerProcess;
   beforeAll(async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-slow-'));
-    app = await startServerProcess({
-      DATA_DIR: path.join(workDir, 'data'),
-      LOCAL_STORAGE_DIR: path.join(workDir, 'static'),
-      UPLOAD_TEMP_DIR: path.join(workDir, 'tmp'),
-      REQUEST_IDLE_TIMEOUT_SECONDS: '2',
-      HEADERS_TIMEOUT_SECONDS: '3',
-      REQUEST_TIMEOUT_SECONDS: '6',
-      // info, for the server's own line when it closes an idle connection.
-      LOG_LEVEL: 'info',
-    });
-  });
+    app = await startServerProcess(
+      {
+        DATA_DIR: path.join(workDir, 'data'),
+        LOCAL_STORAGE_DIR: path.join(workDir, 'static'),
+        UPLOAD_TEMP_DIR: path.join(workDir, 'tmp'),
+        REQUEST_IDLE_TIMEOUT_SECONDS: '2',
+        HEADERS_TIMEOUT_SECONDS: '3',
+        REQUEST_TIMEOUT_SECONDS: '6',
+        // info, for the server's own line when it closes an idle connection.
+        LOG_LEVEL: 'info',
+      },
+      { readyWithinMs: SERVER_START_MS },
+    );
+  }, SERVER_START_MS + 10_000);
   afterAll(async () => {
     await app?.stop('SIGTERM');
     await fs.rm(workDir, { recursive: true, force: true });

@@ -8,7 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { captureText, recordSecret } from './logCapture.ts';
 import { freePort } from './network.ts';
 
-/** Within the hooks' 60 s (vitest.config.ts), leaving time for the rest of a beforeAll. */
+/**
+ * Within the hooks' 60 s (vitest.config.ts), leaving time for the rest of a beforeAll. A fresh
+ * embedded database (PGlite's initdb) has taken over 50 s to start on the loaded 2-core
+ * machine; a hook given more time passes `readyWithinMs`.
+ */
 const READY_WITHIN_MS = 50_000;
 
 export interface ServerProcess {
@@ -25,7 +29,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(
   env: Record<string, string>,
-  { shellCommand }: { shellCommand?: string } = {},
+  { shellCommand, readyWithinMs = READY_WITHIN_MS }: { shellCommand?: string; readyWithinMs?: number } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const [command, args] = shellCommand ? ['sh', ['-c', shellCommand]] : [process.execPath, ['src/server.ts']];
@@ -43,7 +47,7 @@ export async function startServerProcess(
   // A deadline, not a count of attempts: on the shared 2-core machine a start-up can take over
   // 30 s, and returning a server that is not listening yet made the tests that followed fail
   // as if the server had misbehaved (connections refused, or queued unanswered behind it).
-  const deadline = performance.now() + READY_WITHIN_MS;
+  const deadline = performance.now() + readyWithinMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     const ready = await fetch(`${origin}/healthz`).then(
@@ -53,7 +57,7 @@ export async function startServerProcess(
     if (ready) break;
     if (performance.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not answer /healthz within ${READY_WITHIN_MS / 1000} s:\n${output}`);
+      throw new Error(`server did not answer /healthz within ${readyWithinMs / 1000} s:\n${output}`);
     }
     await sleep(200);
   }
