@@ -8,8 +8,8 @@
  */
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
+import { Refusal } from '../refusals/refusal.ts';
 import type { RateLimitStoreFactory } from './databaseRateLimitStore.ts';
-import { HttpError } from './httpError.ts';
 
 const WINDOW_MS = 15 * 60_000;
 
@@ -38,10 +38,7 @@ function throttle(limit: number, keyGenerator: (req: Request) => string, store: 
       res.setHeader('Retry-After', String(retryAfter));
       const minutes = Math.max(1, Math.ceil(retryAfter / 60));
       next(
-        new HttpError(
-          429,
-          `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
-        ),
+        new Refusal(429, `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`),
       );
     },
   });

@@ -4,13 +4,13 @@
  * the app busy for everyone. Counted per member (not per IP: members behind one NAT do not
  * share a budget), in the database when a store is given (databaseRateLimitStore.ts), so every
  * instance draws on one budget; in this process's memory otherwise. Past the limit the request fails with a
- * 429 HttpError carrying Retry-After; the route's own error handling shows the sentence
+ * 429 Refusal carrying Retry-After; the route's own error handling shows the sentence
  * where the member acted (an upload form, or the error page).
  */
 import { rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler, Response } from 'express';
+import { Refusal } from '../refusals/refusal.ts';
 import type { RateLimitStoreFactory } from './databaseRateLimitStore.ts';
-import { HttpError } from './httpError.ts';
 
 export interface MemberRateLimitOptions {
   perMinute: number;
@@ -18,10 +18,10 @@ export interface MemberRateLimitOptions {
   tooFast: (retryAfterSeconds: number) => string;
   /** Names the budget, so two limits never share counts. */
   name: string;
-  /** Where the counts live; express-rate-limit's memory store (this process only) when absent. */
-  store?: RateLimitStoreFactory;
   /** Requests that never count (checked before the body is read). */
   skip?: (req: Request) => boolean;
+  /** Where the counts live; express-rate-limit's memory store (this process only) when absent. */
+  store?: RateLimitStoreFactory;
 }
 
 declare module 'express-serve-static-core' {
@@ -61,7 +61,7 @@ export function createMemberRateLimit({
     handler(_req, res, next, limitOptions) {
       const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(limitOptions.windowMs / 1000));
       res.setHeader('Retry-After', String(retryAfter));
-      next(new HttpError(429, tooFast(retryAfter)));
+      next(new Refusal(429, tooFast(retryAfter)));
     },
   });
 }

@@ -7,8 +7,8 @@
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
+import { Refusal } from '../refusals/refusal.ts';
 import type { RateLimitStoreFactory } from './databaseRateLimitStore.ts';
-import { HttpError } from './httpError.ts';
 
 const WINDOW_MS = 60 * 60_000;
 
@@ -31,7 +31,7 @@ export function createSignupThrottle({
       res.setHeader('Retry-After', String(retryAfter));
       const minutes = Math.max(1, Math.ceil(retryAfter / 60));
       next(
-        new HttpError(
+        new Refusal(
           429,
           `Too many accounts were created from your network. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
           { field: 'username' },
