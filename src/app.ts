@@ -16,6 +16,7 @@ import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/im
 import type { StorageHealth } from './files/storageHealth.ts';
 import { createAuthHandlers } from './routes/auth.ts';
 import { createHealthHandlers } from './routes/health.ts';
+import type { JobsHealthReport } from './jobs/jobsHealth.ts';
 import { createHomeHandlers } from './routes/home.ts';
 import { createMediaHandlers } from './routes/media.ts';
 import { createMemberHandlers } from './routes/members.ts';
@@ -90,6 +91,10 @@ export interface AppDeps {
   writeGeneration: () => number;
   /** Where rate-limit and throttle counts live, shared by every instance (web/databaseRateLimitStore.ts). */
   rateLimitStore?: RateLimitStoreFactory;
+  /** The shared job queue's figures for /healthz. */
+  jobsHealth?: { report(): Promise<JobsHealthReport> };
+  /** This process's id, shown on /healthz. */
+  instance?: string;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -161,7 +166,12 @@ export function createApp(deps: AppDeps): Express {
   );
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
-  const health = createHealthHandlers({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken });
+  const health = createHealthHandlers({
+    storageHealth: deps.storageHealth,
+    healthzToken: config.healthzToken,
+    jobsHealth: deps.jobsHealth,
+    instance: deps.instance,
+  });
   const media = createMediaHandlers({
     db,
     adapterFor: imageStorage.adapterFor,

@@ -4,8 +4,12 @@
  * sessions. server.ts and the tests both build the app through here, so the tests exercise
  * exactly the wiring production runs.
  */
+import os from 'node:os';
 import type { Express } from 'express';
 import { createApp } from './app.ts';
+import { type ComposedWorker, composeWorker } from './composeWorker.ts';
+import { createJobQueue } from './jobs/jobQueue.ts';
+import { createJobsHealth } from './jobs/jobsHealth.ts';
 import type { AppConfig } from './config.ts';
 import { type ChangeFeed, createChangeFeed } from './db/changeFeed.ts';
 import { listenSourceFor, openDatabase, type AppDatabase } from './db/database.ts';
@@ -40,7 +44,9 @@ export interface ComposedApp {
   changeFeed: ChangeFeed;
   /** Undefined when S3 is not configured: there is nowhere to resync to. */
   resyncLoop: ResyncLoop | undefined;
-  /** Starts background work: the boot check for lost local files, resync, health probes. */
+  /** The job runner inside this process (WORKER=inline); undefined when a separate worker runs it. */
+  worker: ComposedWorker | undefined;
+  /** Starts background work: the boot check for lost local files, resync, health probes, the inline worker. */
   startBackgroundWork(): Promise<void>;
   /** Stops background timers and closes the database. */
   close(): Promise<void>;
@@ -130,6 +136,15 @@ export async function composeApp(
   // Rate limits and throttles too: a wrong password must not reload the front page's cache.
   const rateLimits = createDatabaseRateLimitStores(unwatchedDb);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
+  const instance = `${os.hostname()}:${process.pid}`;
+  const worker =
+    config.worker === 'inline'
+      ? composeWorker({ config, db, changeFeed, s3, local, logger, mode: 'inline' })
+      : undefined;
+  const jobsHealth = createJobsHealth({
+    db,
+    queue: worker?.queue ?? createJobQueue({ db, workerId: instance, leaseSeconds: config.jobLeaseSeconds }),
+  });
   const app = createApp({
     config,
     db,
@@ -148,6 +163,8 @@ export async function composeApp(
     // This process's own writes at once (no race with the response), everyone else's on NOTIFY.
     writeGeneration: () => writeWatcher.generation() + changeFeed.generation(),
     rateLimitStore: rateLimits.storeFor,
+    jobsHealth,
+    instance,
     startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }),
   });
   return {
@@ -157,14 +174,18 @@ export async function composeApp(
     storageHealth,
     changeFeed,
     resyncLoop,
+    worker,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
       storageHealth.start();
       const report = await storageHealth.refresh();
       if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');
       resyncLoop?.start();
+      await worker?.start();
     },
     async close() {
+      // server.ts stops the worker first with its grace deadline; here whatever is left goes back at once.
+      await worker?.stop(Date.now());
       storageHealth.stop();
       await resyncLoop?.drain(0);
       sessionStore.close();

@@ -4,22 +4,38 @@
  * ("degraded"), not turned into a failing check that would restart a working app. Anonymous
  * callers get the status only: the last S3 error, the breaker state and the counts help an
  * attacker time an outage, so they go to a caller with HEALTHZ_TOKEN (and to the logs).
+ * Each instance adds its own id, and the shared job queue's figures (jobs/jobsHealth.ts).
  */
 import type { RequestHandler } from 'express';
 import type { StorageHealth } from '../files/storageHealth.ts';
+import type { JobsHealthReport } from '../jobs/jobsHealth.ts';
 import { hasBearerToken } from '../web/bearerToken.ts';
 
 export function createHealthHandlers({
   storageHealth,
   healthzToken,
+  jobsHealth,
+  instance,
 }: {
   storageHealth: StorageHealth;
   healthzToken: string | undefined;
+  jobsHealth?: { report(): Promise<JobsHealthReport> };
+  /** This process, e.g. '<hostname>:<pid>': the figures below the storage view are per instance. */
+  instance?: string;
 }) {
   const show: RequestHandler = async (req, res) => {
-    const report = await storageHealth.report();
+    const [storage, jobs] = await Promise.all([
+      storageHealth.report(),
+      jobsHealth?.report().catch(() => ({ jobs: undefined, reasons: ['The job queue could not be read.'] })),
+    ]);
+    const reasons = [...storage.reasons, ...(jobs?.reasons ?? [])];
+    const status = reasons.length > 0 ? 'degraded' : 'ok';
     res.set('Cache-Control', 'no-store');
-    res.json(hasBearerToken(req, healthzToken) ? report : { status: report.status });
+    res.json(
+      hasBearerToken(req, healthzToken)
+        ? { ...storage, status, reasons, ...(instance && { instance }), ...(jobs?.jobs && { jobs: jobs.jobs }) }
+        : { status },
+    );
   };
   return { show };
 }
