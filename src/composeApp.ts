@@ -23,6 +23,7 @@ import { createUploadQuota } from './files/uploadQuota.ts';
 import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
 import { createEarlyVideoUploads } from './files/earlyVideoUpload.ts';
+import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
 import { createImageStorage, type ImageStorage } from './files/imageStorage.ts';
 import { reconcileLocalFiles } from './files/lostFiles.ts';
 import { createResync } from './files/resync.ts';
@@ -88,6 +89,16 @@ export async function composeApp(
     },
   });
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
+  // On PostgreSQL with S3, what S3 cannot take during an outage is kept in the database, which
+  // every instance reads and which outlives any instance's disk; otherwise local disk, as before.
+  const outageStore =
+    config.databaseUrl && s3
+      ? createDatabaseBlobAdapter({
+          db,
+          maxFileBytes: config.fallbackMaxFileBytes,
+          maxTotalBytes: config.fallbackMaxTotalBytes,
+        })
+      : undefined;
   // Every path that stores an upload goes through this one object, so each is logged and counted once.
   const imageStorage = createImageStorage({
     db,
@@ -100,9 +111,11 @@ export async function composeApp(
     maxImagePixels: config.maxImagePixels,
     delivery,
     quota: uploadQuota,
+    outageStore,
+    outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
   });
   if (s3) {
-    const resync = createResync({ db, s3, local, backup, logger });
+    const resync = createResync({ db, s3, local, backup, outageStore, logger });
     resyncLoop = createResyncLoop({
       runPass: resync.runPass,
       s3Usable: () => s3.breakerStatus().state !== 'open',

@@ -48,6 +48,7 @@ async function main(): Promise<number> {
     const places = {
       s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3',
       local: `local disk (${config.localStorageDir})`,
+      db: 'the outage store in PostgreSQL',
     };
     if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
     const scanned = s3 ? `${places.s3} and ${places.local}` : places.local;

@@ -18,7 +18,8 @@ export interface StoredFilesTable {
   /** The object key, e.g. "avatars/u12-3f9a….jpg"; the same in every backend. */
   key: string;
   /** Where the bytes live now. URLs are computed from this at render time, never stored. */
-  location: 's3' | 'local';
+  /** 'db': kept in the outage store (fallback_blobs) until resync moves it to S3. */
+  location: 's3' | 'local' | 'db';
   content_type: string;
   bytes: number;
   sha256: string;

@@ -31,9 +31,7 @@ export interface FallbackUsage {
   oldestSeconds: number;
 }
 
-/** A StorageAdapter whose location is 'db' (stored_files.location joins it when resync reads it). */
-export interface DatabaseBlobAdapter extends Omit<StorageAdapter, 'location'> {
-  readonly location: 'db';
+export interface DatabaseBlobAdapter extends StorageAdapter {
   usage(): Promise<FallbackUsage>;
   /** Deletes blobs a killed instance left half-written; returns how many. */
   deleteAbandoned(olderThanSeconds: number): Promise<number>;

@@ -22,6 +22,8 @@ export interface ResyncDeps {
   s3: StorageAdapter;
   local: StorageAdapter;
   backup?: StorageAdapter | undefined;
+  /** The outage store in PostgreSQL: the source of rows whose location is 'db'. */
+  outageStore?: StorageAdapter | undefined;
   logger: Logger;
   /** Called after each step of a primary copy; fault tests use it to kill the process there. */
   onStep?: (step: ResyncStep, fileId: number) => void | Promise<void>;
@@ -58,11 +60,14 @@ const BATCH = 20;
 export function createResync(deps: ResyncDeps) {
   const { db, s3, local, backup, logger } = deps;
   const step = async (name: ResyncStep, fileId: number) => deps.onStep?.(name, fileId);
+  // Where a fallen-back file's bytes wait: this instance's disk, or the outage store every instance shares.
+  const sourceOf = (location: StoredFileRow['location']): StorageAdapter =>
+    location === 'db' && deps.outageStore ? deps.outageStore : local;
 
-  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
+  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow, source: StorageAdapter): Promise<void> {
     await deleteUnreferencedObjects(
       db,
-      local,
+      source,
       objectsOf(file).map((object) => object.key),
       logger,
     );
@@ -72,18 +77,18 @@ export function createResync(deps: ResyncDeps) {
 
   async function moveToPrimary(pending: PendingCopyRow, file: StoredFileRow): Promise<'moved' | 'gone'> {
     if (pending.state === 'copy') {
-      if (file.location !== 'local') {
+      if (file.location === 's3') {
         await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
         return 'gone';
       }
-      await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
+      await copyVerified(sourceOf(file.location), s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('stored_files')
           .set({ location: 's3' })
           .where('id', '=', file.id)
-          .where('location', '=', 'local')
+          .where('location', '=', file.location)
           .executeTakeFirst();
         if (updated.numUpdatedRows === 0n) return false;
         await trx.updateTable('pending_copies').set({ state: 'cleanup' }).where('id', '=', pending.id).execute();
@@ -96,7 +101,10 @@ export function createResync(deps: ResyncDeps) {
       }
       await step('flipped', file.id);
     }
-    await cleanUp(pending, { ...file, location: 's3' });
+    // The cleanup state survives a crash, but not which source it had: try the outage store too.
+    const sources =
+      file.location === 's3' ? [local, ...(deps.outageStore ? [deps.outageStore] : [])] : [sourceOf(file.location)];
+    for (const source of sources) await cleanUp(pending, { ...file, location: 's3' }, source);
     return 'moved';
   }
 
@@ -153,6 +161,32 @@ export function createResync(deps: ResyncDeps) {
     });
   }
 
+  /**
+   * The source is missing: true when the file is safe after all — its row no longer says it
+   * waits (someone else flipped it), or every object is in S3 with the recorded size and
+   * SHA-256 (then the row is flipped here).
+   */
+  async function movedMeanwhile(file: StoredFileRow): Promise<boolean> {
+    const now = await db.selectFrom('stored_files').select('location').where('id', '=', file.id).executeTakeFirst();
+    if (!now || now.location !== file.location) return true;
+    for (const object of objectsOf(file)) {
+      const info = await s3.head(object.key).catch(() => undefined);
+      if (!info || info.size !== object.size || (info.sha256 !== undefined && info.sha256 !== object.sha256))
+        return false;
+    }
+    await db.transaction().execute(async (trx) => {
+      const flipped = await trx
+        .updateTable('stored_files')
+        .set({ location: 's3' })
+        .where('id', '=', file.id)
+        .where('location', '=', file.location)
+        .executeTakeFirst();
+      if (flipped.numUpdatedRows > 0n && backup) await enqueueCopy(trx, file.id, 'backup');
+    });
+    logger.info({ key: file.key }, `${file.key} was already in S3 (moved by another process); recorded it there`);
+    return true;
+  }
+
   async function recordFailure(pending: PendingCopyRow, reason: string): Promise<void> {
     const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
     await db
@@ -187,6 +221,12 @@ export function createResync(deps: ResyncDeps) {
             }
           } catch (error) {
             const missing = error instanceof MissingSourceError && pending.target === 'primary';
+            // Lost only when truly lost: another process (a CLI, another instance) may have moved it.
+            if (missing && (await movedMeanwhile(file))) {
+              await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+              options.onFile?.(file, 'gone');
+              continue;
+            }
             if (missing && options.missingSource !== 'failed') {
               await markFileLost(db, file, logger);
               summary.lost += 1;

@@ -6,7 +6,8 @@
  */
 import type { Readable } from 'node:stream';
 
-export type StorageLocation = 's3' | 'local';
+/** 'db': the outage store in PostgreSQL (files/fallbackBlobs.ts), used while S3 is down. */
+export type StorageLocation = 's3' | 'local' | 'db';
 
 export interface PutOptions {
   contentType: string;
