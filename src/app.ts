@@ -17,6 +17,7 @@ import type { StorageHealth } from './files/storageHealth.ts';
 import { createAuthHandlers } from './routes/auth.ts';
 import { createHealthHandlers } from './routes/health.ts';
 import type { JobsHealthReport } from './jobs/jobsHealth.ts';
+import type { FallbackUsage } from './files/fallbackBlobs.ts';
 import { createHomeHandlers } from './routes/home.ts';
 import { createMediaHandlers } from './routes/media.ts';
 import { createMemberHandlers } from './routes/members.ts';
@@ -95,6 +96,8 @@ export interface AppDeps {
   jobsHealth?: { report(): Promise<JobsHealthReport> };
   /** This process's id, shown on /healthz. */
   instance?: string;
+  /** The outage store in PostgreSQL, whose usage /healthz shows. */
+  outageStore?: { usage(): Promise<FallbackUsage> };
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -171,6 +174,7 @@ export function createApp(deps: AppDeps): Express {
     healthzToken: config.healthzToken,
     jobsHealth: deps.jobsHealth,
     instance: deps.instance,
+    outageStore: deps.outageStore,
   });
   const media = createMediaHandlers({
     db,

@@ -178,6 +178,7 @@ export async function composeApp(
     rateLimitStore: rateLimits.storeFor,
     jobsHealth,
     instance,
+    outageStore,
     startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }),
   });
   return {

@@ -109,6 +109,10 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
       expect(await member.http!.uploadAvatar(image)).toBe(303);
       const url = await avatarUrlOn(b.server, member.cookie);
       expect(url).toMatch(/^\/media\/avatars\//);
+      const held = (await (await fetch(`${b.server.origin}/healthz`, { headers: HEALTHZ_AUTH })).json()).fallback;
+      expect(held.files).toBeGreaterThan(0);
+      expect(held.bytes).toBeGreaterThan(0);
+      expect(held.limitBytes).toBe(512 * 1024 * 1024);
       const fromA = await fetch(`${a.server.origin}${url}`);
       const fromB = await fetch(`${b.server.origin}${url}`);
       expect(fromB.status).toBe(200);
@@ -131,9 +135,11 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
         const held = (await sql<{ n: number }>`select count(*)::int as n from fallback_blobs`.execute(db)).rows[0]?.n;
         if (health.storage.pending.count === 0 && held === 0) {
           expect(health.storage.lost).toBe(0);
+          expect(health.fallback).toMatchObject({ files: 0, bytes: 0 });
           break;
         }
-        if (Date.now() - started > 30_000) throw new Error(`still waiting for S3: ${JSON.stringify(health.storage)}`);
+        // Up to the circuit breaker's cool-down, which doubles (15 s, 30 s) while S3 stays down.
+        if (Date.now() - started > 60_000) throw new Error(`still waiting for S3: ${JSON.stringify(health.storage)}`);
         await sleep(250);
       }
       const rows = await db.selectFrom('stored_files').select(['location', 'lost_at', 'variants']).execute();
@@ -145,7 +151,7 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
       const nowOnB = await avatarUrlOn(b.server, member.cookie);
       expect(nowOnB).not.toMatch(/^\/media\//);
       for (const dir of [a.dir, b.dir]) expect(await filesUnder(path.join(dir, 'static'))).toEqual([]);
-    }, 90_000);
+    }, 120_000);
 
     it('the login throttle counts attempts on both instances: 4 wrong over A and B, then the right one is refused', async () => {
       const attempt = async (server: ServerProcess, password: string) => {
