@@ -152,7 +152,7 @@ export async function composeApp(
   const instance = `${os.hostname()}:${process.pid}`;
   const worker =
     config.worker === 'inline'
-      ? composeWorker({ config, db, changeFeed, s3, local, logger, mode: 'inline' })
+      ? composeWorker({ config, db, changeFeed, s3, local, outageStore, logger, mode: 'inline' })
       : undefined;
   const jobsHealth = createJobsHealth({
     db,

@@ -17,6 +17,7 @@ import { createJobWake } from './jobs/jobWake.ts';
 import { createWorkerRegistry, newWorkerId, type WorkerMode } from './jobs/workerRegistry.ts';
 import type { Logger } from './logger.ts';
 import type { StorageAdapter } from './storage/contract.ts';
+import type { DatabaseBlobAdapter } from './files/fallbackBlobs.ts';
 import { multipartStoreFor } from './storage/storageFromConfig.ts';
 
 const SCHEDULE_EVERY_MS = 60_000;
@@ -27,6 +28,8 @@ export interface WorkerParts {
   changeFeed: ChangeFeed;
   s3: StorageAdapter | undefined;
   local: StorageAdapter;
+  /** The outage store in PostgreSQL, when DATABASE_URL and S3 are both set. */
+  outageStore?: DatabaseBlobAdapter;
   logger: Logger;
   mode: WorkerMode;
   /** Handlers from features that need the app's own services (e.g. direct-image uploads). */
@@ -55,6 +58,7 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
       db,
       adapters: s3 ? [s3, local] : [local],
       multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
+      outageStore: parts.outageStore,
       logger,
     }),
     regenerateImagesJob({

@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config.ts';
 import { createChangeFeed } from './db/changeFeed.ts';
 import { listenSourceFor, openDatabase } from './db/database.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
+import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
 import { adaptersFromConfig } from './storage/storageFromConfig.ts';
 
@@ -43,7 +44,14 @@ async function main(): Promise<void> {
   });
   const changeFeed = await createChangeFeed({ source: listenSourceFor(db), logger });
   const { s3, local } = adaptersFromConfig(config);
-  const worker = composeWorker({ config, db, changeFeed, s3, local, logger, mode: 'external' });
+  const outageStore = s3
+    ? createDatabaseBlobAdapter({
+        db,
+        maxFileBytes: config.fallbackMaxFileBytes,
+        maxTotalBytes: config.fallbackMaxTotalBytes,
+      })
+    : undefined;
+  const worker = composeWorker({ config, db, changeFeed, s3, local, outageStore, logger, mode: 'external' });
   await worker.start();
 
   const status = setInterval(() => {

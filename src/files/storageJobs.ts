@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { StorageAdapter } from '../storage/contract.ts';
 import type { MultipartStore } from '../storage/multipartUploads.ts';
 import { collectGarbage, DEFAULT_GRACE_HOURS } from './collectGarbage.ts';
+import type { DatabaseBlobAdapter } from './fallbackBlobs.ts';
 import { countOutdatedImages, type RegenerationDeps, regenerateOutdatedImages } from './regenerateImages.ts';
 
 export const STORAGE_GC_JOB = 'storage-gc';
@@ -24,12 +25,16 @@ export function storageGcJob(deps: {
   db: AppDatabase;
   adapters: StorageAdapter[];
   multipart?: MultipartStore;
+  /** Blobs an instance killed mid-write left in the outage store are garbage after an hour. */
+  outageStore?: Pick<DatabaseBlobAdapter, 'deleteAbandoned'>;
   logger: Logger;
 }): JobHandler {
   return {
     kind: STORAGE_GC_JOB,
     async run() {
       const summary = await collectGarbage(deps, { olderThanMs: DEFAULT_GRACE_HOURS * 3_600_000, delete: true });
+      const abandoned = (await deps.outageStore?.deleteAbandoned(3_600)) ?? 0;
+      if (abandoned > 0) deps.logger.info(`storage-gc: removed ${abandoned} half-written outage-store blob(s)`);
       deps.logger.info(
         { gc: { failures: summary.failures.slice(0, 5) } },
         `storage-gc: done, ${summary.failures.length} failure(s)`,
