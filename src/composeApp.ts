@@ -115,7 +115,15 @@ export async function composeApp(
     outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
   });
   if (s3) {
-    const resync = createResync({ db, s3, local, backup, outageStore, logger });
+    const resync = createResync({
+      db,
+      s3,
+      local,
+      backup,
+      outageStore,
+      localDiskIsPrivate: config.databaseUrl !== undefined,
+      logger,
+    });
     resyncLoop = createResyncLoop({
       runPass: resync.runPass,
       s3Usable: () => s3.breakerStatus().state !== 'open',

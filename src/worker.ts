@@ -12,6 +12,8 @@ import { createChangeFeed } from './db/changeFeed.ts';
 import { listenSourceFor, openDatabase } from './db/database.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
 import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
+import { createResync } from './files/resync.ts';
+import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
 import { adaptersFromConfig } from './storage/storageFromConfig.ts';
 
@@ -43,7 +45,12 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const changeFeed = await createChangeFeed({ source: listenSourceFor(db), logger });
-  const { s3, local } = adaptersFromConfig(config);
+  let resyncLoop: ResyncLoop | undefined;
+  const { s3, local, backup } = adaptersFromConfig(config, {
+    onStateChange(state) {
+      if (state === 'closed') resyncLoop?.kick();
+    },
+  });
   const outageStore = s3
     ? createDatabaseBlobAdapter({
         db,
@@ -53,6 +60,21 @@ async function main(): Promise<void> {
     : undefined;
   const worker = composeWorker({ config, db, changeFeed, s3, local, outageStore, logger, mode: 'external' });
   await worker.start();
+  // Files waiting in the outage store (and backup copies) go to S3 from here too, under the
+  // outbox's leases beside the web instances; a new one wakes this loop at once (NOTIFY outbox).
+  if (s3) {
+    const resync = createResync({ db, s3, local, backup, outageStore, localDiskIsPrivate: true, logger });
+    const loop = createResyncLoop({
+      runPass: resync.runPass,
+      s3Usable: () => s3.breakerStatus().state !== 'open',
+      probe: () => s3.isAvailable(),
+      intervalMs: config.resyncIntervalMs,
+      logger,
+    });
+    resyncLoop = loop;
+    changeFeed.on('outbox', () => loop.kick());
+    loop.start();
+  }
 
   const status = setInterval(() => {
     void worker.queue
@@ -76,7 +98,8 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs + 2_000);
     force.unref();
     void (async () => {
-      await worker.stop(deadline);
+      await worker.stop(deadline - 3_000);
+      await resyncLoop?.drain(deadline - 1_000);
       await changeFeed.close();
       await db.destroy();
       logger.info('Worker shut down cleanly');

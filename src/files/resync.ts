@@ -24,6 +24,11 @@ export interface ResyncDeps {
   backup?: StorageAdapter | undefined;
   /** The outage store in PostgreSQL: the source of rows whose location is 'db'. */
   outageStore?: StorageAdapter | undefined;
+  /**
+   * Several processes share the database but not their disks (PostgreSQL): a 'local' row whose
+   * file is not on this process's disk may be on another's, so it is retried, never marked lost.
+   */
+  localDiskIsPrivate?: boolean;
   logger: Logger;
   /** Called after each step of a primary copy; fault tests use it to kill the process there. */
   onStep?: (step: ResyncStep, fileId: number) => void | Promise<void>;
@@ -227,13 +232,18 @@ export function createResync(deps: ResyncDeps) {
               options.onFile?.(file, 'gone');
               continue;
             }
-            if (missing && options.missingSource !== 'failed') {
+            const elsewhere = missing && file.location === 'local' && deps.localDiskIsPrivate === true;
+            if (missing && !elsewhere && options.missingSource !== 'failed') {
               await markFileLost(db, file, logger);
               summary.lost += 1;
               options.onFile?.(file, 'lost');
               continue;
             }
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = elsewhere
+              ? `${file.key} is not on this instance's disk (another instance may hold it)`
+              : error instanceof Error
+                ? error.message
+                : String(error);
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
             await recordFailure(pending, reason);

@@ -1,12 +1,14 @@
 /**
- * Two app instances (real processes, `node src/server.ts`) on one PostgreSQL database and one
- * bucket, each with its own disk, S3 reached through a proxy that can be switched off:
+ * Two app instances (real processes, `node src/server.ts`) and the worker (`node src/worker.ts`)
+ * on one PostgreSQL database and one bucket, each with its own disk, S3 reached through a proxy that can be switched off:
  * a session made on A works on B; an avatar uploaded through A while S3 is down is served by
  * B, and still after A is replaced with a wiped disk; once S3 is back it ends in S3 with
  * nothing lost, nothing left in the outage store and nothing on either disk; and the login
  * throttle counts attempts on both instances together.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,24 +42,30 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
     let workDir: string;
     let bucket: string;
     const servers: ServerProcess[] = [];
+    let worker: ChildProcess | undefined;
+    let workerOutput = '';
     const sessionSecret = randomBytes(24).toString('hex');
+
+    const sharedEnv = () => ({
+      DATABASE_URL: database.url,
+      USE_CLOUD_STORAGE: 'true',
+      AWS_BUCKET_NAME: bucket,
+      AWS_REGION: s3.region,
+      AWS_ENDPOINT_URL: proxy.endpoint,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      RESYNC_INTERVAL_SECONDS: '1',
+    });
 
     async function startInstance(name: string): Promise<{ server: ServerProcess; dir: string }> {
       const dir = path.join(workDir, name);
       const server = await startServerProcess({
-        DATABASE_URL: database.url,
+        ...sharedEnv(),
         WORKER: 'external',
         SESSION_SECRET: sessionSecret,
         DATA_DIR: path.join(dir, 'data'),
         LOCAL_STORAGE_DIR: path.join(dir, 'static'),
         UPLOAD_TEMP_DIR: path.join(dir, 'tmp'),
-        USE_CLOUD_STORAGE: 'true',
-        AWS_BUCKET_NAME: bucket,
-        AWS_REGION: s3.region,
-        AWS_ENDPOINT_URL: proxy.endpoint,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        RESYNC_INTERVAL_SECONDS: '1',
         LOGIN_ATTEMPTS_PER_ACCOUNT: '4',
         HEALTHZ_TOKEN: TEST_HEALTHZ_TOKEN,
         LOG_LEVEL: 'info',
@@ -85,9 +93,23 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
         await makeS3Client(s3).send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: publicReadPolicy(bucket) }));
       proxy = await startSwitchableProxy(s3.endpoint);
       [a, b] = await Promise.all([startInstance('a'), startInstance('b')]);
+      // The background worker, as render.yaml's worker service runs it.
+      worker = spawn(process.execPath, ['src/worker.ts'], {
+        env: {
+          ...process.env,
+          ...sharedEnv(),
+          NODE_ENV: 'development',
+          LOCAL_STORAGE_DIR: path.join(workDir, 'worker', 'static'),
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      worker.stdout?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+      worker.stderr?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
     }, 90_000);
     afterAll(async () => {
       for (const server of servers) await server.stop('SIGKILL').catch(() => undefined);
+      if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
       await proxy?.close();
       await db?.destroy();
       await database?.drop();
@@ -152,6 +174,21 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
       expect(nowOnB).not.toMatch(/^\/media\//);
       for (const dir of [a.dir, b.dir]) expect(await filesUnder(path.join(dir, 'static'))).toEqual([]);
     }, 120_000);
+
+    it('every instance shows the worker on /healthz, and the worker exits 0 on SIGTERM', async () => {
+      let workers: Array<{ mode: string }> = [];
+      for (let i = 0; i < 40 && workers.length === 0; i++) {
+        await sleep(250);
+        const health = await (await fetch(`${a.server.origin}/healthz`, { headers: HEALTHZ_AUTH })).json();
+        workers = health.jobs.workers;
+      }
+      expect(workers, workerOutput).toEqual([expect.objectContaining({ mode: 'external' })]);
+      worker?.kill('SIGTERM');
+      const [code] = (await once(worker!, 'exit')) as [number | null];
+      expect(code, workerOutput).toBe(0);
+      const health = await (await fetch(`${b.server.origin}/healthz`, { headers: HEALTHZ_AUTH })).json();
+      expect(health.jobs.workers).toEqual([]);
+    }, 30_000);
 
     it('the login throttle counts attempts on both instances: 4 wrong over A and B, then the right one is refused', async () => {
       const attempt = async (server: ServerProcess, password: string) => {

@@ -98,7 +98,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the worker process (needs Postg
     expect(rows[0]?.worker).toBe(next.child.pid);
     next.child.kill('SIGTERM');
     expect((await next.exited)[0]).toBe(0);
-  });
+  }, 90_000);
 
   it('SIGKILLed right after the commit: the job is gone and never runs again', async () => {
     const doomed = startWorker({ CRASH_AT: 'committed' });
@@ -112,7 +112,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the worker process (needs Postg
     expect(await effects()).toHaveLength(1);
     next.child.kill('SIGTERM');
     await next.exited;
-  });
+  }, 90_000);
 
   it('SIGTERM while a job runs: the job goes back unlocked and uncounted, exit 0 within the grace, the next worker finishes it', async () => {
     const stopping = startWorker({ PAUSE_AT: 'started', SHUTDOWN_GRACE_SECONDS: '4' });
@@ -130,5 +130,5 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the worker process (needs Postg
     expect(await effects()).toHaveLength(1);
     next.child.kill('SIGTERM');
     await next.exited;
-  });
+  }, 90_000);
 });
