@@ -154,6 +154,16 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_bigint_byte_counts': {
+    async up(db: Kysely<unknown>) {
+      // A video may be up to MAX_VIDEO_SIZE_MB = 5000 MB, past integer's 2 GiB. Rows come back
+      // as checked numbers (int8.ts). The tables are small; the rewrite takes moments.
+      await sql`alter table stored_files alter column bytes type bigint`.execute(db);
+      await sql`alter table direct_uploads alter column max_bytes type bigint, alter column part_bytes type bigint`.execute(
+        db,
+      );
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

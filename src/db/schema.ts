@@ -20,6 +20,7 @@ export interface StoredFilesTable {
   /** Where the bytes live now. URLs are computed from this at render time, never stored. */
   location: 's3' | 'local';
   content_type: string;
+  /** bigint: a video may exceed 2 GiB (read as a checked number, int8.ts). */
   bytes: number;
   sha256: string;
   /** Pixel size of the largest variant; null for videos and pre-pipeline images. */
@@ -94,7 +95,7 @@ export interface DirectUploadsTable {
   user_id: number;
   purpose: 'avatar' | 'thumbnail' | 'video';
   video_id: number | null;
-  /** Images: the size limit. Videos: the declared size, which the signed part lengths add up to. */
+  /** Images: the size limit. Videos: the declared size, which the signed part lengths add up to. bigint. */
   max_bytes: number;
   created_at: CreatedAt;
   finalized_at: Date | null;
@@ -109,8 +110,8 @@ export interface DirectUploadsTable {
 export interface UploadLedgerTable {
   id: Generated<number>;
   member_id: number;
-  /** bigint: a single video may exceed 2 GiB. */
-  bytes: ColumnType<string, number, number>;
+  /** bigint: a single video may exceed 2 GiB (read as a checked number, int8.ts). */
+  bytes: number;
   created_at: CreatedAt;
 }
 

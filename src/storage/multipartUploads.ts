@@ -41,13 +41,23 @@ export interface MultipartStore {
   listIncomplete(prefix: string): AsyncIterable<IncompleteUpload>;
   /**
    * Server-side copy of `from` to `to` with a new type and Cache-Control (no byte passes
-   * through the app), resolving to the copy's size and hex SHA-256.
+   * through the app), resolving to the copy's size and hex SHA-256. `bytes` (the source's
+   * size) lengthens the wait for S3's answer: a server-side copy answers only when done.
    */
   copy(
     from: string,
     to: string,
-    options: { contentType: string; cacheControl: string },
+    options: { contentType: string; cacheControl: string; bytes: number },
   ): Promise<{ size: number; sha256: string }>;
+}
+
+/**
+ * How long a server-side copy of `bytes` may take before S3 answers. The client's own 3 s
+ * request timeout is meant for a dead endpoint; MinIO took about 20 s to copy and hash 2 GiB
+ * on the test machine, so the wait allows 20 MiB/s plus the usual 3 s.
+ */
+export function serverSideCopyTimeoutMs(bytes: number): number {
+  return 3_000 + Math.ceil(bytes / (20 * 1024 * 1024)) * 1_000;
 }
 
 export function createMultipartStore({ client, bucket }: { client: S3Client; bucket: string }): MultipartStore {
@@ -141,6 +151,7 @@ export function createMultipartStore({ client, bucket }: { client: S3Client; buc
             CacheControl: options.cacheControl,
             ChecksumAlgorithm: 'SHA256',
           }),
+          { requestTimeout: serverSideCopyTimeoutMs(options.bytes) },
         );
         const copied = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: to, ChecksumMode: 'ENABLED' }));
         return { size: copied.ContentLength ?? 0, sha256: await sha256Of(to, copied.ChecksumSHA256) };

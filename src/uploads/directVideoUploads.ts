@@ -26,8 +26,6 @@ import type { UploadedPart } from '../storage/multipartUploads.ts';
  * grace period is the same 24 h, so it never aborts an upload the app would still finish.
  */
 export const VIDEO_UPLOAD_LIFETIME_MS = 24 * 3_600_000;
-/** stored_files.bytes is a PostgreSQL integer. */
-const MAX_RECORDABLE_BYTES = 2 ** 31 - 1;
 const DECLARED_VIDEO_TYPES = ['video/mp4', 'video/webm'];
 /** Part URLs one request may ask for: the script asks for one per attempt; this only bounds the response. */
 const MAX_PARTS_PER_REQUEST = 100;
@@ -63,7 +61,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
   const { db, s3, multipart, logger } = deps;
   const partBytes = deps.partBytes ?? VIDEO_PART_BYTES;
   const now = deps.now ?? (() => new Date());
-  const maxVideoBytes = Math.min(deps.maxVideoBytes, MAX_RECORDABLE_BYTES);
+  const { maxVideoBytes } = deps;
 
   /** The caller's unfinished video upload, or why it cannot be used (an expired one can still be cancelled). */
   async function ownUpload(userId: number, key: string, purpose: 'use' | 'cancel' = 'use') {
@@ -198,7 +196,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
         .executeTakeFirst();
       if (claimed.numUpdatedRows === 0n) return refuse(409, 'That upload was already completed.');
       const outcome = await completeVideoUpload(
-        { ...deps, maxVideoBytes },
+        deps,
         { ...upload, title: upload.title ?? '', description: upload.description ?? '' },
         parts,
       );
