@@ -164,6 +164,18 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0009_resumable_video_uploads': {
+    async up(db: Kysely<unknown>) {
+      // What identifies the member's file, so an interrupted upload resumes only with the same
+      // one: its name, last-modified time (ms) and the SHA-256 of its first MiB (size is max_bytes).
+      await db.schema
+        .alterTable('direct_uploads')
+        .addColumn('file_name', 'text')
+        .addColumn('file_last_modified', 'bigint')
+        .addColumn('file_head_sha256', 'text')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

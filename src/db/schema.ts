@@ -102,8 +102,13 @@ export interface DirectUploadsTable {
   /** Videos only: the S3 multipart upload id, the planned part size, and the form's text. */
   upload_id: ColumnType<string | null, string | null | undefined, never>;
   part_bytes: ColumnType<number | null, number | null | undefined, never>;
-  title: ColumnType<string | null, string | null | undefined, never>;
-  description: ColumnType<string | null, string | null | undefined, never>;
+  /** Rewritten when the upload is resumed, so the video gets the form's latest text. */
+  title: ColumnType<string | null, string | null | undefined, string | null>;
+  description: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Videos only: the file the upload was started with, so only the same file resumes it (resumeVideoUpload.ts). */
+  file_name: ColumnType<string | null, string | null | undefined, never>;
+  file_last_modified: ColumnType<number | null, number | null | undefined, never>;
+  file_head_sha256: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** Bytes each member uploaded, for the daily upload quota (rows older than a day are pruned). */

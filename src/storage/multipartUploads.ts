@@ -12,6 +12,8 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
+  type ListPartsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
@@ -22,6 +24,11 @@ import { toStorageError } from './s3Errors.ts';
 export interface UploadedPart {
   partNumber: number;
   etag: string;
+}
+
+/** A part S3 holds for an unfinished upload. */
+export interface StoredPart extends UploadedPart {
+  size: number;
 }
 
 export interface IncompleteUpload {
@@ -37,6 +44,11 @@ export interface MultipartStore {
   complete(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
   /** Discards the upload and its parts. Does not throw when the upload is already gone. */
   abort(key: string, uploadId: string): Promise<void>;
+  /**
+   * The parts S3 holds for the unfinished upload, in part order (every page of the listing);
+   * undefined when S3 no longer knows the upload (completed, aborted, or removed by the lifecycle rule).
+   */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
   /** Every upload started and neither completed nor aborted whose key starts with `prefix`. */
   listIncomplete(prefix: string): AsyncIterable<IncompleteUpload>;
   /**
@@ -113,6 +125,28 @@ export function createMultipartStore({ client, bucket }: { client: S3Client; buc
         } catch (error) {
           if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
         }
+      }),
+
+    listParts: (key, uploadId) =>
+      attempt(`listing of the parts of the upload to ${key}`, async () => {
+        const parts: StoredPart[] = [];
+        let marker: string | undefined;
+        do {
+          let page: ListPartsCommandOutput;
+          try {
+            page = await client.send(
+              new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+            );
+          } catch (error) {
+            if ((error as { name?: string }).name === 'NoSuchUpload') return undefined;
+            throw error;
+          }
+          for (const part of page.Parts ?? [])
+            if (part.PartNumber && part.ETag)
+              parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size ?? 0 });
+          marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+        } while (marker !== undefined);
+        return parts.sort((a, b) => a.partNumber - b.partNumber);
       }),
 
     async *listIncomplete(prefix) {

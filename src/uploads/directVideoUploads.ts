@@ -3,30 +3,30 @@
  * an S3 multipart upload under incoming/, signs one URL per part (exact length, 10 minutes),
  * the browser PUTs the parts, and completing checks and files the result
  * (completeVideoUpload.ts). Cancelling aborts the upload. A refused or cancelled upload leaves
- * no object, no row and no incomplete upload behind.
+ * no object, no row and no incomplete upload behind. An interrupted one can be resumed with the
+ * same file (resumeVideoUpload.ts) until storage:gc or the lifecycle rule aborts it.
  */
 import { randomBytes } from 'node:crypto';
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
 import type { ImageStorage } from '../storage/imageStorage.ts';
 import type { MultipartStore } from '../storage/multipartUploads.ts';
 import type { PartUrlSigner } from '../storage/presignedPartUrls.ts';
-import { megabytes } from '../web/uploadErrors.ts';
-import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.ts';
-import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
 import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.ts';
-import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directUploads.ts';
+import { INCOMING_PREFIX, refuse, type Outcome } from './directUploads.ts';
+import { EXPIRED_UPLOAD, resumeVideoUpload, type ResumedUpload } from './resumeVideoUpload.ts';
+import { checkVideoUploadRequest, type VideoUploadRequest } from './videoUploadRequest.ts';
 import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.ts';
 import type { UploadedPart } from '../storage/multipartUploads.ts';
+
+export type { VideoUploadRequest } from './videoUploadRequest.ts';
 
 /**
  * How long after starting an upload may still be signed and completed. storage:gc's default
  * grace period is the same 24 h, so it never aborts an upload the app would still finish.
  */
 export const VIDEO_UPLOAD_LIFETIME_MS = 24 * 3_600_000;
-const DECLARED_VIDEO_TYPES = ['video/mp4', 'video/webm'];
 /** Part URLs one request may ask for: the script asks for one per attempt; this only bounds the response. */
 const MAX_PARTS_PER_REQUEST = 100;
 
@@ -42,17 +42,6 @@ export interface DirectVideoUploadDeps {
   /** Part size for new uploads; tests use S3's 5 MiB minimum. */
   partBytes?: number;
   now?: () => Date;
-}
-
-export interface VideoUploadRequest {
-  title: string;
-  description: string;
-  /** The form's link field: it must be empty when a file is uploaded. */
-  url?: string;
-  contentType: string;
-  size: number;
-  /** The thumbnail the member picked, checked by its declared type and size before any video byte moves. */
-  thumbnail?: { contentType: string; size: number };
 }
 
 export type DirectVideoUploads = ReturnType<typeof createDirectVideoUploads>;
@@ -72,7 +61,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
       return refuse(400, 'That upload is not a video upload.');
     if (upload.finalized_at) return refuse(409, 'That upload was already completed.');
     if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS)
-      return refuse(410, 'That upload has expired. Please start again.');
+      return refuse(410, EXPIRED_UPLOAD);
     return { ok: true as const, value: { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes } };
   }
 
@@ -84,32 +73,9 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
     ): Promise<Outcome<{ key: string; partBytes: number; partCount: number }>> {
       if (s3.breakerStatus().state === 'open')
         return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
-      const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
-      const errors = validateVideoForm(values, true);
-      if (Object.keys(errors).length > 0) return refuse(422, Object.values(errors).join(' '), errors);
-      if (!DECLARED_VIDEO_TYPES.includes(request.contentType))
-        return refuse(415, `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`, {
-          video: `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`,
-        });
-      if (!Number.isSafeInteger(request.size) || request.size <= 0)
-        return refuse(400, 'Please choose a video file to upload.');
-      if (request.size > maxVideoBytes)
-        return refuse(413, `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`, {
-          video: `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`,
-        });
-      if (request.thumbnail) {
-        const thumbnail = request.thumbnail;
-        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType))
-          return refuse(415, `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`, {
-            thumbnail: `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`,
-          });
-        if (thumbnail.size > deps.maxImageBytes)
-          return refuse(
-            413,
-            `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.`,
-            { thumbnail: `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.` },
-          );
-      }
+      const checked = checkVideoUploadRequest(request, { maxVideoBytes, maxImageBytes: deps.maxImageBytes });
+      if (!checked.ok) return checked;
+      const values = checked.value;
       const key = `${INCOMING_PREFIX}u${userId}/${randomBytes(16).toString('hex')}`;
       let uploadId: string;
       try {
@@ -134,6 +100,9 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
             part_bytes: partBytes,
             title: values.title,
             description: values.description,
+            file_name: request.file?.name ?? null,
+            file_last_modified: request.file?.lastModified ?? null,
+            file_head_sha256: request.file?.headSha256 ?? null,
           })
           .execute();
       } catch (error) {
@@ -145,6 +114,15 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
         throw error;
       }
       return { ok: true, value: { key, partBytes, partCount: partCountFor(request.size, partBytes) } };
+    },
+
+    /** Continues the caller's interrupted upload of the same file: which parts S3 has; see resumeVideoUpload.ts. */
+    async resume(userId: number, key: string, request: VideoUploadRequest): Promise<Outcome<ResumedUpload>> {
+      if (s3.breakerStatus().state === 'open')
+        return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+      const found = await ownUpload(userId, key);
+      if (!found.ok) return found;
+      return resumeVideoUpload(deps, found.value, request);
     },
 
     /** Presigned PUT URLs for the given parts, each for its exact length. */
