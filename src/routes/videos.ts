@@ -17,6 +17,7 @@ import { findVideo, type VideoDetails } from '../videos/videoCatalog.ts';
 import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.ts';
 import { deleteVideo } from '../videos/videoRemoval.ts';
 import { toggleVote } from '../videos/votes.ts';
+import { allowLocalVideoPreview } from '../web/localVideoPreview.ts';
 
 export interface VideoRouteDeps {
   db: AppDatabase;
@@ -55,8 +56,15 @@ export function createVideoRoutes({
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
   const limits = { maxImageMegabytes: megabytes(maxImageBytes), maxVideoMegabytes: megabytes(maxVideoBytes) };
 
-  const renderForm = (res: Response, status: number, values: Partial<VideoFormValues>, errors: VideoFormErrors = {}) =>
+  const renderForm = (
+    res: Response,
+    status: number,
+    values: Partial<VideoFormValues>,
+    errors: VideoFormErrors = {},
+  ) => {
+    allowLocalVideoPreview(res);
     res.status(status).render('pages/videoNew.njk', { values, errors, ...limits });
+  };
 
   async function loadVideo(req: Request, res: Response): Promise<VideoDetails> {
     const video = await findVideo(db, videoIdFrom(req), res.locals.currentUser?.id);

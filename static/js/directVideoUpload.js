@@ -57,10 +57,12 @@
       const file = form.querySelector('input[name=video]').files[0];
       if (!file) return;
       event.preventDefault();
+      submitButton.disabled = true;
+      // A frame of the video may still be on its way into the thumbnail field (videoThumbnail.js).
+      await window.videoVoteThumbnail?.settled(form);
       const thumbnail = form.querySelector('input[name=thumbnail]').files[0];
       const csrfToken = form.querySelector('input[name=_csrf]').value;
       const field = (name) => form.querySelector(`[name=${name}]`).value;
-      submitButton.disabled = true;
 
       const declared = {
         title: field('title'),
