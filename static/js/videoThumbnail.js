@@ -12,10 +12,22 @@
   const waitFor = (element, event) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${event} in time`)), GIVE_UP_MS);
-      element.addEventListener(event, () => (clearTimeout(timer), resolve()), { once: true });
-      element.addEventListener('error', () => (clearTimeout(timer), reject(new Error('cannot decode'))), {
-        once: true,
-      });
+      element.addEventListener(
+        event,
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+      element.addEventListener(
+        'error',
+        () => {
+          clearTimeout(timer);
+          reject(new Error('cannot decode'));
+        },
+        { once: true },
+      );
     });
 
   const encode = (canvas, type) => new Promise((resolve) => canvas.toBlob(resolve, type, 0.85));
@@ -43,7 +55,7 @@
       canvas.height = Math.round(video.videoHeight * scale);
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
       let blob = await encode(canvas, 'image/webp');
-      if (!blob || blob.type !== 'image/webp') blob = await encode(canvas, 'image/jpeg');
+      if (blob?.type !== 'image/webp') blob = await encode(canvas, 'image/jpeg');
       if (!blob) throw new Error('cannot encode');
       const name = `${file.name.replace(/\.[^.]*$/, '')}-frame.${blob.type === 'image/webp' ? 'webp' : 'jpg'}`;
       return new File([blob], name, { type: blob.type });
