@@ -8,9 +8,20 @@ import { createLogger } from '../logger.ts';
 import { summariseOutbox } from '../storage/outbox.ts';
 import { createResync } from '../storage/resync.ts';
 import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
+import { parseCliArgs } from './parseCliArgs.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
+const CLI = {
+  name: 'storage:sync',
+  summary:
+    'One resync pass by hand: moves images that fell back to local disk into S3 and copies S3 objects to the backup bucket, then prints what it did.',
+  options: {},
+  optionHelp: [],
+} as const;
+
 async function main(): Promise<number> {
+  const parsed = parseCliArgs(CLI);
+  if ('exitCode' in parsed) return parsed.exitCode;
   const config = loadConfigOrReport();
   if (!config) return 1;
   if (!config.s3) {
