@@ -9,10 +9,12 @@
  * rest, each signed as before, and completing checks the whole file as for any upload.
  */
 import type { Selectable } from 'kysely';
+import type { AppDatabase } from '../db/database.ts';
 import type { DirectUploadsTable } from '../db/schema.ts';
-import type { UploadedPart } from '../storage/multipartUploads.ts';
+import type { Logger } from '../logger.ts';
+import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
+import type { MultipartStore, UploadedPart } from '../storage/multipartUploads.ts';
 import { refuse, type Outcome } from './directUploads.ts';
-import type { DirectVideoUploadDeps } from './directVideoUploads.ts';
 import { partCountFor, partLength } from './videoPartPlan.ts';
 import { checkVideoUploadRequest, type VideoUploadRequest } from './videoUploadRequest.ts';
 
@@ -22,6 +24,16 @@ export interface ResumedUpload {
   partCount: number;
   /** The parts S3 already holds, with their ETags for completing. */
   parts: UploadedPart[];
+}
+
+/** What resuming needs; directVideoUploads.ts passes its own deps. */
+export interface ResumeDeps {
+  db: AppDatabase;
+  s3: GuardedAdapter;
+  multipart: MultipartStore;
+  logger: Logger;
+  maxVideoBytes: number;
+  maxImageBytes: number;
 }
 
 type OwnUpload = Selectable<DirectUploadsTable> & { upload_id: string; part_bytes: number };
@@ -35,7 +47,7 @@ const UNAVAILABLE = 'Direct uploads are unavailable right now; send the form to 
 
 /** `upload` is the caller's own unfinished, unexpired upload (directVideoUploads.ts checked that). */
 export async function resumeVideoUpload(
-  deps: DirectVideoUploadDeps,
+  deps: ResumeDeps,
   upload: OwnUpload,
   request: VideoUploadRequest,
 ): Promise<Outcome<ResumedUpload>> {

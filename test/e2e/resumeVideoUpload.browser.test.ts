@@ -114,6 +114,9 @@ describe.skipIf(browserMissing)(`resuming a direct video upload in Chromium (${C
       '/uploads/videos/parts',
       '/uploads/videos/parts',
       '/uploads/videos/complete',
+      // The thumbnail made from the video's own frame (videoThumbnail.js).
+      '/uploads/presign',
+      '/uploads/finalize',
     ]);
     expect(await second.getByRole('status').textContent()).toBe('Video submitted.');
     expect(await second.getByRole('heading', { level: 1 }).textContent()).toContain('Holiday, resumed');
