@@ -10,7 +10,7 @@
 (() => {
   const PARALLEL_PARTS = 4;
   const ATTEMPTS_PER_PART = 3;
-  const { postJson, sendToBucket } = window.videoVoteDirectUpload;
+  const { postJson, sendToBucket, sendThroughApp } = window.videoVoteDirectUpload;
   const resume = window.videoVoteUploadResume;
   /** Refusals of the form itself: resuming would not help, and starting afresh would be refused the same way. */
   const FORM_REFUSALS = [413, 415, 422];
@@ -57,12 +57,18 @@
       const file = form.querySelector('input[name=video]').files[0];
       if (!file) return;
       event.preventDefault();
-      submitButton.disabled = true;
-      // A frame of the video may still be on its way into the thumbnail field (videoThumbnail.js).
-      await window.videoVoteThumbnail?.settled(form);
-      const thumbnail = form.querySelector('input[name=thumbnail]').files[0];
+      const thumbnailInput = form.querySelector('input[name=thumbnail]');
+      const chosenThumbnail = thumbnailInput.files[0];
+      // Checked and shrunk as the app's own upload would be (imagePrep.js), when loaded.
+      const preparedThumbnail =
+        chosenThumbnail && window.videoVoteImagePrep
+          ? await window.videoVoteImagePrep.prepare(thumbnailInput, chosenThumbnail)
+          : { file: chosenThumbnail };
+      if (preparedThumbnail.error) return settle(preparedThumbnail.error);
+      const thumbnail = preparedThumbnail.file;
       const csrfToken = form.querySelector('input[name=_csrf]').value;
       const field = (name) => form.querySelector(`[name=${name}]`).value;
+      submitButton.disabled = true;
 
       const declared = {
         title: field('title'),
@@ -92,7 +98,7 @@
               status: 0,
             }))
           : { ok: true, data: resumed };
-      if (started.status === 409 || started.status === 0) return form.submit();
+      if (started.status === 409 || started.status === 0) return sendThroughApp(form);
       if (!started.ok) return settle(started.data.error || 'That video was refused.');
       const { key, partBytes, partCount } = started.data;
       if (print && !resumed) await resume.remember(file, print, key);
@@ -163,7 +169,7 @@
         // The direct path broke (network, CORS, storage): cancel it and send the form to the app instead.
         console.error(`Direct video upload failed (${error.message}); posting the form to the app instead.`);
         await cancel();
-        return form.submit();
+        return sendThroughApp(form);
       }
       if (cancelled) return;
       cancelButton.hidden = true;

@@ -2,8 +2,9 @@
 // a frame of the video itself (a <video> element seeked to about 1 s, or 10% of a short clip,
 // onto a canvas) and puts it in the thumbnail field as WebP (JPEG where the browser cannot
 // encode WebP). From there it goes the normal thumbnail way — the form post or the direct
-// upload — and is checked like any image. No server-side decoder; without JavaScript, or when
-// the browser cannot decode the file, the field stays empty and the placeholder stays.
+// upload — and is checked like any image; a submission made while the frame is still being
+// drawn waits for it. No server-side decoder; without JavaScript, or when the browser cannot
+// decode the file, the field stays empty and the placeholder stays.
 (() => {
   const SEEK_SECONDS = 1;
   const GIVE_UP_MS = 10_000;
@@ -66,44 +67,50 @@
     }
   }
 
-  const pendingFrames = new WeakMap();
+  const enhance = () => {
+    for (const form of document.querySelectorAll('form')) {
+      const videoInput = form.querySelector('input[type=file][name=video]');
+      const thumbnailInput = form.querySelector('input[type=file][name=thumbnail]');
+      if (!videoInput || !thumbnailInput || form.dataset.frameThumbnail || typeof DataTransfer !== 'function') continue;
+      form.dataset.frameThumbnail = 'yes';
+      let generated = false;
+      let pending;
 
-  for (const form of document.querySelectorAll('form')) {
-    const videoInput = form.querySelector('input[type=file][name=video]');
-    const thumbnailInput = form.querySelector('input[type=file][name=thumbnail]');
-    if (!videoInput || !thumbnailInput || typeof DataTransfer !== 'function') continue;
-    let generated = false;
-
-    // A thumbnail the member picked always wins over a generated one.
-    thumbnailInput.addEventListener('change', () => (generated = false));
-    videoInput.addEventListener('change', () => {
-      const file = videoInput.files[0];
-      if (!file || (thumbnailInput.files.length > 0 && !generated)) return;
-      const pending = frameOf(file)
-        .then((frame) => {
-          if (videoInput.files[0] !== file || (thumbnailInput.files.length > 0 && !generated)) return;
-          const transfer = new DataTransfer();
-          transfer.items.add(frame);
-          thumbnailInput.files = transfer.files;
-          generated = true;
-        })
-        .catch((error) => console.info(`No thumbnail made from the video: ${error.message}`));
-      pendingFrames.set(form, pending);
-    });
-
-    // The direct upload script waits through settled(); a plain form post waits here.
-    if (!form.hasAttribute('data-direct-video-upload'))
-      form.addEventListener('submit', (event) => {
-        const pending = pendingFrames.get(form);
-        if (!pending) return;
-        event.preventDefault();
-        pendingFrames.delete(form);
-        pending.then(() => form.submit());
+      // A thumbnail the member picked always wins over a generated one.
+      thumbnailInput.addEventListener('change', () => (generated = false));
+      videoInput.addEventListener('change', () => {
+        const file = videoInput.files[0];
+        if (!file || (thumbnailInput.files.length > 0 && !generated)) return;
+        const making = frameOf(file)
+          .then((frame) => {
+            if (videoInput.files[0] !== file || (thumbnailInput.files.length > 0 && !generated)) return;
+            const transfer = new DataTransfer();
+            transfer.items.add(frame);
+            thumbnailInput.files = transfer.files;
+            generated = true;
+          })
+          .catch((error) => console.info(`No thumbnail made from the video: ${error.message}`))
+          .finally(() => {
+            if (pending === making) pending = undefined;
+          });
+        pending = making;
       });
-  }
 
-  window.videoVoteThumbnail = {
-    /** Resolves once any frame still being made for this form is in its thumbnail field (or given up). */
-    settled: (form) => pendingFrames.get(form) ?? Promise.resolve(),
+      // Capture phase, so this runs before the upload scripts' own submit listeners: while a
+      // frame is still being made the submission waits for it, then starts again with it.
+      form.addEventListener(
+        'submit',
+        (event) => {
+          if (!pending) return;
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          pending.then(() => form.requestSubmit());
+        },
+        true,
+      );
+    }
   };
+  enhance();
+  // formUpload.js puts the server's answer (a refused form, say) in place of the page.
+  document.addEventListener('videovote:page', enhance);
 })();
