@@ -5,8 +5,8 @@
  * crashed worker (every step is safe to repeat).
  */
 import { createLogger } from '../logger.ts';
-import { summariseOutbox } from '../storage/outbox.ts';
-import { createResync } from '../storage/resync.ts';
+import { summariseOutbox } from '../files/outbox.ts';
+import { createResync } from '../files/resync.ts';
 import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { parseCliArgs } from './parseCliArgs.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';

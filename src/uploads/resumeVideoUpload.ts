@@ -12,9 +12,10 @@ import type { Selectable } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { DirectUploadsTable } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
+import { directUploadsUnavailable } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
 import type { MultipartStore, UploadedPart } from '../storage/multipartUploads.ts';
-import { refuse, type Outcome } from './directUploads.ts';
 import { partCountFor, partLength } from './videoPartPlan.ts';
 import { checkVideoUploadRequest, type VideoUploadRequest } from './videoUploadRequest.ts';
 
@@ -38,24 +39,29 @@ export interface ResumeDeps {
 
 type OwnUpload = Selectable<DirectUploadsTable> & { upload_id: string; part_bytes: number };
 
-export const EXPIRED_UPLOAD = 'That upload has expired. Please start again.';
-export const NOT_THE_SAME_FILE =
-  'That is not the file this upload started with: its name, size, date or first bytes differ. Choose the same file to resume, or start a new upload.';
-const NOT_RESUMABLE =
-  'That upload was started without what identifies its file, so it cannot be resumed. Please start again.';
-const UNAVAILABLE = 'Direct uploads are unavailable right now; send the form to the app instead.';
+export const uploadExpired = () => new Refusal(410, 'That upload has expired. Please start again.');
+const notTheSameFile = () =>
+  new Refusal(
+    409,
+    'That is not the file this upload started with: its name, size, date or first bytes differ. Choose the same file to resume, or start a new upload.',
+    { field: 'video' },
+  );
+const notResumable = () =>
+  new Refusal(
+    409,
+    'That upload was started without what identifies its file, so it cannot be resumed. Please start again.',
+  );
 
 /** `upload` is the caller's own unfinished, unexpired upload (directVideoUploads.ts checked that). */
 export async function resumeVideoUpload(
   deps: ResumeDeps,
   upload: OwnUpload,
   request: VideoUploadRequest,
-): Promise<Outcome<ResumedUpload>> {
+): Promise<ResumedUpload> {
   const checked = checkVideoUploadRequest(request, deps);
-  if (!checked.ok) return checked;
   const file = request.file;
   if (upload.file_name === null || upload.file_last_modified === null || upload.file_head_sha256 === null)
-    return refuse(409, NOT_RESUMABLE);
+    throw notResumable();
   if (
     !file ||
     file.name !== upload.file_name ||
@@ -63,14 +69,14 @@ export async function resumeVideoUpload(
     file.headSha256 !== upload.file_head_sha256 ||
     request.size !== upload.max_bytes
   )
-    return refuse(409, NOT_THE_SAME_FILE, { video: NOT_THE_SAME_FILE });
+    throw notTheSameFile();
 
   let stored: Awaited<ReturnType<typeof deps.multipart.listParts>>;
   try {
     stored = await deps.s3.guard(() => deps.multipart.listParts(upload.key, upload.upload_id));
   } catch (error) {
     deps.logger.warn({ key: upload.key, err: error }, 'Could not list the parts of an upload to resume');
-    return refuse(409, UNAVAILABLE);
+    throw directUploadsUnavailable();
   }
   if (!stored) {
     // Aborted by storage:gc or the bucket's lifecycle rule: the row is all that is left of it.
@@ -79,12 +85,12 @@ export async function resumeVideoUpload(
       .where('key', '=', upload.key)
       .where('finalized_at', 'is', null)
       .execute();
-    return refuse(410, EXPIRED_UPLOAD);
+    throw uploadExpired();
   }
   // The member may have retyped the form: the video gets what the form says now.
   await deps.db
     .updateTable('direct_uploads')
-    .set({ title: checked.value.title, description: checked.value.description })
+    .set({ title: checked.title, description: checked.description })
     .where('key', '=', upload.key)
     .execute();
   const partCount = partCountFor(upload.max_bytes, upload.part_bytes);
@@ -94,5 +100,5 @@ export async function resumeVideoUpload(
         part.partNumber <= partCount && part.size === partLength(upload.max_bytes, upload.part_bytes, part.partNumber),
     )
     .map(({ partNumber, etag }) => ({ partNumber, etag }));
-  return { ok: true, value: { key: upload.key, partBytes: upload.part_bytes, partCount, parts } };
+  return { key: upload.key, partBytes: upload.part_bytes, partCount, parts };
 }

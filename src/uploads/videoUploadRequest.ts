@@ -4,11 +4,10 @@
  * thumbnail's declared type and size. Resuming runs exactly these checks again, so a resumed
  * upload is held to the same rules as a fresh one; completing then checks the bytes themselves.
  */
-import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
-import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.ts';
+import { fileTooLarge, notAcceptedImage, notAcceptedVideo } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
 import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
-import { megabytes } from '../web/uploadErrors.ts';
-import { DECLARED_IMAGE_TYPES, refuse, type Outcome } from './directUploads.ts';
+import { DECLARED_IMAGE_TYPES } from './directImageUploads.ts';
 
 const DECLARED_VIDEO_TYPES = ['video/mp4', 'video/webm'];
 
@@ -44,32 +43,20 @@ export function fingerprintFrom(value: unknown): FileFingerprint | undefined {
   return { name, lastModified, headSha256 };
 }
 
-/** The form's title and description, cleaned, or why the request is refused. */
+/** The form's title and description, cleaned; throws the Refusal a fresh start would meet. */
 export function checkVideoUploadRequest(
   request: VideoUploadRequest,
   limits: { maxVideoBytes: number; maxImageBytes: number },
-): Outcome<{ title: string; description: string }> {
+): { title: string; description: string } {
   const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
   const errors = validateVideoForm(values, true);
-  if (Object.keys(errors).length > 0) return refuse(422, Object.values(errors).join(' '), errors);
-  if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) {
-    const message = `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`;
-    return refuse(415, message, { video: message });
-  }
+  if (Object.keys(errors).length > 0) throw new Refusal(422, Object.values(errors).join(' '), { fields: errors });
+  if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) throw notAcceptedVideo();
   if (!Number.isSafeInteger(request.size) || request.size <= 0)
-    return refuse(400, 'Please choose a video file to upload.');
-  if (request.size > limits.maxVideoBytes) {
-    const message = `That file is too large. Videos can be at most ${megabytes(limits.maxVideoBytes)} MB.`;
-    return refuse(413, message, { video: message });
-  }
+    throw new Refusal(400, 'Please choose a video file to upload.', { field: 'video' });
+  if (request.size > limits.maxVideoBytes) throw fileTooLarge('video', limits.maxVideoBytes);
   const thumbnail = request.thumbnail;
-  if (thumbnail && !DECLARED_IMAGE_TYPES.includes(thumbnail.contentType)) {
-    const message = `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`;
-    return refuse(415, message, { thumbnail: message });
-  }
-  if (thumbnail && thumbnail.size > limits.maxImageBytes) {
-    const message = `That thumbnail is too large. Images can be at most ${megabytes(limits.maxImageBytes)} MB.`;
-    return refuse(413, message, { thumbnail: message });
-  }
-  return { ok: true, value: { title: values.title, description: values.description } };
+  if (thumbnail && !DECLARED_IMAGE_TYPES.includes(thumbnail.contentType)) throw notAcceptedImage('', 'thumbnail');
+  if (thumbnail && thumbnail.size > limits.maxImageBytes) throw fileTooLarge('thumbnail', limits.maxImageBytes);
+  return { title: values.title, description: values.description };
 }
