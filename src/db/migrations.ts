@@ -154,6 +154,28 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_bigint_byte_counts': {
+    async up(db: Kysely<unknown>) {
+      // A video may be up to MAX_VIDEO_SIZE_MB = 5000 MB, past integer's 2 GiB. Rows come back
+      // as checked numbers (int8.ts). The tables are small; the rewrite takes moments.
+      await sql`alter table stored_files alter column bytes type bigint`.execute(db);
+      await sql`alter table direct_uploads alter column max_bytes type bigint, alter column part_bytes type bigint`.execute(
+        db,
+      );
+    },
+  },
+  '0009_resumable_video_uploads': {
+    async up(db: Kysely<unknown>) {
+      // What identifies the member's file, so an interrupted upload resumes only with the same
+      // one: its name, last-modified time (ms) and the SHA-256 of its first MiB (size is max_bytes).
+      await db.schema
+        .alterTable('direct_uploads')
+        .addColumn('file_name', 'text')
+        .addColumn('file_last_modified', 'bigint')
+        .addColumn('file_head_sha256', 'text')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
