@@ -154,7 +154,29 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0008_jobs': {
+  '0008_bigint_byte_counts': {
+    async up(db: Kysely<unknown>) {
+      // A video may be up to MAX_VIDEO_SIZE_MB = 5000 MB, past integer's 2 GiB. Rows come back
+      // as checked numbers (int8.ts). The tables are small; the rewrite takes moments.
+      await sql`alter table stored_files alter column bytes type bigint`.execute(db);
+      await sql`alter table direct_uploads alter column max_bytes type bigint, alter column part_bytes type bigint`.execute(
+        db,
+      );
+    },
+  },
+  '0009_resumable_video_uploads': {
+    async up(db: Kysely<unknown>) {
+      // What identifies the member's file, so an interrupted upload resumes only with the same
+      // one: its name, last-modified time (ms) and the SHA-256 of its first MiB (size is max_bytes).
+      await db.schema
+        .alterTable('direct_uploads')
+        .addColumn('file_name', 'text')
+        .addColumn('file_last_modified', 'bigint')
+        .addColumn('file_head_sha256', 'text')
+        .execute();
+    },
+  },
+  '0010_jobs': {
     async up(db: Kysely<unknown>) {
       // The job queue (src/jobs/): a row per job, claimed with FOR UPDATE SKIP LOCKED under a
       // lease; the row's own delete, fenced on locked_by, is the commit of the job's effect.
@@ -204,7 +226,7 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
-  '0009_rate_limits': {
+  '0011_rate_limits': {
     async up(db: Kysely<unknown>) {
       // express-rate-limit counts shared by every instance (src/web/databaseRateLimitStore.ts).
       await sql`create table rate_limit_hits (key text primary key, hits integer not null, reset_at timestamptz not null)`.execute(
@@ -213,7 +235,7 @@ const migrations: Record<string, Migration> = {
       await sql`create index rate_limit_hits_reset_at on rate_limit_hits (reset_at)`.execute(db);
     },
   },
-  '0010_read_model_notify': {
+  '0012_read_model_notify': {
     async up(db: Kysely<unknown>) {
       // Every write to a table a cached read model shows tells every instance (src/db/changeFeed.ts).
       // Triggers, not app code, so the worker's writes and raw SQL are heard too.
@@ -226,7 +248,7 @@ const migrations: Record<string, Migration> = {
         );
     },
   },
-  '0011_fallback_blobs': {
+  '0013_fallback_blobs': {
     async up(db: Kysely<unknown>) {
       // The outage store every instance shares (src/files/fallbackBlobs.ts): 1 MiB chunk rows,
       // stored uncompressed (media is compressed already), bounded by one counter row.

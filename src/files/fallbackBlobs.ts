@@ -92,7 +92,7 @@ export function createDatabaseBlobAdapter({
   async function completeInfo(
     key: string,
   ): Promise<{ bytes: number; content_type: string; sha256: string | null } | undefined> {
-    const { rows } = await sql<{ bytes: string; content_type: string; sha256: string | null }>`
+    const { rows } = await sql<{ bytes: number | string; content_type: string; sha256: string | null }>`
       select bytes, content_type, sha256 from fallback_blobs where key = ${key} and complete`.execute(db);
     const row = rows[0];
     return row ? { ...row, bytes: Number(row.bytes) } : undefined;
@@ -163,7 +163,7 @@ export function createDatabaseBlobAdapter({
     },
 
     async *list(prefix: string): AsyncIterable<ListedObject> {
-      const { rows } = await sql<{ key: string; bytes: string; created_at: Date }>`
+      const { rows } = await sql<{ key: string; bytes: number | string; created_at: Date }>`
         select key, bytes, created_at from fallback_blobs
         where complete and starts_with(key, ${prefix}) order by key`.execute(db);
       for (const row of rows) yield { key: row.key, size: Number(row.bytes), lastModified: new Date(row.created_at) };
@@ -181,7 +181,7 @@ export function createDatabaseBlobAdapter({
     },
 
     async usage(): Promise<FallbackUsage> {
-      const { rows } = await sql<{ files: number; bytes: string; oldest: number | null }>`
+      const { rows } = await sql<{ files: number; bytes: number | string; oldest: number | null }>`
         select count(*)::int as files, (select bytes from fallback_usage) as bytes,
                extract(epoch from now() - min(created_at))::float8 as oldest
         from fallback_blobs where complete`.execute(db);

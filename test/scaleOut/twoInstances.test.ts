@@ -169,7 +169,9 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
       expect(rows[0]).toMatchObject({ location: 's3', lost_at: null });
       const variantKeys = (rows[0]?.variants ?? []).map((variant) => variant.key).sort();
       expect((await listObjects(s3, bucket)).filter((key) => key.startsWith('avatars/')).sort()).toEqual(variantKeys);
-      expect((await sql<{ bytes: string }>`select bytes from fallback_usage`.execute(db)).rows[0]?.bytes).toBe('0');
+      expect(Number((await sql<{ bytes: number }>`select bytes from fallback_usage`.execute(db)).rows[0]?.bytes)).toBe(
+        0,
+      );
       const nowOnB = await avatarUrlOn(b.server, member.cookie);
       expect(nowOnB).not.toMatch(/^\/media\//);
       for (const dir of [a.dir, b.dir]) expect(await filesUnder(path.join(dir, 'static'))).toEqual([]);
