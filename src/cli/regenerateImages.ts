@@ -15,7 +15,7 @@ async function main(): Promise<number> {
   if (!config) return 1;
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
-    const { s3, local } = adaptersFromConfig(config);
+    const { s3, local, backup } = adaptersFromConfig(config);
     const outdated = await countOutdatedImages(db);
     if (outdated === 0) {
       console.log(`Every image is already at variant spec version ${VARIANT_SPEC_VERSION}. Nothing to do.`);
@@ -32,6 +32,7 @@ async function main(): Promise<number> {
         writeObjects: createFallbackWriter({ s3, local, logger }),
         limits: { maxPixels: config.maxImagePixels },
         logger,
+        backup,
       },
       { onProgress: ({ done, total, failed }) => bar.update(done, total, failed > 0 ? `${failed} failed` : '') },
     );

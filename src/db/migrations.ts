@@ -154,6 +154,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_checksums_and_backup_state': {
+    async up(db: Kysely<unknown>) {
+      // checksum: the full-object CRC64NVME S3 computed when the object at `key` was written
+      // (variants carry their own in the variants JSON); null for files written before, or
+      // still on local disk. backed_up_at: when the backup bucket last held a verified copy of
+      // every object of the file; null means "owed", which is what the backfill looks for.
+      await db.schema
+        .alterTable('stored_files')
+        .addColumn('checksum', 'text')
+        .addColumn('backed_up_at', 'timestamptz')
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

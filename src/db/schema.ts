@@ -31,6 +31,10 @@ export interface StoredFilesTable {
   spec_version: number | null;
   /** Every size the server made, largest first (its key is also `key`); null for videos. */
   variants: ColumnType<StoredVariant[] | null, string | null, string | null>;
+  /** The full-object CRC64NVME S3 computed on receipt of the object at `key` (base64); null before checksums, or on local disk. */
+  checksum: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the backup bucket last held a verified copy of every object of this file; null = a copy is owed. */
+  backed_up_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Set when the bytes of a local file vanished (an ephemeral disk was wiped); pages show a placeholder. */
   lost_at: Date | null;
   created_at: CreatedAt;
@@ -58,6 +62,8 @@ export interface StoredVariant {
   height: number;
   bytes: number;
   sha256: string;
+  /** As stored_files.checksum, for this variant's object. */
+  checksum?: string | undefined;
 }
 
 export interface SessionsTable {

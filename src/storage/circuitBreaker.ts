@@ -101,6 +101,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     }
   }
 
+  const seal = adapter.sealChecksum?.bind(adapter);
   return {
     location: adapter.location,
     put: (key, body, putOptions) => guarded(() => adapter.put(key, body, putOptions)),
@@ -112,6 +113,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
       yield* adapter.list(prefix);
     },
     urlFor: (key) => adapter.urlFor(key),
+    ...(seal && { sealChecksum: (key: string) => guarded(() => seal(key)) }),
     async isAvailable() {
       const available = await adapter.isAvailable();
       if (available) succeeded();

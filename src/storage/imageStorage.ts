@@ -16,12 +16,13 @@ import { processImage } from '../images/processImage.ts';
 import { sniffVideoFile, unsupportedVideoMessage } from '../videos/sniffVideoType.ts';
 import type { StorageAdapter, StorageLocation } from './contract.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
-import { createFallbackWriter, type ObjectToWrite } from './fallbackWriter.ts';
+import { createFallbackWriter, type ObjectToWrite, type WrittenObjects } from './fallbackWriter.ts';
 import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from './imageUrls.ts';
 import { describeProcessedImage } from './imageRecord.ts';
 import { newObjectKey, type ImageFolder } from './keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
 
 export type { ImageRef } from './imageUrls.ts';
 
@@ -67,7 +68,7 @@ export interface ImageStorage {
    * fails, the object is deleted again and a failure is returned.
    */
   recordVideoInS3(
-    file: { key: string; contentType: string; bytes: number; sha256: string },
+    file: { key: string; contentType: string; bytes: number; sha256: string; checksum?: string | undefined },
     ownerId: number,
     options?: UploadOptions,
   ): Promise<UploadResult>;
@@ -108,17 +109,17 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     row: Omit<NewStoredFileRow, 'location'>,
     options: UploadOptions,
   ): Promise<UploadResult> {
-    let adapter: StorageAdapter;
+    let written: WrittenObjects;
     try {
-      adapter = await writeObjects(objects);
+      written = await writeObjects(objects);
     } catch (error) {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
       return STORAGE_UNAVAILABLE;
     }
     return record(
-      adapter,
+      written.adapter,
       objects.map((object) => object.key),
-      row,
+      { ...row, ...checksumColumns(row, written.checksums) },
       options,
     );
   }
@@ -170,6 +171,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         content_type: file.contentType,
         bytes: file.bytes,
         sha256: file.sha256,
+        checksum: file.checksum ?? null,
       },
       options,
     );
@@ -196,7 +198,13 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       if (s3 && file.early && (await file.early.stored)) {
         file.early.claim();
         return recordVideoInS3(
-          { key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 },
+          {
+            key: file.early.key,
+            contentType: file.early.contentType,
+            bytes: file.size,
+            sha256: file.sha256,
+            checksum: file.early.checksum(),
+          },
           ownerId,
           options,
         );

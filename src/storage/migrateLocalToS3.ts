@@ -16,6 +16,7 @@ import { isSafeKey, type StorageAdapter } from './contract.ts';
 import { IMAGE_FOLDERS } from './keys.ts';
 import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export interface MigrationDeps {
@@ -194,12 +195,12 @@ async function moveRow(
   row: StoredFileRow,
 ): Promise<Outcome> {
   const objects = objectsOf(row);
-  await copyVerified(local, s3, row, objects);
+  const checksums = await copyVerified(local, s3, row, objects);
   const flipped = await db.transaction().execute(async (trx) => {
     // Conditional, as in resync: a row moved or deleted meanwhile is left as it is now.
     const updated = await trx
       .updateTable('stored_files')
-      .set({ location: 's3' })
+      .set({ location: 's3', ...checksumColumns(row, checksums) })
       .where('id', '=', row.id)
       .where('location', '=', 'local')
       .executeTakeFirst();
@@ -225,7 +226,9 @@ async function adoptLegacyFile(
 ): Promise<Outcome> {
   const { sha256, bytes } = await hashLocalFile(local, item.key);
   const contentType = mime.lookup(item.key) || 'application/octet-stream';
-  await copyVerified(local, s3, { content_type: contentType }, [{ key: item.key, size: bytes, sha256 }]);
+  const checksums = await copyVerified(local, s3, { content_type: contentType }, [
+    { key: item.key, size: bytes, sha256 },
+  ]);
   const inserted = await db.transaction().execute(async (trx) => {
     if (await isKeyKnown(trx, item.key)) return false;
     const row = await trx
@@ -238,6 +241,7 @@ async function adoptLegacyFile(
         content_type: contentType,
         bytes,
         sha256,
+        checksum: checksums.get(item.key) ?? null,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

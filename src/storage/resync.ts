@@ -12,7 +12,9 @@ import type { Logger } from '../logger.ts';
 import type { StorageAdapter } from './contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { recordBackedUp } from './backupState.ts';
 import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
@@ -60,12 +62,12 @@ export function createResync(deps: ResyncDeps) {
         await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
         return 'gone';
       }
-      await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
+      const checksums = await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('stored_files')
-          .set({ location: 's3' })
+          .set({ location: 's3', ...checksumColumns(file, checksums) })
           .where('id', '=', file.id)
           .where('location', '=', 'local')
           .executeTakeFirst();
@@ -87,8 +89,8 @@ export function createResync(deps: ResyncDeps) {
   async function copyToBackup(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
     if (!backup) return;
     if (file.location !== 's3') throw new Error('waiting for the file to reach the primary bucket first');
-    await copyVerified(s3, backup, file, objectsOf(file));
-    await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+    const checksums = await copyVerified(s3, backup, file, objectsOf(file));
+    await recordBackedUp(db, file, checksums, pending.id);
   }
 
   /**
