@@ -19,6 +19,7 @@ import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
 import { createEarlyVideoUploads } from './storage/earlyVideoUpload.ts';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.ts';
+import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
 import { reconcileLocalFiles } from './storage/lostFiles.ts';
 import { createResync } from './storage/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.ts';
@@ -149,6 +150,7 @@ export async function composeApp(
     resyncLoop,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
+      if (backup) await queueBackupBackfillAndSay(db, logger);
       storageHealth.start();
       const report = await storageHealth.refresh();
       if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');

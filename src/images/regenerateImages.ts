@@ -15,8 +15,8 @@ import type { FallbackWriter } from '../storage/fallbackWriter.ts';
 import { describeProcessedImage, keyPrefixOf } from '../storage/imageRecord.ts';
 import { isImageFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from '../storage/objectReferences.ts';
-import { checksumColumns } from '../storage/recordedChecksums.ts';
-import { queueCopiesOfRewrittenFile } from '../storage/rewrittenFile.ts';
+import { checksumColumns } from '../files/recordedChecksums.ts';
+import { queueCopiesOfRewrittenFile } from '../files/rewrittenFile.ts';
 import { processImage, type ImageLimits } from './processImage.ts';
 import { VARIANT_SPEC_VERSION } from './variantSpecs.ts';
 

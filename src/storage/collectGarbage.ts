@@ -26,7 +26,12 @@ export interface GarbageDeps {
   now?: () => Date;
   /** S3's multipart operations: incomplete browser uploads under incoming/ are garbage too. */
   multipart?: MultipartStore;
+  /** The backup bucket: an object there is garbage when no row in S3 uses its key. */
+  backup?: StorageAdapter | undefined;
 }
+
+/** Where a leftover was found: the backup bucket is scanned like S3, and reported apart. */
+export type GarbagePlace = StorageLocation | 'backup';
 
 export interface GarbageOptions {
   /** Only objects at least this old are garbage. */
@@ -37,7 +42,7 @@ export interface GarbageOptions {
 }
 
 export interface GarbageObject {
-  location: StorageLocation;
+  location: GarbagePlace;
   key: string;
   size: number;
   lastModified: Date;
@@ -71,14 +76,18 @@ export interface GarbageSummary {
   objects: GarbageObject[];
   /** Incomplete multipart uploads under incoming/ older than the grace period. */
   staleUploads: StaleUpload[];
-  byLocation: Partial<Record<StorageLocation, LocationTally>>;
-  failures: Array<{ location: StorageLocation; key: string; reason: string }>;
+  byLocation: Partial<Record<GarbagePlace, LocationTally>>;
+  failures: Array<{ location: GarbagePlace; key: string; reason: string }>;
 }
 
 export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions): Promise<GarbageSummary> {
   const now = (deps.now ?? (() => new Date()))();
   const summary: GarbageSummary = { objects: [], staleUploads: [], byLocation: {}, failures: [] };
-  for (const adapter of deps.adapters) {
+  const scans = [
+    ...deps.adapters.map((adapter) => ({ place: adapter.location as GarbagePlace, adapter })),
+    ...(deps.backup ? [{ place: 'backup' as const, adapter: deps.backup }] : []),
+  ];
+  for (const { place, adapter } of scans) {
     const tally: LocationTally = {
       scanned: 0,
       referenced: 0,
@@ -88,9 +97,9 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
       deleted: 0,
       deletedBytes: 0,
     };
-    summary.byLocation[adapter.location] = tally;
+    summary.byLocation[place] = tally;
     // Direct uploads wait under incoming/ until finalized; one never finalized is garbage too.
-    const folders = adapter.location === 's3' ? [...IMAGE_FOLDERS, INCOMING_FOLDER] : IMAGE_FOLDERS;
+    const folders = place === 's3' ? [...IMAGE_FOLDERS, INCOMING_FOLDER] : IMAGE_FOLDERS;
     for (const folder of folders) {
       try {
         for await (const listed of adapter.list(`${folder}/`)) {
@@ -105,7 +114,7 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
             continue;
           }
           const object: GarbageObject = {
-            location: adapter.location,
+            location: place,
             key: listed.key,
             size: listed.size,
             lastModified: listed.lastModified,
@@ -117,20 +126,17 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
           // Deleted right after the reference check, to keep the window for a new row to appear as short as possible.
           if (!isSafeKey(listed.key))
             object.keptBecause = 'its name is not a storage key the app could have made; delete it by hand';
-          else if (options.delete) await deleteGarbage(deps, adapter, object, tally, summary);
+          else if (options.delete) await deleteGarbage(deps, adapter, place, object, tally, summary);
           summary.objects.push(object);
           options.onFound?.(object);
         }
       } catch (error) {
         summary.failures.push({
-          location: adapter.location,
+          location: place,
           key: `${folder}/`,
           reason: `could not list: ${messageOf(error)}`,
         });
-        deps.logger.warn(
-          { location: adapter.location, folder, err: error },
-          `Could not list ${folder}/ in ${adapter.location}`,
-        );
+        deps.logger.warn({ location: place, folder, err: error }, `Could not list ${folder}/ in ${place}`);
       }
     }
   }
@@ -178,6 +184,7 @@ async function abortStaleUploads(
 async function deleteGarbage(
   deps: GarbageDeps,
   adapter: StorageAdapter,
+  place: GarbagePlace,
   object: GarbageObject,
   tally: LocationTally,
   summary: GarbageSummary,
@@ -189,11 +196,11 @@ async function deleteGarbage(
     tally.deletedBytes += object.size;
   } catch (error) {
     summary.failures.push({
-      location: adapter.location,
+      location: place,
       key: object.key,
       reason: `could not delete: ${messageOf(error)}`,
     });
-    deps.logger.warn({ key: object.key, location: adapter.location, err: error }, `Could not delete ${object.key}`);
+    deps.logger.warn({ key: object.key, location: place, err: error }, `Could not delete ${object.key}`);
   }
 }
 

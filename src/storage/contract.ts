@@ -23,6 +23,9 @@ export interface PutResult {
   checksum: string | undefined;
 }
 
+/** Object key → the checksum the store reported for it (undefined: the store computes none). */
+export type Checksums = ReadonlyMap<string, string | undefined>;
+
 export interface ObjectInfo {
   size: number;
   contentType: string | undefined;

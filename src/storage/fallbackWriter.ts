@@ -6,9 +6,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.ts';
-import { StorageError, type StorageAdapter } from './contract.ts';
+import { StorageError, type Checksums, type StorageAdapter } from './contract.ts';
 import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
-import type { Checksums } from './recordedChecksums.ts';
 
 export interface ObjectToWrite {
   key: string;

@@ -22,7 +22,7 @@ import { describeProcessedImage } from './imageRecord.ts';
 import { newObjectKey, type ImageFolder } from './keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
-import { checksumColumns } from './recordedChecksums.ts';
+import { checksumColumns } from '../files/recordedChecksums.ts';
 
 export type { ImageRef } from './imageUrls.ts';
 

@@ -16,7 +16,7 @@ import { isSafeKey, type StorageAdapter } from './contract.ts';
 import { IMAGE_FOLDERS } from './keys.ts';
 import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
-import { checksumColumns } from './recordedChecksums.ts';
+import { checksumColumns } from '../files/recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export interface MigrationDeps {

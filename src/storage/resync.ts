@@ -12,9 +12,9 @@ import type { Logger } from '../logger.ts';
 import type { StorageAdapter } from './contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
-import { recordBackedUp } from './backupState.ts';
+import { recordBackedUp } from '../files/backupState.ts';
 import { enqueueCopy } from './outbox.ts';
-import { checksumColumns } from './recordedChecksums.ts';
+import { checksumColumns } from '../files/recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
@@ -152,7 +152,9 @@ export function createResync(deps: ResyncDeps) {
      * One pass over the due outbox rows (all rows with `ignoreLeases`). Stops claiming new rows
      * once `deadline` (epoch ms) has passed. Each row is tried at most once per pass.
      */
-    async runPass(options: { deadline?: number; ignoreLeases?: boolean } = {}): Promise<ResyncSummary> {
+    async runPass(
+      options: { deadline?: number; ignoreLeases?: boolean; onRow?: (summary: ResyncSummary) => void } = {},
+    ): Promise<ResyncSummary> {
       const summary: ResyncSummary = { moved: 0, backedUp: 0, lost: 0, failed: 0, failures: [] };
       let lastId = 0;
       while (options.deadline === undefined || Date.now() < options.deadline) {
@@ -177,6 +179,8 @@ export function createResync(deps: ResyncDeps) {
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
             await recordFailure(pending, reason);
+          } finally {
+            options.onRow?.(summary);
           }
         }
       }

@@ -24,7 +24,8 @@ export interface StorageHealthReport {
     };
     pending: { count: number; oldestAgeSeconds: number | null };
     lost: number;
-    backup: { configured: boolean; pending: number; oldestAgeSeconds: number | null };
+    /** missing: files in S3 with no verified copy in the backup bucket (queued or not). */
+    backup: { configured: boolean; pending: number; missing: number; oldestAgeSeconds: number | null };
   };
 }
 
@@ -56,6 +57,7 @@ export function createStorageHealth(deps: {
     oldestPendingAgeSeconds: null,
     backupPending: 0,
     oldestBackupAgeSeconds: null,
+    backupMissing: 0,
     lost: 0,
   };
   let outboxAt = 0;
@@ -120,6 +122,7 @@ export function createStorageHealth(deps: {
         backup: {
           configured: deps.backupConfigured,
           pending: outbox.backupPending,
+          missing: deps.backupConfigured ? outbox.backupMissing : 0,
           oldestAgeSeconds: outbox.oldestBackupAgeSeconds,
         },
       },

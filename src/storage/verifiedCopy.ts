@@ -11,7 +11,7 @@ import type { StoredFileRow } from '../db/schema.ts';
 import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
 import type { ObjectInfo, StorageAdapter } from './contract.ts';
 import { crc64nvmeOf } from './crc64nvme.ts';
-import { recordedChecksum, type Checksums } from './recordedChecksums.ts';
+import { recordedChecksum, type Checksums } from '../files/recordedChecksums.ts';
 
 export interface StoredObject {
   key: string;

@@ -69,3 +69,13 @@ export async function recordBackedUp(
 export async function owesBackup(trx: Executor, fileId: number): Promise<void> {
   await trx.updateTable('stored_files').set({ backed_up_at: null }).where('id', '=', fileId).execute();
 }
+
+/** storage:verify found every object of the file in the backup bucket with the right checksum. */
+export async function markBackedUp(db: AppDatabase, file: Pick<StoredFileRow, 'id'>): Promise<void> {
+  await db
+    .updateTable('stored_files')
+    .set({ backed_up_at: sql<Date>`now()` })
+    .where('id', '=', file.id)
+    .where('backed_up_at', 'is', null)
+    .execute();
+}

@@ -5,9 +5,9 @@
  * metadata the app attached itself.
  */
 import type { StoredFileRow, StoredVariant } from '../db/schema.ts';
+import type { Checksums } from '../storage/contract.ts';
 
-/** Object key → the checksum the store reported for it (undefined: the store computes none). */
-export type Checksums = ReadonlyMap<string, string | undefined>;
+export type { Checksums } from '../storage/contract.ts';
 
 interface ChecksumFields {
   checksum: string | null;
