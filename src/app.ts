@@ -33,8 +33,13 @@ import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
 import { createSessionMiddleware } from './web/session.ts';
 import { createStaticRoutes } from './web/staticFiles.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
+import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
+import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
+import { lingerOnUnreadBody } from './web/lingeringClose.ts';
+import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
+import { refuseOversizeForms } from './web/declaredLength.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -49,6 +54,10 @@ export interface AppDeps {
     | 'loginAttemptsPerAccount'
     | 'loginAttemptsPerIp'
     | 'trustProxyHops'
+    | 'healthzToken'
+    | 'signupsPerIpPerHour'
+    | 'refusedBodyLingerMs'
+    | 'refusedBodyLingerBytes'
   >;
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -76,6 +85,10 @@ export interface AppDeps {
   writeGeneration: () => number;
 }
 
+const GIB = 1024 * 1024 * 1024;
+/** Plain (urlencoded) forms: a few short fields. */
+const FORM_LIMIT_BYTES = 16 * 1024;
+
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 export function createApp(deps: AppDeps): Express {
@@ -87,13 +100,24 @@ export function createApp(deps: AppDeps): Express {
   // so req.ip is the client (login throttle) and req.secure sees X-Forwarded-Proto (Secure cookie).
   if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   app.disable('x-powered-by');
-  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage });
+  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage, appEnv: config.env });
   // Forms get the direct-upload script only when there is a bucket to send to.
   app.locals.directUploadsEnabled = deps.directUploads !== undefined;
   app.locals.directVideoUploadsEnabled = deps.directVideoUploads !== undefined;
 
   // First, so every later log line and every error page carries the request id.
   app.use(createRequestIdMiddleware(logger));
+  app.use(setPermissionsPolicy);
+  // Every early refusal (size, login, CSRF, rate, quota) then reaches clients that send first and read later.
+  app.use(
+    lingerOnUnreadBody(
+      {
+        maxMs: config.refusedBodyLingerMs,
+        maxBytes: config.refusedBodyLingerBytes ?? Math.min(2 * (config.maxImageBytes + config.maxVideoBytes), GIB),
+      },
+      logger,
+    ),
+  );
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -112,10 +136,11 @@ export function createApp(deps: AppDeps): Express {
       hsts: production,
     }),
   );
+  app.use(refuseControlCharactersInPath);
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );
-  app.use(createHealthRoutes({ storageHealth: deps.storageHealth }));
+  app.use(createHealthRoutes({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken }));
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
   app.use(
@@ -137,7 +162,8 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(loadCurrentUser(db));
   app.use(provideCsrfToken);
-  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  app.use(refuseOversizeForms(FORM_LIMIT_BYTES));
+  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES, parameterLimit: 20 }));
 
   // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
   // these routers come before the blanket check that needs an already-parsed body; their
@@ -167,6 +193,7 @@ export function createApp(deps: AppDeps): Express {
     createAuthRoutes({
       db,
       throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }),
+      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
     }),
   );
   app.use(createMemberRoutes({ db }));

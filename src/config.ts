@@ -10,6 +10,8 @@ import path from 'node:path';
 import { createEnvReaders, type Env } from './config/envReaders.ts';
 import { readS3Settings } from './config/s3Settings.ts';
 import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
+import { readAppEnv, readDatabaseUrl } from './config/databaseSettings.ts';
+import { readWebHardening, type WebHardening } from './config/webHardening.ts';
 
 export interface S3Settings {
   bucket: string;
@@ -45,7 +47,7 @@ export interface MediaDeliverySettings {
   signedUrlWindowMinutes: number;
 }
 
-export interface AppConfig extends AbuseLimits {
+export interface AppConfig extends AbuseLimits, WebHardening {
   env: 'development' | 'production' | 'test';
   port: number;
   /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
@@ -90,19 +92,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const readers = createEnvReaders(env, problems);
   const { read, flag, positiveInt, httpUrl } = readers;
 
-  const nodeEnv = read('NODE_ENV') ?? 'development';
-  const appEnv = nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development';
+  const appEnv = readAppEnv(readers, problems);
 
   const port = positiveInt('PORT', 3000, 65535);
   const host = read('HOST');
   const appOrigin = httpUrl('APP_ORIGIN', false) ?? httpUrl('RENDER_EXTERNAL_URL', false);
   const dataDir = path.resolve(cwd, read('DATA_DIR') ?? './data');
-  const databaseUrl = read('DATABASE_URL');
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(
-      'DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset to use the embedded database)',
-    );
-  }
+  const databaseUrl = readDatabaseUrl(readers, appEnv, problems);
 
   const sessionSecret = read('SESSION_SECRET');
   if (appEnv === 'production' && sessionSecret === undefined) {
@@ -115,6 +111,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
   const abuseLimits = readAbuseLimits(readers);
+  const webHardening = readWebHardening(readers, problems);
   const trustProxyRaw = read('TRUST_PROXY_HOPS');
   const trustProxyHops = trustProxyRaw === undefined ? (appEnv === 'production' ? 1 : 0) : Number(trustProxyRaw);
   if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
@@ -164,6 +161,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxVideoBytes: maxVideoMb * 1024 * 1024,
     maxImagePixels: maxImageMegapixels * 1_000_000,
     ...abuseLimits,
+    ...webHardening,
     trustProxyHops,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,

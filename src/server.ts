@@ -6,7 +6,9 @@
 import 'dotenv/config';
 import { composeApp } from './composeApp.ts';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { explainConnectionError } from './db/explainConnectionError.ts';
+import { createLogger, wantsPrettyLogs } from './logger.ts';
+import { applyServerTimeouts } from './web/serverTimeouts.ts';
 
 function loadConfigOrExit(): AppConfig {
   try {
@@ -20,10 +22,21 @@ function loadConfigOrExit(): AppConfig {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    pretty: wantsPrettyLogs(config.env, process.stdout.isTTY === true),
+  });
   logger.info({ config: describeConfig(config) }, 'Starting VideoVote');
 
-  const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger });
+  const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger }).catch(
+    (error: unknown) => {
+      // An unreachable database is an operator's fix, said in one sentence; anything else keeps its stack.
+      const sentence = config.databaseUrl && explainConnectionError(error, config.databaseUrl);
+      if (!sentence) throw error;
+      console.error(sentence);
+      process.exit(1);
+    },
+  );
   // Express 5 hands listen errors (port in use, no permission) to this callback.
   const server = app.listen(config.port, config.host ?? '::', (error?: Error) => {
     if (error) {
@@ -32,13 +45,18 @@ async function main(): Promise<void> {
     }
     logger.info(`VideoVote is listening on http://${config.host ?? 'localhost'}:${config.port}`);
   });
+  applyServerTimeouts(server, config, logger);
   void startBackgroundWork().catch((error: unknown) =>
     logger.error({ err: error }, 'Background storage work failed to start'),
   );
 
   const shutdown = (signal: string) => {
     const deadline = Date.now() + config.shutdownGraceMs;
-    logger.info(`${signal} received: finishing in-flight requests, then pushing pending images to S3`);
+    logger.info(
+      resyncLoop
+        ? `${signal} received: finishing in-flight requests, then pushing pending images to S3`
+        : `${signal} received: finishing in-flight requests, then closing the database`,
+    );
     const force = setTimeout(() => {
       logger.warn('Shutdown grace period over; exiting with work unfinished');
       process.exit(1);

@@ -5,6 +5,7 @@
  * app with USE_CLOUD_STORAGE=false. Target ≤ 1.2.
  */
 import { startBlackHole } from '../../test/support/faultyEndpoints.ts';
+import { BENCH_HEALTHZ_AUTH } from '../support/appProcess.ts';
 import { summarize } from '../support/stats.ts';
 import { writePhotoFiles } from './photoFiles.ts';
 import {
@@ -47,7 +48,7 @@ export async function benchmarkFallbackLatency(context: SuiteContext): Promise<B
     concurrency: 1,
   });
   await localLoader.ask({ cmd: 'avatars', target: 'app', files: photos.paths, uploads: 2, concurrency: 1 });
-  const health = (await (await fetch(`${s3Down.origin}/healthz`)).json()) as {
+  const health = (await (await fetch(`${s3Down.origin}/healthz`, { headers: BENCH_HEALTHZ_AUTH.headers })).json()) as {
     storage?: { s3?: { breaker?: string } };
   };
   if (health.storage?.s3?.breaker !== 'open')

@@ -12,6 +12,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Connection } from '../../test/support/s3Server.ts';
 import { freePort as findFreePort } from '../../test/support/network.ts';
 
+/** Every benchmark app gets this HEALTHZ_TOKEN, so readiness checks can read the /healthz details. */
+export const BENCH_HEALTHZ_AUTH = (() => {
+  const token = randomBytes(24).toString('base64url');
+  return { token, headers: { Authorization: `Bearer ${token}` } };
+})();
+
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const OUTPUT_TAIL_CHARS = 8_000;
@@ -54,6 +60,8 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     // The benchmark is the load; the per-member upload limits would only get in its way.
     UPLOADS_PER_MINUTE: '10000',
     DAILY_UPLOAD_MB: '1000000',
+    SIGNUPS_PER_IP_PER_HOUR: '100000',
+    HEALTHZ_TOKEN: BENCH_HEALTHZ_AUTH.token,
     // As render.yaml deploys it (see the comment there).
     MALLOC_ARENA_MAX: '2',
     SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),
@@ -68,7 +76,8 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     AWS_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
     LOG_LEVEL: 'warn',
     MAX_IMAGE_SIZE_MB: String(options.maxImageMegabytes),
-    ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
+    // Without BENCH_DATABASE_URL the benchmark measures the embedded database, in production mode on purpose.
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { ALLOW_EMBEDDED_DATABASE: 'true' }),
     ...options.extraEnv,
   };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -131,7 +140,10 @@ async function waitUntilReady(
       );
     }
     try {
-      const response = await fetch(`${origin}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`${origin}/healthz`, {
+        headers: BENCH_HEALTHZ_AUTH.headers,
+        signal: AbortSignal.timeout(2_000),
+      });
       const body = (await response.json()) as { storage?: { mode?: string; s3?: { reachable?: boolean } } };
       last = `${response.status} ${JSON.stringify(body)}`;
       if (

@@ -5,6 +5,7 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig, type AppConfig } from '../config.ts';
 import { openDatabase, type AppDatabase } from '../db/database.ts';
+import { explainConnectionError } from '../db/explainConnectionError.ts';
 
 /** The configuration, or undefined after printing what is wrong with it. */
 export function loadConfigOrReport(): AppConfig | undefined {
@@ -18,7 +19,12 @@ export function loadConfigOrReport(): AppConfig | undefined {
 }
 
 export async function withDatabase<T>(config: AppConfig, work: (db: AppDatabase) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch(
+    (error: unknown) => {
+      const sentence = config.databaseUrl && explainConnectionError(error, config.databaseUrl);
+      throw sentence ? new Error(sentence, { cause: error }) : error;
+    },
+  );
   try {
     return await work(db);
   } finally {

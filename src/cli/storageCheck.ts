@@ -20,8 +20,19 @@ import { createS3Client } from '../storage/s3Client.ts';
 import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.ts';
 import { randomBytes } from 'node:crypto';
 import { bucketBaseUrlFor, multipartUploadsFor, urlSignerFor } from '../storage/storageFromConfig.ts';
+import { parseCliArgs } from './parseCliArgs.ts';
+
+const CLI = {
+  name: 'storage:check',
+  summary:
+    'Tells whether image storage works as configured and, if not, why and what to change. Exits 0 when images can be stored and shown in browsers, 1 otherwise.',
+  options: {},
+  optionHelp: [],
+} as const;
 
 async function main(): Promise<number> {
+  const parsed = parseCliArgs(CLI);
+  if ('exitCode' in parsed) return parsed.exitCode;
   let config: AppConfig;
   try {
     config = loadConfig();

@@ -4,7 +4,6 @@
  * period (24 h by default); deletes them only with --delete. Exits non-zero only when a
  * listing or a deletion failed. See src/storage/collectGarbage.ts for what counts as garbage.
  */
-import { parseArgs } from 'node:util';
 import { createLogger } from '../logger.ts';
 import {
   collectGarbage,
@@ -16,31 +15,29 @@ import {
 import type { StorageLocation } from '../storage/contract.ts';
 import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
+import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
-const USAGE = 'Usage: npm run storage:gc [-- --delete] [-- --older-than-hours N]';
+const CLI = {
+  name: 'storage:gc',
+  summary:
+    'Lists objects in S3 and files on local disk that no stored file references and that are older than the grace period; deletes them only with --delete.',
+  options: { delete: { type: 'boolean', default: false }, 'older-than-hours': { type: 'string' } },
+  optionHelp: [
+    '--delete               delete what is listed (default: only list)',
+    `--older-than-hours N   grace period in hours (default ${DEFAULT_GRACE_HOURS})`,
+  ],
+} as const;
 const HOUR_MS = 3_600_000;
 
-function readArgs() {
-  return parseArgs({
-    options: { delete: { type: 'boolean', default: false }, 'older-than-hours': { type: 'string' } },
-  }).values;
-}
-
 async function main(): Promise<number> {
-  let args: ReturnType<typeof readArgs>;
-  try {
-    args = readArgs();
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
-    return 1;
-  }
+  const parsed = parseCliArgs(CLI);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.values;
   const hours = args['older-than-hours'] === undefined ? DEFAULT_GRACE_HOURS : Number(args['older-than-hours']);
   // Zero would let a run delete the bytes of an upload whose row is still being written.
-  if (!Number.isFinite(hours) || hours <= 0) {
-    console.error(`--older-than-hours must be a number above 0 (got "${args['older-than-hours']}")\n${USAGE}`);
-    return 1;
-  }
+  if (!Number.isFinite(hours) || hours <= 0)
+    return refuseUsage(CLI, `--older-than-hours must be a number above 0 (got "${args['older-than-hours']}")`);
   const shouldDelete = args.delete ?? false;
 
   const config = loadConfigOrReport();

@@ -3,35 +3,31 @@
  * S3 (see src/storage/migrateLocalToS3.ts for how each file is moved safely). Safe to stop and
  * rerun; exits non-zero when any file could not be moved, or when there is no S3 to move to.
  */
-import { parseArgs } from 'node:util';
 import { createLogger } from '../logger.ts';
 import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.ts';
 import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { createProgressBar } from './progressBar.ts';
 import { formatBytes } from './formatBytes.ts';
+import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
-const USAGE = 'Usage: npm run storage:migrate [-- --dry-run] [-- --limit N]';
+const CLI = {
+  name: 'storage:migrate',
+  summary:
+    'Moves every file on local disk into S3, checking each copy before the local file goes. Safe to stop and rerun.',
+  options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } },
+  optionHelp: ['--dry-run   list what would move; change nothing', '--limit N   move at most N files this run'],
+} as const;
 /** Long lists of skips and failures are cut here; the rest are counted. */
 const MAX_LISTED = 50;
 
-function readArgs() {
-  return parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } } }).values;
-}
-
 async function main(): Promise<number> {
-  let args: ReturnType<typeof readArgs>;
-  try {
-    args = readArgs();
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
-    return 1;
-  }
+  const parsed = parseCliArgs(CLI);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.values;
   const limit = args.limit === undefined ? undefined : Number(args.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
-    console.error(`--limit must be a whole number above 0 (got "${args.limit}")\n${USAGE}`);
-    return 1;
-  }
+  if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0))
+    return refuseUsage(CLI, `--limit must be a whole number above 0 (got "${args.limit}")`);
   const dryRun = args['dry-run'] ?? false;
 
   const config = loadConfigOrReport();

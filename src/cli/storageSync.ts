@@ -12,10 +12,21 @@ import { createLogger } from '../logger.ts';
 import { summariseOutbox } from '../storage/outbox.ts';
 import { createResync } from '../storage/resync.ts';
 import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
+import { parseCliArgs } from './parseCliArgs.ts';
 import { createProgressBar } from './progressBar.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
+const CLI = {
+  name: 'storage:sync',
+  summary:
+    'One resync pass by hand: moves images that fell back to local disk into S3 and copies S3 objects to the backup bucket (first queueing every file the backup bucket has no verified copy of), with progress, then prints what it did.',
+  options: {},
+  optionHelp: [],
+} as const;
+
 async function main(): Promise<number> {
+  const parsed = parseCliArgs(CLI);
+  if ('exitCode' in parsed) return parsed.exitCode;
   const config = loadConfigOrReport();
   if (!config) return 1;
   if (!config.s3) {

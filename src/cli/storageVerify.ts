@@ -4,36 +4,25 @@
  * computed when the object was first written. Lists each mismatch; with --repair copies it
  * again (and verifies). Exits 1 while any problem remains.
  */
-import { parseArgs } from 'node:util';
 import { countFilesToVerify, verifyBackup } from '../files/verifyBackup.ts';
 import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
+import { parseCliArgs } from './parseCliArgs.ts';
 import { createProgressBar } from './progressBar.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
-const USAGE = `Usage: npm run storage:verify [-- --repair]
-
-Compares every object of every file in the primary bucket with its copy in the backup bucket
-(AWS_BACKUP_BUCKET_NAME), by size and by the CRC64NVME checksum S3 computed.
-  --repair   copy bad or missing backup objects again from the primary bucket, and verify them
-  --help     show this text`;
+const CLI = {
+  name: 'storage:verify',
+  summary:
+    'Compares every object of every file in the primary bucket with its copy in the backup bucket (AWS_BACKUP_BUCKET_NAME), by size and by the CRC64NVME checksum S3 computed, and lists what differs.',
+  options: { repair: { type: 'boolean' } },
+  optionHelp: ['--repair  copy bad or missing backup objects again from the primary bucket, and verify them'],
+} as const;
 
 async function main(): Promise<number> {
-  let repair: boolean;
-  try {
-    const { values } = parseArgs({
-      options: { repair: { type: 'boolean' }, help: { type: 'boolean' } },
-      allowPositionals: false,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    repair = values.repair ?? false;
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCliArgs(CLI);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const repair = parsed.values.repair ?? false;
   const config = loadConfigOrReport();
   if (!config) return 1;
   if (!config.s3?.backup) {

@@ -53,6 +53,16 @@ export async function countOutdatedImages(db: AppDatabase): Promise<number> {
   return Number(count);
 }
 
+/** The outdated images in the order a run would take them, at most `limit`: what a dry run lists. */
+export async function listOutdatedImages(
+  db: AppDatabase,
+  limit?: number,
+): Promise<Array<Pick<StoredFileRow, 'id' | 'key' | 'location'>>> {
+  let query = outdated(db).select(['id', 'key', 'location']).orderBy('id');
+  if (limit !== undefined) query = query.limit(limit);
+  return query.execute();
+}
+
 export async function regenerateOutdatedImages(
   deps: RegenerationDeps,
   options: { limit?: number; onProgress?: (progress: RegenerationProgress) => void } = {},

@@ -29,6 +29,7 @@ import {
 } from '../storage/contract.ts';
 import { MEDIA_PATH } from '../storage/imageUrls.ts';
 import { isImageFolder } from '../storage/keys.ts';
+import { requestedRange } from '../web/requestedRange.ts';
 
 export interface MediaRouteDeps {
   db: AppDatabase;
@@ -187,18 +188,6 @@ function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === '*') return true;
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
-}
-
-/** One satisfiable byte range, or undefined to send the whole object (no Range, a stale If-Range, several or malformed ranges). */
-function requestedRange(req: Request, size: number, etag: string): ByteRange | 'unsatisfiable' | undefined {
-  if (req.get('Range') === undefined) return undefined;
-  const ifRange = req.get('If-Range');
-  if (ifRange !== undefined && ifRange.trim() !== etag) return undefined;
-  const ranges = req.range(size, { combine: true });
-  if (ranges === -1) return 'unsatisfiable';
-  if (ranges === undefined || ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
-  const [range] = ranges;
-  return range ? { start: range.start, end: range.end } : undefined;
 }
 
 function sendError(res: Response, status: number, message: string, retryAfter?: string): void {

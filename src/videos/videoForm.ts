@@ -1,4 +1,5 @@
 /** Validation of the "submit a video" text fields, with messages placed next to each field. */
+import { controlCharactersMessage, hasControlCharacters } from '../web/controlCharacters.ts';
 
 export interface VideoFormValues {
   title: string;
@@ -23,10 +24,14 @@ export function validateVideoForm(values: VideoFormValues, hasVideoFile: boolean
   const errors: VideoFormErrors = {};
   if (values.title.length === 0) errors.title = 'Please give your video a title.';
   else if (values.title.length > TITLE_MAX) errors.title = `Titles can be at most ${TITLE_MAX} characters.`;
-  if (values.description.length > DESCRIPTION_MAX)
+  else if (hasControlCharacters(values.title)) errors.title = controlCharactersMessage('Titles');
+  if (hasControlCharacters(values.description, { multiline: true }))
+    errors.description = controlCharactersMessage('Descriptions');
+  else if (values.description.length > DESCRIPTION_MAX)
     errors.description = `Descriptions can be at most ${DESCRIPTION_MAX} characters.`;
   if (values.url && hasVideoFile) errors.url = 'Either link to a video or upload a file, not both.';
   else if (!values.url && !hasVideoFile) errors.url = 'Paste a link to the video, or upload an MP4 or WebM file below.';
+  else if (values.url && hasControlCharacters(values.url)) errors.url = controlCharactersMessage('Links');
   else if (values.url && !isWebUrl(values.url))
     errors.url = 'Links must be full web addresses starting with http:// or https://.';
   return errors;

@@ -15,8 +15,7 @@ export const notFound: RequestHandler = (_req, _res, next) => {
 export function createErrorRenderer(logger: Logger, options: { showStackTraces: boolean }): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const status = httpStatusOf(error);
-    const message =
-      status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. Please try again.';
+    const message = sentenceFor(error, status);
     if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'Request failed');
     if (res.headersSent) return;
     res.status(status);
@@ -26,6 +25,26 @@ export function createErrorRenderer(logger: Logger, options: { showStackTraces: 
     res.render('pages/error.njk', { status, message, requestId, stack });
   };
 }
+
+/**
+ * Only sentences we wrote reach users: an HttpError's own, else one per status. Errors from
+ * libraries (send's "ENOENT: … '<absolute path>'", body-parser's wording) carry paths and
+ * internals, so their messages stay in the logs.
+ */
+function sentenceFor(error: unknown, status: number): string {
+  if (status < 500 && error instanceof HttpError) return error.message;
+  return SENTENCE_BY_STATUS[status] ?? (status < 500 ? SENTENCE_BY_STATUS[400]! : SENTENCE_BY_STATUS[500]!);
+}
+
+const SENTENCE_BY_STATUS: Record<number, string> = {
+  400: 'The request could not be read. Please try again from the page.',
+  403: 'You are not allowed to do that.',
+  404: 'We could not find that page.',
+  408: 'The request took too long to arrive. Please try again.',
+  413: 'That request is too large.',
+  415: 'That kind of content is not accepted here.',
+  500: 'Something went wrong on our side. Please try again.',
+};
 
 function httpStatusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;

@@ -30,7 +30,7 @@ export function createImageUploadReceiver({ field, maxBytes }: ImageUploadOption
   /** The uploaded file, or undefined when the form had none. Throws HttpError with the reason shown to the member. */
   return function receiveImageUpload(req: Request, res: Response): Promise<Express.Multer.File | undefined> {
     return new Promise((resolve, reject) => {
-      if (refuseDeclaredOversize(req, res, maxBytes)) return reject(tooLarge(field, maxBytes));
+      if (refuseDeclaredOversize(req, maxBytes)) return reject(tooLarge(field, maxBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(
         req,

@@ -60,7 +60,7 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
 
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
-      if (refuseDeclaredOversize(req, res, options.maxImageBytes + options.maxVideoBytes))
+      if (refuseDeclaredOversize(req, options.maxImageBytes + options.maxVideoBytes))
         return reject(tooLarge('video', options.maxVideoBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(

@@ -88,7 +88,9 @@ describe('configuration', () => {
       loginAttemptsPerIp: 50,
       trustProxyHops: 0,
     });
-    expect(load({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40) }).trustProxyHops).toBe(1);
+    expect(
+      load({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(40), ALLOW_EMBEDDED_DATABASE: 'true' }).trustProxyHops,
+    ).toBe(1);
     expect(load({ DAILY_UPLOAD_MB: '3', TRUST_PROXY_HOPS: '2' })).toMatchObject({
       dailyUploadBytes: 3 * 1024 * 1024,
       trustProxyHops: 2,

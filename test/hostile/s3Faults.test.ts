@@ -15,7 +15,7 @@ import { startBlackHole, startSlowDownProxy } from '../support/faultyEndpoints.t
 import { closedPortEndpoint } from '../support/network.ts';
 import { listObjects } from '../support/storedState.ts';
 import { makeImage } from '../support/imageFixtures.ts';
-import { createTestApp, type TestApp } from '../support/testApp.ts';
+import { createTestApp, HEALTHZ_AUTH, type TestApp } from '../support/testApp.ts';
 
 const server = inject('s3');
 const apps: TestApp[] = [];
@@ -78,7 +78,7 @@ describe('S3 faults', () => {
     process.stderr.write(
       `[s3-faults] black hole: first upload ${Math.round(first.elapsedMs)} ms, tenth ${Math.round(later.at(-1)!.elapsedMs)} ms\n`,
     );
-    const health = (await request(testApp.app).get('/healthz')).body;
+    const health = (await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH)).body;
     expect(health.storage.s3.breaker).toBe('open');
     await blackHole.close();
   }, 90_000);
@@ -106,10 +106,10 @@ describe('S3 faults', () => {
       apps.push(testApp);
       const upload = await uploadAndLocate(testApp, 'misconfigured', '#404040');
       expect(upload).toMatchObject({ status: 303, location: 'local' });
-      const health = (await request(testApp.app).get('/healthz')).body;
+      const health = (await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH)).body;
       expect(health.status).toBe('degraded');
       expect(health.reasons.join(' ')).toContain('S3 rejects our configuration (InvalidCredentials)');
-      await request(testApp.app).get('/healthz');
+      await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH);
       const alarms = logs.lines().filter((line) => line.msg.startsWith('S3 is misconfigured (InvalidCredentials)'));
       expect(alarms).toHaveLength(1);
       expect(logs.text()).not.toContain('not-the-secret');

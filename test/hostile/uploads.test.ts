@@ -5,7 +5,6 @@
  * process still answers /healthz.
  */
 import http from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +16,7 @@ import { expectNothingStoredSince, listObjects, storedState } from '../support/s
 import { listenOnLoopback } from '../support/listen.ts';
 import { multipart, postPartialBody } from '../support/rawUpload.ts';
 import { makeMp4 } from '../support/videoFixtures.ts';
+import { waitFor } from '../support/waitFor.ts';
 
 const s3 = inject('s3');
 const newName = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 10)}`;
@@ -360,11 +360,13 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(
       });
       upload.on('error', () => undefined);
       upload.write(head);
-      await sleep(300);
+      const spooled = async () => (await storedState(testApp, s3)).tempFiles.length;
+      await waitFor('the upload to be spooled', async () => (await spooled()) === 1);
       // The upload really was being spooled when the client went away.
       expect((await storedState(testApp, s3)).tempFiles).toHaveLength(1);
       upload.destroy();
-      await sleep(500);
+      await waitFor('the abandoned upload to be cleaned up', async () => (await spooled()) === 0);
+      await waitFor('the connection to close', async () => (await server.openConnections()) === 0);
       await expectNothingStoredSince(before, testApp, s3);
       expect(await server.openConnections()).toBe(0);
     });

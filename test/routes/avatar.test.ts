@@ -5,7 +5,7 @@
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.ts';
+import { availableDatabases, createTestApp, HEALTHZ_AUTH, type TestApp } from '../support/testApp.ts';
 import { csrfTokenFor, signUp, uploadAvatar } from '../support/browserlessMember.ts';
 import { makeImage } from '../support/imageFixtures.ts';
 import * as hostile from '../support/hostileImages.ts';
@@ -93,7 +93,7 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
 
   it('reports S3 as reachable in /healthz', async () => {
     await testApp.storageHealth.refresh();
-    const health = await request(testApp.app).get('/healthz');
+    const health = await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH);
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: 'ok',
@@ -131,7 +131,7 @@ describe('avatars when S3 goes down', () => {
     expect(await sharp(served.body as Buffer).metadata()).toMatchObject({ format: 'webp', width: 64, height: 64 });
 
     await testApp.storageHealth.refresh();
-    const health = await request(testApp.app).get('/healthz');
+    const health = await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH);
     expect(health.body).toMatchObject({ status: 'degraded', storage: { mode: 's3', s3: { reachable: false } } });
   });
 

@@ -12,7 +12,7 @@ import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.t
 import { startBlackHole } from '../support/faultyEndpoints.ts';
 import { listenOnLoopback } from '../support/listen.ts';
 import { incompleteUploads as incompleteUploadsIn, storedState } from '../support/storedState.ts';
-import { createTestApp, type TestApp } from '../support/testApp.ts';
+import { createTestApp, HEALTHZ_AUTH, type TestApp } from '../support/testApp.ts';
 import { makeMp4 } from '../support/videoFixtures.ts';
 
 const s3 = inject('s3');
@@ -133,7 +133,7 @@ describe(`form video uploads stream on to S3 (${s3.kind})`, () => {
     expect(await storedState(testApp, s3)).toEqual(before);
     if (s3.kind === 'minio') expect(await incompleteUploads(testApp.bucket!)).toEqual([]);
     // Abandoning the upload was the app's doing, not S3's: the breaker stays closed, so the next upload still goes to S3.
-    expect((await member.get('/healthz')).body.storage.s3.breaker).toBe('closed');
+    expect((await member.get('/healthz').set(HEALTHZ_AUTH)).body.storage.s3.breaker).toBe('closed');
   });
 });
 

@@ -11,7 +11,7 @@ import { csrfTokenFor, signUp, type Agent } from '../support/browserlessMember.t
 import { makeImage } from '../support/imageFixtures.ts';
 import { makeS3Client, startS3Server, type S3TestServer } from '../support/s3Server.ts';
 import { listObjects } from '../support/storedState.ts';
-import { createTestApp, type TestApp } from '../support/testApp.ts';
+import { createTestApp, HEALTHZ_AUTH, type TestApp } from '../support/testApp.ts';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 
 async function uploadAvatar(agent: Agent, colour: string) {
@@ -44,9 +44,9 @@ describe('resync after S3 comes back', () => {
     for (const [i, member] of members.entries()) expect((await uploadAvatar(member, colours[i]!)).status).toBe(303);
     for (const member of members) expect(await avatarSrc(member)).toMatch(/^\/static\/avatars\//);
 
-    const down = (await request(testApp.app).get('/healthz')).body;
+    const down = (await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH)).body;
     await testApp.storageHealth.refresh();
-    const health = (await request(testApp.app).get('/healthz')).body;
+    const health = (await request(testApp.app).get('/healthz').set(HEALTHZ_AUTH)).body;
     expect(health).toMatchObject({ status: 'degraded', storage: { pending: { count: 3 }, s3: { breaker: 'open' } } });
     expect(health.storage.pending.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
     expect(down.storage.mode).toBe('s3');

@@ -16,11 +16,21 @@ export interface ServerProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts `node src/server.ts`, or with `shellCommand` that command line through `sh -c`, the way
+ * Render runs a start command: then `child` (what stop() signals) is the shell's process.
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  { shellCommand }: { shellCommand?: string } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['src/server.ts'], {
+  const [command, args] = shellCommand ? ['sh', ['-c', shellCommand]] : [process.execPath, ['src/server.ts']];
+  const child = spawn(command, args, {
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so SIGKILL can also reach a server the shell left behind.
+    detached: shellCommand !== undefined,
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,7 +51,14 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     child,
     output: () => output,
     async stop(signal) {
-      if (child.exitCode !== null) return child.exitCode;
+      // SIGKILL is cleanup: the whole group, in case a wrapper exited and left the server running.
+      if (signal === 'SIGKILL' && shellCommand !== undefined && child.pid !== undefined)
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group is already gone.
+        }
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

@@ -16,6 +16,10 @@ import { captureDestination, recordSecret } from './logCapture.ts';
 import { createTestDatabaseUrl } from './postgres.ts';
 import { createBucket, makeS3Client, type S3Connection } from './s3Server.ts';
 
+/** Every test app gets this HEALTHZ_TOKEN; tests that read /healthz details send HEALTHZ_AUTH. */
+export const TEST_HEALTHZ_TOKEN = 'test-healthz-token-not-a-secret';
+export const HEALTHZ_AUTH = { Authorization: `Bearer ${TEST_HEALTHZ_TOKEN}` };
+
 export type TestDatabaseKind = 'pglite' | 'postgresql';
 
 export interface TestAppOptions {
@@ -65,10 +69,15 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   recordSecret('a session secret', sessionSecret);
   const config = loadConfig({
     NODE_ENV: 'test',
+    // Tests that switch NODE_ENV to production run on a throwaway embedded database on purpose.
+    ALLOW_EMBEDDED_DATABASE: 'true',
     DATA_DIR: path.join(localDir, 'data'),
     LOCAL_STORAGE_DIR: path.join(localDir, 'static'),
     UPLOAD_TEMP_DIR: path.join(localDir, 'upload-tmp'),
     SESSION_SECRET: sessionSecret,
+    HEALTHZ_TOKEN: TEST_HEALTHZ_TOKEN,
+    // Suites sign up many members from 127.0.0.1; the throttle's own test sets its limit back.
+    SIGNUPS_PER_IP_PER_HOUR: '100000',
     ...(postgres && { DATABASE_URL: postgres.url }),
     ...(options.s3 &&
       bucket && {
