@@ -24,7 +24,7 @@ export interface GarbageDeps {
   logger: Logger;
   /** The clock ages are measured against; tests move it forward instead of backdating objects. */
   now?: () => Date;
-  /** S3's multipart operations: incomplete browser uploads under incoming/ are garbage too. */
+  /** S3's multipart operations: incomplete uploads under the app's folders are garbage too. */
   multipart?: MultipartStore;
   /** The backup bucket: an object there is garbage when no row in S3 uses its key. */
   backup?: StorageAdapter | undefined;
@@ -74,7 +74,7 @@ export interface StaleUpload {
 
 export interface GarbageSummary {
   objects: GarbageObject[];
-  /** Incomplete multipart uploads under incoming/ older than the grace period. */
+  /** Incomplete multipart uploads under the app's folders older than the grace period. */
   staleUploads: StaleUpload[];
   byLocation: Partial<Record<GarbagePlace, LocationTally>>;
   failures: Array<{ location: GarbagePlace; key: string; reason: string }>;
@@ -144,6 +144,13 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
   return summary;
 }
 
+/**
+ * Every folder the app writes under. An incomplete multipart upload can be left under any of
+ * them, not only incoming/: a form video streamed to S3 under uploads/ by a process that died
+ * mid-upload leaves one too, billed until aborted on a bucket without a lifecycle rule.
+ */
+const MULTIPART_PREFIXES = [...IMAGE_FOLDERS, INCOMING_FOLDER].map((folder) => `${folder}/`);
+
 /** Uploads started longer ago than the grace period can no longer be completed (VIDEO_UPLOAD_LIFETIME_MS is the same 24 h by default). */
 async function abortStaleUploads(
   deps: GarbageDeps,
@@ -153,7 +160,8 @@ async function abortStaleUploads(
   summary: GarbageSummary,
 ): Promise<void> {
   try {
-    for await (const upload of multipart.listIncomplete(`${INCOMING_FOLDER}/`)) {
+    for await (const upload of multipart.listIncomplete('')) {
+      if (!MULTIPART_PREFIXES.some((prefix) => upload.key.startsWith(prefix))) continue;
       const ageMs = now.getTime() - upload.initiated.getTime();
       if (ageMs < options.olderThanMs) continue;
       const stale: StaleUpload = { ...upload, ageMs, aborted: false };
@@ -174,7 +182,7 @@ async function abortStaleUploads(
   } catch (error) {
     summary.failures.push({
       location: 's3',
-      key: `${INCOMING_FOLDER}/`,
+      key: MULTIPART_PREFIXES.join(', '),
       reason: `could not list incomplete uploads: ${messageOf(error)}`,
     });
     deps.logger.warn({ err: error }, 'Could not list incomplete multipart uploads');
