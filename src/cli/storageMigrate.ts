@@ -15,8 +15,13 @@ const CLI = {
   name: 'storage:migrate',
   summary:
     'Moves every file on local disk into S3, checking each copy before the local file goes. Safe to stop and rerun.',
-  options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } },
-  optionHelp: ['--dry-run   list what would move; change nothing', '--limit N   move at most N files this run'],
+  options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' }, 'min-age': { type: 'string' } },
+  optionHelp: [
+    '--dry-run     list what would move; change nothing',
+    '--limit N     move at most N files this run',
+    '--min-age N   skip files no row knows that are younger than N minutes (default 60: a running app may still',
+    '              be writing them and about to record them); 0 when no app is running, e.g. after a `cp` restore',
+  ],
 } as const;
 /** Long lists of skips and failures are cut here; the rest are counted. */
 const MAX_LISTED = 50;
@@ -29,6 +34,12 @@ async function main(): Promise<number> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0))
     return refuseUsage(CLI, `--limit must be a whole number above 0 (got "${args.limit}")`);
   const dryRun = args['dry-run'] ?? false;
+  const minAgeMinutes = args['min-age'] === undefined ? undefined : Number(args['min-age']);
+  if (
+    minAgeMinutes !== undefined &&
+    (args['min-age']?.trim() === '' || !Number.isInteger(minAgeMinutes) || minAgeMinutes < 0)
+  )
+    return refuseUsage(CLI, `--min-age must be a whole number of minutes, 0 or more (got "${args['min-age']}")`);
 
   const config = loadConfigOrReport();
   if (!config) return 1;
@@ -55,6 +66,7 @@ async function main(): Promise<number> {
       {
         dryRun,
         ...(limit !== undefined && { limit }),
+        ...(minAgeMinutes !== undefined && { minAgeMs: minAgeMinutes * 60_000 }),
         onProgress: ({ files, totalFiles, bytes, totalBytes, failed }) =>
           bar.update(
             files,

@@ -281,6 +281,18 @@ describe('storage:migrate', () => {
     });
   });
 
+  it('takes young unrecorded files with a smaller minimum age (--min-age), e.g. after a cp restore', async () => {
+    await legacyFile('uploads/u5-restored.mp4', randomBytes(30), new Date(Date.now() - 20 * 60_000));
+    await legacyFile('uploads/u5-justnow.mp4', randomBytes(40), new Date());
+    const tenMinutes = await migrateLocalToS3(deps, { minAgeMs: 10 * 60_000 });
+    expect(tenMinutes).toMatchObject({ moved: 1, failed: [] });
+    expect(tenMinutes.skipped).toEqual([
+      { key: 'uploads/u5-justnow.mp4', reason: expect.stringContaining('written less than 10 min ago') },
+    ]);
+    expect(await migrateLocalToS3(deps, { minAgeMs: 0 })).toMatchObject({ moved: 1, skipped: [], failed: [] });
+    expect(await listObjects(server, bucket)).toEqual(['uploads/u5-justnow.mp4', 'uploads/u5-restored.mp4']);
+  });
+
   it('keeps a local file while another local row still uses its key, and skips uploads S3 already holds', async () => {
     const shared = await localImage([1000]);
     const twin = await db.selectFrom('stored_files').selectAll().where('id', '=', shared.id).executeTakeFirstOrThrow();
