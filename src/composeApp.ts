@@ -20,6 +20,7 @@ import { resolveSessionSecret } from './sessionSecret.ts';
 import { createEarlyVideoUploads } from './storage/earlyVideoUpload.ts';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.ts';
 import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
+import { createPublicReadProbe } from './files/publicReadProbe.ts';
 import { reconcileLocalFiles } from './storage/lostFiles.ts';
 import { createResync } from './storage/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.ts';
@@ -119,7 +120,15 @@ export async function composeApp(
           maxImageBytes: config.maxImageBytes,
         })
       : undefined;
-  const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
+  const storageHealth = createStorageHealth({
+    db,
+    s3,
+    backupConfigured: backup !== undefined,
+    logger,
+    bucket: config.s3?.bucket,
+    delivery,
+    publicRead: s3 ? createPublicReadProbe({ db, s3, delivery }) : undefined,
+  });
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.
   const sessionStore = new DatabaseSessionStore(unwatchedDb);

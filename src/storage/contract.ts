@@ -82,6 +82,14 @@ export interface StorageAdapter {
   isAvailable(): Promise<boolean>;
 
   /**
+   * Asks the backend whether it answers and accepts our configuration, and if not, why: resolves
+   * with a StorageError whose code names the cause (Unreachable, Timeout, InvalidCredentials,
+   * NoSuchBucket, WrongRegion, AccessDenied…), or undefined when all is well. Never throws.
+   * Absent on backends that cannot be misconfigured that way (local disk).
+   */
+  probe?(): Promise<StorageError | undefined>;
+
+  /**
    * Has the store compute and keep a checksum of an object written without one (S3: a copy of
    * the object onto itself asking for CRC64NVME, keeping its type and cache headers); resolves
    * with it. Absent on backends that compute none. Throws StorageError ('NotFound' when missing).

@@ -11,6 +11,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -152,6 +153,18 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
         return sealed.ChecksumCRC64NVME;
       } catch (error) {
         throw toStorageError(error, `checksum of ${key}`);
+      }
+    },
+
+    async probe(): Promise<StorageError | undefined> {
+      try {
+        // A GET, unlike HeadBucket: its error body names the cause (SignatureDoesNotMatch,
+        // NoSuchBucket, AuthorizationHeaderMalformed…), where a HEAD's 403 or 301 says nothing.
+        // ListBucket is in the least-privilege policy.
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }));
+        return undefined;
+      } catch (error) {
+        return toStorageError(error, 'health probe (ListObjectsV2)');
       }
     },
 
