@@ -12,7 +12,6 @@ import {
   type GarbagePlace,
   type GarbageSummary,
 } from '../storage/collectGarbage.ts';
-import type { StorageLocation } from '../storage/contract.ts';
 import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';

@@ -83,7 +83,7 @@ export function createStorageHealth(deps: {
 
   const probe = (): Promise<void> => {
     if (!s3) return Promise.resolve();
-    if (probing) return probing;
+    if (probing !== undefined) return probing;
     const asked = s3.probe
       ? s3.probe().then((found) => {
           problem = found?.code;

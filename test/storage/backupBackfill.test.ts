@@ -6,7 +6,7 @@
  * reported; gc finds leftovers in the backup bucket. MinIO (checksums), PGlite and PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { buffer as readAll } from 'node:stream/consumers';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
