@@ -17,6 +17,7 @@ import { IMAGE_FOLDERS } from './keys.ts';
 import { deleteUnreferencedObjects, isKeyReferenced } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
 import { checksumColumns } from '../files/recordedChecksums.ts';
+import { repairMissingVariants } from '../files/repairVariants.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export interface MigrationDeps {
@@ -199,8 +200,12 @@ async function planLegacyFiles(
 
 async function moveRow(
   { db, s3, local, logger, backupConfigured }: MigrationDeps,
-  row: StoredFileRow,
+  listed: StoredFileRow,
 ): Promise<Outcome> {
+  // Some variants gone from disk: rebuilt from the largest left; nothing left: reported as missing.
+  const repair = await repairMissingVariants({ db, adapter: local, logger }, listed);
+  if (repair.state === 'lost') throw new MissingSourceError(listed.key);
+  const row = repair.row;
   const objects = objectsOf(row);
   const checksums = await copyVerified(local, s3, row, objects);
   const flipped = await db.transaction().execute(async (trx) => {

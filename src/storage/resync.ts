@@ -13,6 +13,7 @@ import type { StorageAdapter } from './contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { recordBackedUp } from '../files/backupState.ts';
+import { repairMissingVariants } from '../files/repairVariants.ts';
 import { enqueueCopy } from './outbox.ts';
 import { checksumColumns } from '../files/recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
@@ -56,12 +57,17 @@ export function createResync(deps: ResyncDeps) {
     await step('cleaned', file.id);
   }
 
-  async function moveToPrimary(pending: PendingCopyRow, file: StoredFileRow): Promise<'moved' | 'gone'> {
+  async function moveToPrimary(pending: PendingCopyRow, claimed: StoredFileRow): Promise<'moved' | 'gone'> {
+    let file = claimed;
     if (pending.state === 'copy') {
       if (file.location !== 'local') {
         await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
         return 'gone';
       }
+      // Some variants gone from disk: rebuilt from the largest left; nothing left: the file is lost.
+      const repair = await repairMissingVariants({ db, adapter: local, logger }, file);
+      if (repair.state === 'lost') throw new MissingSourceError(file.key);
+      file = repair.row;
       const checksums = await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
