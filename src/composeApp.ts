@@ -21,6 +21,7 @@ import { createEarlyVideoUploads } from './storage/earlyVideoUpload.ts';
 import { createImageStorage, type ImageStorage } from './storage/imageStorage.ts';
 import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
 import { createPublicReadProbe } from './files/publicReadProbe.ts';
+import { createRequestLedger, type RequestLedger } from './files/requestLedger.ts';
 import { reconcileLocalFiles } from './storage/lostFiles.ts';
 import { createResync } from './storage/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.ts';
@@ -39,6 +40,8 @@ export interface ComposedApp {
   storageHealth: StorageHealth;
   /** Undefined when S3 is not configured: there is nowhere to resync to. */
   resyncLoop: ResyncLoop | undefined;
+  /** The S3 requests the app makes, recorded for storage:usage. */
+  requestLedger: RequestLedger;
   /** Starts background work: the boot check for lost local files, resync, health probes. */
   startBackgroundWork(): Promise<void>;
   /** Stops background timers and closes the database. */
@@ -64,20 +67,25 @@ export async function composeApp(
   });
   const db = unwatchedDb.withPlugin(writeWatcher.plugin);
   let resyncLoop: ResyncLoop | undefined;
-  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
-    cooldownMs: breakerCooldownMs,
-    onStateChange(state, failure) {
-      if (state === 'open')
-        logger.warn(
-          { s3ErrorCode: failure?.code },
-          `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
-        );
-      if (state === 'closed') {
-        logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
-        resyncLoop?.kick();
-      }
+  const requestLedger = createRequestLedger({ db: unwatchedDb, logger });
+  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(
+    config,
+    {
+      cooldownMs: breakerCooldownMs,
+      onStateChange(state, failure) {
+        if (state === 'open')
+          logger.warn(
+            { s3ErrorCode: failure?.code },
+            `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
+          );
+        if (state === 'closed') {
+          logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
+          resyncLoop?.kick();
+        }
+      },
     },
-  });
+    requestLedger.count,
+  );
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
   const storage = createImageStorage({
     db,
@@ -157,10 +165,12 @@ export async function composeApp(
     imageStorage,
     storageHealth,
     resyncLoop,
+    requestLedger,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
       if (backup) await queueBackupBackfillAndSay(db, logger);
       storageHealth.start();
+      requestLedger.start();
       const report = await storageHealth.refresh();
       if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');
       resyncLoop?.start();
@@ -168,6 +178,7 @@ export async function composeApp(
     async close() {
       storageHealth.stop();
       await resyncLoop?.drain(0);
+      await requestLedger.stop();
       sessionStore.close();
       await db.destroy();
     },

@@ -167,6 +167,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0009_storage_requests': {
+    async up(db: Kysely<unknown>) {
+      // The S3 requests the app made, per month, bucket and billing class (storage:usage).
+      await db.schema
+        .createTable('storage_requests')
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull().check(sql`target in ('primary', 'backup')`))
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('put', 'get', 'list', 'delete')`))
+        .addColumn('count', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('storage_requests_pk', ['month', 'target', 'kind'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

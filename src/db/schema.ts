@@ -120,6 +120,15 @@ export interface UploadLedgerTable {
   created_at: CreatedAt;
 }
 
+/** S3 requests the app made, per calendar month (UTC, "2026-12"), bucket and billing class. */
+export interface StorageRequestsTable {
+  month: string;
+  target: 'primary' | 'backup';
+  kind: 'put' | 'get' | 'list' | 'delete';
+  /** bigint, read back as a string. */
+  count: ColumnType<string, string, string>;
+}
+
 export interface Database {
   users: UsersTable;
   videos: VideosTable;
@@ -129,6 +138,7 @@ export interface Database {
   direct_uploads: DirectUploadsTable;
   sessions: SessionsTable;
   upload_ledger: UploadLedgerTable;
+  storage_requests: StorageRequestsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

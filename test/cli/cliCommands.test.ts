@@ -23,6 +23,7 @@ const COMMANDS = {
   'storage:migrate': 'src/cli/storageMigrate.ts',
   'storage:gc': 'src/cli/storageGc.ts',
   'storage:verify': 'src/cli/storageVerify.ts',
+  'storage:usage': 'src/cli/storageUsage.ts',
   'images:regenerate': 'src/cli/regenerateImages.ts',
 };
 const s3 = inject('s3');
