@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import express, { type Express } from 'express';
+import compression from 'compression';
 import helmet from 'helmet';
 import type { AppConfig } from './config.ts';
 import type { AppDatabase } from './db/database.ts';
@@ -32,6 +33,8 @@ import { loadCurrentUser } from './web/currentUser.ts';
 import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
 import { createSessionMiddleware } from './web/session.ts';
 import { createStaticRoutes } from './web/staticFiles.ts';
+import { fingerprintAssets } from './web/assetFingerprints.ts';
+import { imageUploadRules, videoUploadRules } from './views/uploadRules.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
 import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
@@ -100,7 +103,16 @@ export function createApp(deps: AppDeps): Express {
   // so req.ip is the client (login throttle) and req.secure sees X-Forwarded-Proto (Secure cookie).
   if (config.trustProxyHops > 0) app.set('trust proxy', config.trustProxyHops);
   app.disable('x-powered-by');
-  configureViews(app, { viewsDir: path.join(PROJECT_ROOT, 'views'), imageStorage, appEnv: config.env });
+  const assets = fingerprintAssets(path.join(PROJECT_ROOT, 'static'));
+  configureViews(app, {
+    viewsDir: path.join(PROJECT_ROOT, 'views'),
+    imageStorage,
+    appEnv: config.env,
+    assetUrl: assets.assetUrl,
+  });
+  // Upload forms check type and size in the browser with these, before sending.
+  app.locals.imageRules = imageUploadRules(config.maxImageBytes);
+  app.locals.videoRules = videoUploadRules(config.maxVideoBytes);
   // Forms get the direct-upload script only when there is a bucket to send to.
   app.locals.directUploadsEnabled = deps.directUploads !== undefined;
   app.locals.directVideoUploadsEnabled = deps.directVideoUploads !== undefined;
@@ -137,6 +149,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(refuseControlCharactersInPath);
+  // Pages, CSS and JS go compressed; compression skips images and videos (not compressible).
+  app.use(compression());
+  app.use(assets.routes);
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );
@@ -187,8 +202,7 @@ export function createApp(deps: AppDeps): Express {
       startEarlyVideoUpload: deps.startEarlyVideoUpload,
     }),
   );
-  app.use(requireCsrfToken);
-  app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
+  // The auth forms check their own token, to show an expired form again filled in.
   app.use(
     createAuthRoutes({
       db,
@@ -196,6 +210,8 @@ export function createApp(deps: AppDeps): Express {
       signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
     }),
   );
+  app.use(requireCsrfToken);
+  app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
   app.use(createMemberRoutes({ db }));
   if (deps.directUploads)
     app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));

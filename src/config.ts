@@ -107,9 +107,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     problems.push('SESSION_SECRET must be at least 32 characters long');
   }
 
-  const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 5, 100);
+  const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 20, 100);
   const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
-  const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 40, 500);
+  const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 50, 500);
   const abuseLimits = readAbuseLimits(readers);
   const webHardening = readWebHardening(readers, problems);
   const trustProxyRaw = read('TRUST_PROXY_HOPS');

@@ -5,6 +5,8 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
+import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken, requireCsrfToken } from '../web/csrf.ts';
+import { decodeTypedFields } from '../web/restoredForm.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
 import { showRefusalOn } from '../web/showRefusal.ts';
 import { controlCharactersMessage, hasControlCharacters, withoutControlCharacters } from '../web/controlCharacters.ts';
@@ -52,9 +54,22 @@ export function createAuthRoutes({
     throttle.perIp,
     async (req: Request, res: Response) => {
       const username = field(req, 'username').trim();
-      const result = await createAccount(db, username, field(req, 'password'));
-      if (!result.ok) {
-        return res.status(422).render('pages/signup.njk', { ...rules, values: { username }, errors: result.errors });
+      const password = field(req, 'password');
+      if (!hasValidCsrfToken(req)) {
+        return res
+          .status(403)
+          .render('pages/signup.njk', { ...rules, values: { username }, errors: { form: CSRF_REFILLED_MESSAGE } });
+      }
+      // An empty field gets its own sentence, not the help text under it again.
+      const missing = {
+        ...(username === '' && { username: 'Enter a username.' }),
+        ...(password === '' && { password: 'Enter a password.' }),
+      };
+      const result = Object.keys(missing).length > 0 ? undefined : await createAccount(db, username, password);
+      if (!result?.ok) {
+        return res
+          .status(422)
+          .render('pages/signup.njk', { ...rules, values: { username }, errors: result?.errors ?? missing });
       }
       await startSession(req, result.user.id);
       req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
@@ -73,23 +88,27 @@ export function createAuthRoutes({
 
   router.post('/login', throttle.perIp, throttle.perAccount, async (req, res) => {
     const username = field(req, 'username').trim();
-    // A control character never matches an account, and PostgreSQL refuses NUL outright.
-    const user = hasControlCharacters(username) ? 'refused' : await checkLogin(db, username, field(req, 'password'));
     const next = safeNextPath(field(req, 'next'));
-    if (user === 'refused') {
-      const error = controlCharactersMessage('Usernames');
-      return res
-        .status(422)
-        .render('pages/login.njk', { error, next, values: { username: withoutControlCharacters(username) } });
-    }
-    if (!user) {
-      return res.status(401).render('pages/login.njk', { error: LOGIN_FAILED_MESSAGE, next, values: { username } });
-    }
+    const restoring = decodeTypedFields(field(req, 'restore'));
+    const again = (status: number, error: string, typed = username) =>
+      res.status(status).render('pages/login.njk', {
+        error,
+        next,
+        values: { username: typed },
+        restoring: restoring && JSON.stringify(restoring),
+      });
+    if (!hasValidCsrfToken(req)) return again(403, CSRF_REFILLED_MESSAGE);
+    // A control character never matches an account, and PostgreSQL refuses NUL outright.
+    if (hasControlCharacters(username))
+      return again(422, controlCharactersMessage('Usernames'), withoutControlCharacters(username));
+    const user = await checkLogin(db, username, field(req, 'password'));
+    if (!user) return again(401, LOGIN_FAILED_MESSAGE);
     await startSession(req, user.id);
+    if (restoring) req.session.restoredForm = { path: next, values: restoring };
     res.redirect(303, next);
   });
 
-  router.post('/logout', (req, res, next) => {
+  router.post('/logout', requireCsrfToken, (req, res, next) => {
     req.session.destroy((error: unknown) => {
       if (error) return next(error);
       res.clearCookie('vv.sid');

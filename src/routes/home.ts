@@ -5,6 +5,7 @@ import { listNewestMembers } from '../members/memberProfiles.ts';
 import { createHomePageCache } from '../videos/homePageCache.ts';
 import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.ts';
 import { HttpError } from '../web/httpError.ts';
+import { withViewerVotes } from '../videos/votes.ts';
 
 const MAX_PAGE = 10_000;
 /** How long another instance's vote may take to show on this instance's front page. */
@@ -28,7 +29,14 @@ export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; wri
     const page = req.query.page === undefined ? 1 : Number(req.query.page);
     if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE)
       throw new HttpError(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
-    res.render('pages/home.njk', { ...(await homePage(page)), page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1 });
+    const cached = await homePage(page);
+    const videos = await withViewerVotes(db, res.locals.currentUser?.id, cached.videos);
+    // The goodbye after an account deletion (routes/profile.ts) lands here.
+    if (req.session?.flash) {
+      res.locals.flash = req.session.flash;
+      delete req.session.flash;
+    }
+    res.render('pages/home.njk', { ...cached, videos, page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1 });
   });
   return router;
 }

@@ -7,10 +7,11 @@ import { replaceImage, replacedMessage } from '../storage/replaceImage.ts';
 import { listVideosByOwner } from '../videos/videoCatalog.ts';
 import { deleteAccount } from '../videos/videoRemoval.ts';
 import { requireUser, signedInUser } from '../web/currentUser.ts';
-import { requireCsrfToken } from '../web/csrf.ts';
-import { HttpError } from '../web/httpError.ts';
+import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken } from '../web/csrf.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
-import { showRefusalOn } from '../web/showRefusal.ts';
+import { isShowableRefusal, refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
+import { countAsNoUpload } from '../web/memberRateLimit.ts';
+import { withViewerVotes } from '../videos/votes.ts';
 
 export function createProfileRoutes(deps: {
   db: AppDatabase;
@@ -23,16 +24,20 @@ export function createProfileRoutes(deps: {
   const receiveAvatar = createImageUploadReceiver({ field: 'avatar', maxBytes: maxImageBytes });
   const maxMegabytes = Math.round((maxImageBytes / (1024 * 1024)) * 10) / 10;
 
-  const renderProfile = async (
-    res: Response,
-    status: number,
-    errors: { avatarError?: string; deleteError?: string } = {},
-  ) => {
+  const renderProfile = async (res: Response, status: number, errors: { avatarError?: string } = {}) => {
     const member = signedInUser(res);
-    res
-      .status(status)
-      .render('pages/profile.njk', { member, videos: await listVideosByOwner(db, member.id), maxMegabytes, ...errors });
+    const videos = await withViewerVotes(db, member.id, await listVideosByOwner(db, member.id));
+    res.status(status).render('pages/profile.njk', { member, videos, maxMegabytes, ...errors });
   };
+
+  const renderDeleteConfirmation = async (res: Response, status: number, deleteError?: string) => {
+    const member = signedInUser(res);
+    const videoCount = (await listVideosByOwner(db, member.id)).length;
+    res.status(status).render('pages/confirmDeleteAccount.njk', { member, videoCount, deleteError });
+  };
+
+  // The confirmation page: the profile's "Delete my account…" leads here without JavaScript.
+  router.get('/profile/delete', requireUser, (_req, res) => renderDeleteConfirmation(res, 200));
 
   router.get('/profile', requireUser, async (req, res) => {
     res.locals.flash = req.session.flash;
@@ -40,16 +45,19 @@ export function createProfileRoutes(deps: {
     await renderProfile(res, 200);
   });
 
-  router.post('/profile/delete', requireUser, requireCsrfToken, async (req, res, next) => {
+  router.post('/profile/delete', requireUser, async (req, res, next) => {
+    // A stale token shows the confirmation again, with a fresh one, instead of a dead end.
+    if (!hasValidCsrfToken(req)) return renderDeleteConfirmation(res, 403, CSRF_REFILLED_MESSAGE);
     const member = signedInUser(res);
     const password = (req.body as Record<string, unknown> | undefined)?.password;
     const confirmed = typeof password === 'string' && (await checkLogin(db, member.username, password));
     if (!confirmed)
-      return renderProfile(res, 403, { deleteError: 'That password is not right, so your account was not deleted.' });
+      return renderDeleteConfirmation(res, 403, 'That password is not right, so your account was not deleted.');
     await deleteAccount(db, imageStorage, member.id);
-    req.session.destroy((error: unknown) => {
+    // A new, anonymous session carries the goodbye to the front page.
+    req.session.regenerate((error: unknown) => {
       if (error) return next(error);
-      res.clearCookie('vv.sid');
+      req.session.flash = `Your account “${member.username}” and everything in it (avatar, videos, thumbnails, votes) was deleted. Goodbye!`;
       res.redirect(303, '/');
     });
   });
@@ -66,19 +74,22 @@ export function createProfileRoutes(deps: {
       try {
         file = await receiveAvatar(req, res);
       } catch (error) {
-        if (error instanceof HttpError && error.status !== 403)
-          return renderProfile(res, error.status, { avatarError: error.message });
+        if (isShowableRefusal(error)) return renderProfile(res, error.status, { avatarError: refusalSentence(error) });
         throw error;
       }
-      if (!file || file.size === 0)
+      if (!file || file.size === 0) {
+        countAsNoUpload(res);
         return renderProfile(res, 400, { avatarError: 'Please choose an image file to upload.' });
+      }
 
       const result = await replaceImage(imageStorage, { kind: 'avatar', userId: member.id }, file);
       if (!result.success) return renderProfile(res, result.status, { avatarError: result.error });
       req.session.flash = replacedMessage('Avatar', result, imageStorage.mode);
       res.redirect(303, '/profile');
     },
-    showRefusalOn((_req, res, refusal) => renderProfile(res, refusal.status, { avatarError: refusal.message })),
+    showRefusalOn((_req, res, refusal) =>
+      renderProfile(res, refusal.status, { avatarError: refusalSentence(refusal) }),
+    ),
   );
 
   return router;

@@ -10,13 +10,16 @@ import { requireCsrfToken } from '../web/csrf.ts';
 import { HttpError } from '../web/httpError.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.ts';
-import { showRefusalOn } from '../web/showRefusal.ts';
+import { isShowableRefusal, refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
+import { readLeadingFields } from '../web/leadingFields.ts';
+import { countAsNoUpload } from '../web/memberRateLimit.ts';
+import { takeRestoredForm } from '../web/restoredForm.ts';
 import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.ts';
 import { megabytes } from '../web/uploadErrors.ts';
 import { findVideo, type VideoDetails } from '../videos/videoCatalog.ts';
 import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormValues } from '../videos/videoForm.ts';
 import { deleteVideo } from '../videos/videoRemoval.ts';
-import { toggleVote } from '../videos/votes.ts';
+import { toggleVote, voteCountOf } from '../videos/votes.ts';
 
 export interface VideoRouteDeps {
   db: AppDatabase;
@@ -71,7 +74,12 @@ export function createVideoRoutes({
     return video;
   }
 
-  router.get('/videos/new', requireUser, (_req, res) => renderForm(res, 200, {}));
+  router.get('/videos/new', requireUser, (req, res) => {
+    const restored = takeRestoredForm(req, '/videos/new');
+    if (restored)
+      res.locals.flash = 'You are logged in again. Here is what you typed; choose any files again, then send it.';
+    renderForm(res, 200, restored ? readVideoForm(restored) : {});
+  });
 
   // The last handler of each upload route shows refusals (rate limit, quota) on its form; it must
   // sit in the same route, because Express skips other routes once an error is pending.
@@ -86,9 +94,10 @@ export function createVideoRoutes({
         submission = await receiveSubmission(req, res);
       } catch (error) {
         await whenSpoolingSettles(req);
-        if (error instanceof HttpError && error.status !== 403) {
-          const values = readVideoForm((req.body ?? {}) as Record<string, string>);
-          return renderForm(res, error.status, values, { [error.field ?? 'video']: error.message });
+        if (isShowableRefusal(error)) {
+          // Refused by its declared length, the body was never read: its leading text fields are, now.
+          const values = readVideoForm(await readLeadingFields(req));
+          return renderForm(res, error.status, values, { [error.field ?? 'video']: refusalSentence(error) });
         }
         throw error;
       }
@@ -99,8 +108,10 @@ export function createVideoRoutes({
         // Refused uploads are cleaned up before the answer, so a member never sees a file that is about to vanish.
         if (Object.keys(errors).length > 0) {
           await removeSpooledFiles(spooled);
+          countAsNoUpload(res);
           return renderForm(res, 422, values, errors);
         }
+        if (spooled.every((file) => file.size === 0)) countAsNoUpload(res);
 
         const stored: UploadResult[] = [];
         const fail = async (field: 'video' | 'thumbnail', result: Extract<UploadResult, { success: false }>) => {
@@ -156,8 +167,14 @@ export function createVideoRoutes({
         await removeSpooledFiles(spooled);
       }
     },
-    showRefusalOn((_req, res, refusal) =>
-      renderForm(res, refusal.status, {}, { [refusal.field ?? 'video']: refusal.message }),
+    showRefusalOn((req, res, refusal) =>
+      readLeadingFields(req).then((fields) => {
+        // The rate limit or quota refused it before the body was read; the file part is not wanted.
+        res.setHeader('Connection', 'close');
+        return renderForm(res, refusal.status, readVideoForm(fields), {
+          [refusal.field ?? 'video']: refusalSentence(refusal),
+        });
+      }),
     ),
   );
 
@@ -169,8 +186,12 @@ export function createVideoRoutes({
   });
 
   router.post('/videos/:id/vote', requireUser, voteLimit, requireCsrfToken, async (req, res) => {
-    const result = await toggleVote(db, videoIdFrom(req), signedInUser(res).id);
+    const videoId = videoIdFrom(req);
+    const result = await toggleVote(db, videoId, signedInUser(res).id);
     if (!result) throw new HttpError(404, 'There is no such video.');
+    // static/js/votes.js asks for JSON and updates the button in place.
+    if (req.accepts(['html', 'json']) === 'json')
+      return res.json({ voted: result.voted, voteCount: await voteCountOf(db, videoId) });
     const back = (req.body as Record<string, unknown> | undefined)?.back;
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   });
@@ -187,10 +208,13 @@ export function createVideoRoutes({
       try {
         file = await receiveThumbnail(req, res);
       } catch (error) {
-        if (error instanceof HttpError && error.status !== 403) return renderVideo(error.status, error.message);
+        if (isShowableRefusal(error)) return renderVideo(error.status, refusalSentence(error));
         throw error;
       }
-      if (!file || file.size === 0) return renderVideo(400, 'Please choose an image file to upload.');
+      if (!file || file.size === 0) {
+        countAsNoUpload(res);
+        return renderVideo(400, 'Please choose an image file to upload.');
+      }
       const result = await replaceImage(
         imageStorage,
         { kind: 'thumbnail', videoId: video.id, ownerId: video.owner.id },
@@ -201,16 +225,23 @@ export function createVideoRoutes({
       res.redirect(303, `/videos/${video.id}`);
     },
     showRefusalOn(async (req, res, refusal) => {
-      res
-        .status(refusal.status)
-        .render('pages/video.njk', { video: await loadVideo(req, res), thumbnailError: refusal.message, ...limits });
+      res.status(refusal.status).render('pages/video.njk', {
+        video: await loadVideo(req, res),
+        thumbnailError: refusalSentence(refusal),
+        ...limits,
+      });
     }),
   );
+
+  // The confirmation page: the video page's "Delete this video…" leads here without JavaScript.
+  router.get('/videos/:id/delete', requireUser, async (req, res) => {
+    res.render('pages/confirmDeleteVideo.njk', { video: await loadOwnVideo(req, res) });
+  });
 
   router.post('/videos/:id/delete', requireUser, requireCsrfToken, async (req, res) => {
     const video = await loadOwnVideo(req, res);
     await deleteVideo(db, imageStorage, video.id);
-    req.session.flash = `“${video.title}” was deleted.`;
+    req.session.flash = `“${video.title}” was deleted, with its thumbnail and votes.`;
     res.redirect(303, '/profile');
   });
 

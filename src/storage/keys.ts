@@ -15,7 +15,8 @@ export function isImageFolder(value: string): value is ImageFolder {
 }
 
 function checkedKey(folder: ImageFolder, prefix: string, id: string, extension: string): string {
-  if (!/^[a-z0-9-]{1,32}$/.test(prefix)) throw new Error(`Invalid key prefix "${prefix}"`);
+  // A key segment must begin with a letter or digit (assertSafeKey), so the prefix must too.
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(prefix)) throw new Error(`Invalid key prefix "${prefix}"`);
   if (!/^[a-z0-9]{1,5}$/.test(extension)) throw new Error(`Invalid key extension "${extension}"`);
   return `${folder}/${prefix}-${id}.${extension}`;
 }

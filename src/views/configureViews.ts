@@ -15,7 +15,13 @@ import { createImageTag } from './imageTag.ts';
 
 export function configureViews(
   app: Express,
-  options: { viewsDir: string; imageStorage: Pick<ImageStorage, 'getImageUrl'>; appEnv: AppConfig['env'] },
+  options: {
+    viewsDir: string;
+    imageStorage: Pick<ImageStorage, 'getImageUrl'>;
+    appEnv: AppConfig['env'];
+    /** Fingerprinted asset URLs (web/assetFingerprints.ts); plain /static paths when not given. */
+    assetUrl?: (relativePath: string) => string;
+  },
 ): nunjucks.Environment {
   const env = nunjucks.configure(path.resolve(options.viewsDir), {
     autoescape: true,
@@ -24,6 +30,7 @@ export function configureViews(
     noCache: options.appEnv === 'development',
   });
   env.addGlobal('getImageUrl', options.imageStorage.getImageUrl);
+  env.addGlobal('assetUrl', options.assetUrl ?? ((relativePath: string) => `/static/${relativePath}`));
   env.addGlobal('imageTag', createImageTag(options.imageStorage.getImageUrl));
   env.addFilter('date', (value: Date | string) =>
     new Date(value).toLocaleDateString('en-GB', { year: 'numeric', month: 'long', day: 'numeric' }),

@@ -10,6 +10,20 @@ import { HttpError } from './httpError.ts';
 export const CSRF_FAILURE_MESSAGE =
   'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
 
+/** Shown on a form the server re-renders (with what was typed and a fresh token) after a token failed. */
+export const CSRF_REFILLED_MESSAGE =
+  'This form has expired or was not sent from VideoVote. Nothing was saved: check what you typed (choose any files again) and send it once more.';
+
+/** The refusal for a missing or stale token; `field: 'form'` marks it as one a form can show, refilled. */
+export function csrfRefusal(): HttpError {
+  return new HttpError(403, CSRF_FAILURE_MESSAGE, { field: 'form' });
+}
+
+/** True for csrfRefusal()'s errors: the form may be shown again, filled in, with CSRF_REFILLED_MESSAGE. */
+export function isCsrfRefusal(error: unknown): boolean {
+  return error instanceof HttpError && error.status === 403 && error.field === 'form';
+}
+
 /**
  * Gives templates `csrfToken()`, which creates the session's token on first use. Only pages
  * that render a form call it, so an anonymous visitor reading pages gets no session row and
@@ -33,5 +47,5 @@ export function hasValidCsrfToken(req: Request): boolean {
 /** Rejects state-changing requests without a valid token with 403. */
 export function requireCsrfToken(req: Request, _res: Response, next: NextFunction): void {
   if (req.method === 'GET' || req.method === 'HEAD' || hasValidCsrfToken(req)) next();
-  else next(new HttpError(403, CSRF_FAILURE_MESSAGE));
+  else next(csrfRefusal());
 }

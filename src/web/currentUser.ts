@@ -2,6 +2,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { findMemberById, type MemberSummary } from '../members/memberProfiles.ts';
+import { readLeadingFields } from './leadingFields.ts';
+import { encodeTypedFields, formPageFor } from './restoredForm.ts';
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -26,9 +28,26 @@ export function loadCurrentUser(db: AppDatabase): RequestHandler {
  * before a single file byte is read: pages redirect to the login form, other requests get 401.
  */
 export function requireUser(req: Request, res: Response, next: NextFunction): void {
-  if (res.locals.currentUser) next();
-  else if (req.method === 'GET') res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
-  else res.status(401).render('pages/login.njk', { error: 'Please log in first.', next: req.originalUrl });
+  if (res.locals.currentUser) {
+    next();
+    return;
+  }
+  if (req.method === 'GET') {
+    res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+    return;
+  }
+  // A lapsed session: the login form carries what was typed back to the form (web/restoredForm.ts).
+  // The unread rest of the body (a file) is not wanted, so the connection closes after the answer.
+  res.setHeader('Connection', 'close');
+  readLeadingFields(req)
+    .then((fields) =>
+      res.status(401).render('pages/login.njk', {
+        error: 'Please log in first.',
+        next: formPageFor(req.originalUrl),
+        restoring: encodeTypedFields(fields),
+      }),
+    )
+    .catch(next);
 }
 
 export function signedInUser(res: Response): MemberSummary {

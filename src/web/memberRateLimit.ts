@@ -7,7 +7,7 @@
  * where the member acted (an upload form, or the error page).
  */
 import { rateLimit } from 'express-rate-limit';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HttpError } from './httpError.ts';
 
 export interface MemberRateLimitOptions {
@@ -16,10 +16,31 @@ export interface MemberRateLimitOptions {
   tooFast: (retryAfterSeconds: number) => string;
   /** Names the budget, so two limits never share counts. */
   name: string;
+  /** Requests that never count (checked before the body is read). */
+  skip?: (req: Request) => boolean;
 }
 
-export function createMemberRateLimit({ perMinute, tooFast, name }: MemberRateLimitOptions): RequestHandler {
+declare module 'express-serve-static-core' {
+  interface Locals {
+    /** Set by a route whose request turned out to store no file (countAsNoUpload). */
+    noUploadCounted?: boolean;
+  }
+}
+
+/**
+ * Marks this request as no upload — a link-only submission, a form refused for a missing title
+ * before any file was stored, a form without a file — so the upload budget gives its count back.
+ */
+export function countAsNoUpload(res: Response): void {
+  res.locals.noUploadCounted = true;
+}
+
+export function createMemberRateLimit({ perMinute, tooFast, name, skip }: MemberRateLimitOptions): RequestHandler {
   return rateLimit({
+    ...(skip && { skip }),
+    // A request a route marked as no upload gives its count back when the answer is sent.
+    skipFailedRequests: true,
+    requestWasSuccessful: (_req, res) => res.locals.noUploadCounted !== true,
     windowMs: 60_000,
     limit: perMinute,
     standardHeaders: 'draft-7',
@@ -38,6 +59,8 @@ export function createUploadRateLimit(options: { perMinute: number }): RequestHa
   return createMemberRateLimit({
     ...options,
     name: 'uploads',
+    // A URL-encoded form cannot carry a file (the upload forms send one without a file: formUpload.js).
+    skip: (req) => Boolean(req.is('application/x-www-form-urlencoded')),
     tooFast: (seconds) => `You are uploading too fast. Please wait ${seconds} seconds and try again.`,
   });
 }

@@ -7,8 +7,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
-import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
-import { HttpError } from './httpError.ts';
+import { csrfRefusal, hasValidCsrfToken } from './csrf.ts';
 import { refuseDeclaredOversize } from './declaredLength.ts';
 import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
 
@@ -37,7 +36,7 @@ export function createImageUploadReceiver({ field, maxBytes }: ImageUploadOption
         res,
         AsyncResource.bind((error: unknown) => {
           if (error) return reject(translateUploadError(error, { [field]: maxBytes }));
-          if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+          if (!hasValidCsrfToken(req)) return reject(csrfRefusal());
           resolve(req.file);
         }),
       );

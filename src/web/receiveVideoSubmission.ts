@@ -6,8 +6,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
-import { CSRF_FAILURE_MESSAGE, hasValidCsrfToken } from './csrf.ts';
-import { HttpError } from './httpError.ts';
+import { csrfRefusal, hasValidCsrfToken } from './csrf.ts';
 import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.ts';
 import { signedInUser } from './currentUser.ts';
 import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.ts';
@@ -68,7 +67,7 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
         res,
         AsyncResource.bind((error: unknown) => {
           if (error) return reject(translateUploadError(error, limitsByField));
-          if (!hasValidCsrfToken(req)) return reject(new HttpError(403, CSRF_FAILURE_MESSAGE));
+          if (!hasValidCsrfToken(req)) return reject(csrfRefusal());
           const files = (req.files ?? {}) as Record<string, SpooledUpload[] | undefined>;
           const fields = Object.fromEntries(
             Object.entries((req.body ?? {}) as Record<string, unknown>).filter(

@@ -12,6 +12,8 @@ declare module 'express-session' {
     userId: number;
     csrfToken: string;
     flash: string;
+    /** What a member typed into a form their lapsed session refused; the form page takes it once (web/restoredForm.ts). */
+    restoredForm: { path: string; values: Record<string, string> };
   }
 }
 

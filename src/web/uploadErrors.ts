@@ -1,6 +1,6 @@
 /** Turns multer and spooling failures into the status and sentence a member should see. */
 import multer from 'multer';
-import { CSRF_FAILURE_MESSAGE } from './csrf.ts';
+import { csrfRefusal } from './csrf.ts';
 import { HttpError } from './httpError.ts';
 import { FieldTooLargeError } from './tempFileStorage.ts';
 
@@ -22,7 +22,7 @@ export function megabytes(bytes: number): number {
 /** `limitsByField` names each file field's byte limit, to say which file was too large. */
 export function translateUploadError(error: unknown, limitsByField: Record<string, number>): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof Error && error.message === CSRF_REJECTED) return new HttpError(403, CSRF_FAILURE_MESSAGE);
+  if (error instanceof Error && error.message === CSRF_REJECTED) return csrfRefusal();
   if (error instanceof FieldTooLargeError) return tooLarge(error.field, error.limitBytes, error);
   if (error instanceof multer.MulterError) {
     const field = error.field ?? Object.keys(limitsByField)[0] ?? 'file';

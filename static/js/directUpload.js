@@ -32,8 +32,12 @@
       request.send(form);
     });
 
+  // The app's own upload (with progress, formUpload.js) when loaded, else the plain form.
+  const sendThroughApp = (form) =>
+    window.videoVoteFormUpload ? window.videoVoteFormUpload.submit(form) : form.submit();
+
   // Shared with directVideoUpload.js, which sends a video's thumbnail the same way.
-  window.videoVoteDirectUpload = { postJson, sendToBucket };
+  window.videoVoteDirectUpload = { postJson, sendToBucket, sendThroughApp };
 
   for (const form of document.querySelectorAll('form[data-direct-upload]')) {
     form.addEventListener('submit', async (event) => {
@@ -61,7 +65,7 @@
           { purpose: form.dataset.directUpload, contentType: file.type, size: file.size, videoId },
           csrfToken,
         );
-        if (presign.status === 409) return form.submit();
+        if (presign.status === 409) return sendThroughApp(form);
         if (!presign.ok) return fail(presign.data.error || 'That upload was refused.');
         if (progress) {
           progress.hidden = false;
@@ -79,7 +83,7 @@
         window.location.assign(finalized.data.redirect);
       } catch {
         // Direct upload broke midway (network, CORS, storage): the classic form still works.
-        form.submit();
+        sendThroughApp(form);
       }
     });
   }

@@ -7,7 +7,7 @@
 (() => {
   const PARALLEL_PARTS = 4;
   const ATTEMPTS_PER_PART = 3;
-  const { postJson, sendToBucket } = window.videoVoteDirectUpload;
+  const { postJson, sendToBucket, sendThroughApp } = window.videoVoteDirectUpload;
 
   class Cancelled extends Error {}
   class Unreadable extends Error {}
@@ -51,7 +51,15 @@
       const file = form.querySelector('input[name=video]').files[0];
       if (!file) return;
       event.preventDefault();
-      const thumbnail = form.querySelector('input[name=thumbnail]').files[0];
+      const thumbnailInput = form.querySelector('input[name=thumbnail]');
+      const chosenThumbnail = thumbnailInput.files[0];
+      // Checked and shrunk as the app's own upload would be (imagePrep.js), when loaded.
+      const preparedThumbnail =
+        chosenThumbnail && window.videoVoteImagePrep
+          ? await window.videoVoteImagePrep.prepare(thumbnailInput, chosenThumbnail)
+          : { file: chosenThumbnail };
+      if (preparedThumbnail.error) return settle(preparedThumbnail.error);
+      const thumbnail = preparedThumbnail.file;
       const csrfToken = form.querySelector('input[name=_csrf]').value;
       const field = (name) => form.querySelector(`[name=${name}]`).value;
       submitButton.disabled = true;
@@ -68,7 +76,7 @@
         },
         csrfToken,
       ).catch(() => ({ status: 0 }));
-      if (started.status === 409 || started.status === 0) return form.submit();
+      if (started.status === 409 || started.status === 0) return sendThroughApp(form);
       if (!started.ok) return settle(started.data.error || 'That video was refused.');
       const { key, partBytes, partCount } = started.data;
 
@@ -137,7 +145,7 @@
         // The direct path broke (network, CORS, storage): cancel it and send the form to the app instead.
         console.error(`Direct video upload failed (${error.message}); posting the form to the app instead.`);
         await cancel();
-        return form.submit();
+        return sendThroughApp(form);
       }
       if (cancelled) return;
       cancelButton.hidden = true;

@@ -14,7 +14,8 @@ describe('configuration', () => {
       s3: undefined,
     });
     expect(config.localStorageDir).toBe('/srv/app/static');
-    expect(config.maxImageBytes).toBe(5 * 1024 * 1024);
+    // Issue #12: 20 MB by default, so a 48-megapixel phone JPEG (12–15 MB) fits.
+    expect(config.maxImageBytes).toBe(20 * 1024 * 1024);
   });
 
   it('reads the seed variables for S3, path-style by default for a custom endpoint', () => {

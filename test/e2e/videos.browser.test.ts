@@ -147,7 +147,8 @@ describe.skipIf(browserMissing)(`videos and votes in Chromium (${CHROMIUM_PATH})
 
     await memberB.goto(`${stage.origin}/`);
     expect(await cardTitles(memberB)).toEqual(['First link', 'Second link', 'Uploaded clip']);
-    expect((await memberB.locator('.video-card .votes').first().textContent())?.trim()).toBe('▲ 1');
+    // Issue #12: the count carries its word ("1 vote"); the ▲ moved onto the card's Vote button.
+    expect((await memberB.locator('.video-card .votes').first().textContent())?.trim()).toBe('1 vote');
 
     await memberB.getByRole('link', { name: 'First link' }).click();
     await memberB.waitForURL(`**/videos/${ids.firstLink}`);

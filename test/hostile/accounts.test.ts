@@ -77,7 +77,23 @@ describe('usernames, sessions and cookies', () => {
   });
   afterAll(async () => testApp?.close());
 
-  it.each(['ab', 'x'.repeat(31), 'a b', 'name<script>', 'émile', '../admin', ''])(
+  // Issue #12: the empty username moved to its own test below; its error no longer repeats the help text.
+  it('refuses an empty sign-up with 422, saying what is missing rather than repeating the help text', async () => {
+    const agent = request.agent(testApp.app);
+    const token = await csrfTokenFor(agent, '/signup');
+    const response = await agent.post('/signup').type('form').send({ _csrf: token, username: '', password: '' });
+    expect(response.status).toBe(422);
+    expect(response.text).toContain('>Enter a username.</p>');
+    expect(response.text).toContain('>Enter a password.</p>');
+    expect(response.text).not.toContain('Usernames are 3–30 characters');
+    expect(response.text).toContain('aria-describedby="username-help username-error" aria-invalid="true"');
+    expect(response.text).toMatch(
+      /<div class="error-summary"[^>]*autofocus[\s\S]*<a href="#username">Enter a username.<\/a>/,
+    );
+    expect(await testApp.db.selectFrom('users').select('id').execute()).toHaveLength(0);
+  });
+
+  it.each(['ab', 'x'.repeat(31), 'a b', 'name<script>', 'émile', '../admin'])(
     'refuses the username %j with 422 and the rule, creating no row',
     async (username) => {
       const agent = request.agent(testApp.app);

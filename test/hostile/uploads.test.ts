@@ -28,7 +28,16 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(
     let testApp: TestApp;
     let server: Awaited<ReturnType<typeof listenOnLoopback>>;
     beforeAll(async () => {
-      testApp = await createTestApp({ database, s3, extraEnv: { UPLOADS_PER_MINUTE: '1000', MAX_VIDEO_SIZE_MB: '1' } });
+      testApp = await createTestApp({
+        database,
+        s3,
+        extraEnv: {
+          UPLOADS_PER_MINUTE: '1000',
+          MAX_VIDEO_SIZE_MB: '1',
+          MAX_IMAGE_SIZE_MB: '5',
+          MAX_IMAGE_MEGAPIXELS: '40',
+        },
+      });
       server = await listenOnLoopback(testApp.app);
     });
     afterAll(async () => {

@@ -159,7 +159,8 @@ describe('processImage: refused images', () => {
   });
 
   it.each([
-    ['SVG with a script', () => NOT_AN_IMAGE.svg, 'not an image we recognise'],
+    // Issue #12: an SVG is named as such, as the README promises (it said "not an image we recognise").
+    ['SVG with a script', () => NOT_AN_IMAGE.svg, 'an SVG file'],
     ['HTML', () => NOT_AN_IMAGE.html, 'not an image we recognise'],
     ['PDF', () => NOT_AN_IMAGE.pdf, 'a PDF file'],
     ['TIFF', hostile.tiffImage, 'a TIF file'],

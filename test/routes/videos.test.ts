@@ -53,7 +53,7 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`videos in S3 
   let alice: Agent;
   let bob: Agent;
   beforeAll(async () => {
-    testApp = await createTestApp({ database, s3 });
+    testApp = await createTestApp({ database, s3, extraEnv: { MAX_IMAGE_SIZE_MB: '5' } });
     alice = await signUp(testApp.app, 'alice');
     bob = await signUp(testApp.app, 'bob');
   });
