@@ -12,9 +12,10 @@ import {
   type GarbagePlace,
   type GarbageSummary,
 } from '../storage/collectGarbage.ts';
-import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.ts';
+import { multipartStoreFor } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
 
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
-    const { s3, local, backup } = adaptersFromConfig(config);
+    const { s3, local, backup } = countedAdaptersFor(config, db);
     const places: Record<GarbagePlace, string> = {
       s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3',
       local: `local disk (${config.localStorageDir})`,

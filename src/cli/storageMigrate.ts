@@ -5,10 +5,10 @@
  */
 import { createLogger } from '../logger.ts';
 import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.ts';
-import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { createProgressBar } from './progressBar.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   const s3Settings = config.s3;
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
-    const { s3, local, backup } = adaptersFromConfig(config);
+    const { s3, local, backup } = countedAdaptersFor(config, db);
     if (!s3) return 1;
     // A dry run reads only the database and the disk, so it works even while S3 is down.
     if (!dryRun && !(await s3.isAvailable())) {

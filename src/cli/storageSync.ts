@@ -11,9 +11,9 @@ import { queueBackupBackfill } from '../files/backupState.ts';
 import { createLogger } from '../logger.ts';
 import { summariseOutbox } from '../storage/outbox.ts';
 import { createResync } from '../storage/resync.ts';
-import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { parseCliArgs } from './parseCliArgs.ts';
 import { createProgressBar } from './progressBar.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   }
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
-    const { s3, local, backup } = adaptersFromConfig(config);
+    const { s3, local, backup } = countedAdaptersFor(config, db);
     if (backup) {
       const queued = await queueBackupBackfill(db);
       if (queued > 0)

@@ -4,9 +4,9 @@
  * estimated S3 bill from those bytes and the requests the app recorded. Read-only.
  */
 import { DEFAULT_PRICES, measureStorageUsage, type PlaceUsage, type UsageReport } from '../files/storageUsage.ts';
-import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   const config = loadConfigOrReport();
   if (!config) return 1;
   return withDatabase(config, async (db) => {
-    const { s3, local, backup } = adaptersFromConfig(config);
+    const { s3, local, backup } = countedAdaptersFor(config, db);
     const report = await measureStorageUsage({ db, primary: s3, backup, local }, { prices });
     if (args.json) console.log(JSON.stringify(report, null, 2));
     else

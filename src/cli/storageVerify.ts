@@ -5,10 +5,10 @@
  * again (and verifies). Exits 1 while any problem remains.
  */
 import { countFilesToVerify, verifyBackup } from '../files/verifyBackup.ts';
-import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs } from './parseCliArgs.ts';
 import { createProgressBar } from './progressBar.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     return 1;
   }
   return withDatabase(config, async (db) => {
-    const { s3, backup } = adaptersFromConfig(config);
+    const { s3, backup } = countedAdaptersFor(config, db);
     const planned = await countFilesToVerify(db);
     console.log(
       `Verifying the backup bucket against the primary: ${planned.objects} object(s) of ${planned.files} file(s)${repair ? ', repairing what differs' : ''}.`,
