@@ -7,9 +7,11 @@ import { defineConfig } from 'vitest/config';
  * a machine with nothing but Node.
  */
 const UNIT_TESTS = [
+  'test/architecture/**/*.test.ts',
   'test/cli/parseCliArgs.test.ts',
   'test/config/**/*.test.ts',
   'test/db/explainConnectionError.test.ts',
+  'test/docs/**/*.test.ts',
   'test/images/processImage.test.ts',
   'test/logs/prettyLogs.test.ts',
   'test/storage/imageUrls.test.ts',

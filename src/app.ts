@@ -11,24 +11,25 @@ import type { AppConfig } from './config.ts';
 import type { AppDatabase } from './db/database.ts';
 import type { DatabaseSessionStore } from './db/sessionStore.ts';
 import type { Logger } from './logger.ts';
-import type { ImageStorage } from './storage/imageStorage.ts';
+import type { ImageStorage } from './files/imageStorage.ts';
 import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/imageUrls.ts';
-import type { StorageHealth } from './storage/storageHealth.ts';
-import { createAuthRoutes } from './routes/auth.ts';
-import { createHealthRoutes } from './routes/health.ts';
-import { createHomeRoutes } from './routes/home.ts';
-import { createMediaRoutes } from './routes/media.ts';
-import { createMemberRoutes } from './routes/members.ts';
-import { createProfileRoutes } from './routes/profile.ts';
-import { createVideoRoutes } from './routes/videos.ts';
-import type { StartEarlyVideoUpload } from './storage/earlyVideoUpload.ts';
-import { createDirectUploadRoutes } from './routes/directUploads.ts';
-import type { DirectUploads } from './uploads/directUploads.ts';
-import { createDirectVideoUploadRoutes } from './routes/directVideoUploads.ts';
+import type { StorageHealth } from './files/storageHealth.ts';
+import { createAuthHandlers } from './routes/auth.ts';
+import { createHealthHandlers } from './routes/health.ts';
+import { createHomeHandlers } from './routes/home.ts';
+import { createMediaHandlers } from './routes/media.ts';
+import { createMemberHandlers } from './routes/members.ts';
+import { createProfileHandlers } from './routes/profile.ts';
+import { mountRoutes, sessionlessRoutes, sessionRoutes } from './routes/routeTable.ts';
+import { createVideoHandlers } from './routes/videos.ts';
+import type { StartEarlyVideoUpload } from './files/earlyVideoUpload.ts';
+import { createDirectImageUploadHandlers } from './routes/directImageUploadRoutes.ts';
+import type { DirectUploads } from './uploads/directImageUploads.ts';
+import { createDirectVideoUploadHandlers } from './routes/directVideoUploadRoutes.ts';
 import type { DirectVideoUploads } from './uploads/directVideoUploads.ts';
-import type { UploadQuota } from './uploads/uploadQuota.ts';
+import type { UploadQuota } from './files/uploadQuota.ts';
 import { configureViews } from './views/configureViews.ts';
-import { provideCsrfToken, requireCsrfToken } from './web/csrf.ts';
+import { provideCsrfToken } from './web/csrf.ts';
 import { loadCurrentUser } from './web/currentUser.ts';
 import { createErrorRenderer, notFound } from './web/errorHandlers.ts';
 import { createSessionMiddleware } from './web/session.ts';
@@ -155,17 +156,16 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     createStaticRoutes({ assetsDir: path.join(PROJECT_ROOT, 'static'), localStorageDir: config.localStorageDir }),
   );
-  app.use(createHealthRoutes({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken }));
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
-  app.use(
-    createMediaRoutes({
-      db,
-      adapterFor: imageStorage.adapterFor,
-      serves: (key) => urlModeForKey(delivery, key) === 'proxy',
-      logger,
-    }),
-  );
+  const health = createHealthHandlers({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken });
+  const media = createMediaHandlers({
+    db,
+    adapterFor: imageStorage.adapterFor,
+    serves: (key) => urlModeForKey(delivery, key) === 'proxy',
+    logger,
+  });
+  mountRoutes(app, sessionlessRoutes({ health, media }));
 
   app.use(
     createSessionMiddleware({
@@ -180,43 +180,48 @@ export function createApp(deps: AppDeps): Express {
   app.use(refuseOversizeForms(FORM_LIMIT_BYTES));
   app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES, parameterLimit: 20 }));
 
-  // Multipart routes check their CSRF token while parsing (see receiveImageUpload), so
-  // these routers come before the blanket check that needs an already-parsed body; their
-  // urlencoded POSTs add requireCsrfToken themselves.
+  // Every other route, in one table (routes/routeTable.ts): method, path, guards, handler.
   // One budget across every upload route, forms and direct uploads alike: the rate first (cheap,
   // in memory), then the daily quota (one query).
   const uploadLimit = express
     .Router()
     .use(createUploadRateLimit({ perMinute: config.uploadsPerMinute }), deps.uploadQuota.guard);
-  const voteLimit = createVoteRateLimit({ perMinute: config.votesPerMinute });
-  app.use(createProfileRoutes({ db, imageStorage, maxImageBytes: config.maxImageBytes, uploadLimit }));
-  app.use(
-    createVideoRoutes({
+  const throttle = createLoginThrottle({
+    perAccount: config.loginAttemptsPerAccount,
+    perIp: config.loginAttemptsPerIp,
+  });
+  const handlers = {
+    health,
+    media,
+    home: createHomeHandlers({ db, writeGeneration: deps.writeGeneration }),
+    auth: createAuthHandlers({ db }),
+    members: createMemberHandlers({ db }),
+    profile: createProfileHandlers({ db, imageStorage, maxImageBytes: config.maxImageBytes }),
+    videos: createVideoHandlers({
       db,
       imageStorage,
       maxImageBytes: config.maxImageBytes,
       maxVideoBytes: config.maxVideoBytes,
       uploadTempDir: config.uploadTempDir,
-      uploadLimit,
-      voteLimit,
       startEarlyVideoUpload: deps.startEarlyVideoUpload,
     }),
-  );
-  // The auth forms check their own token, to show an expired form again filled in.
-  app.use(
-    createAuthRoutes({
-      db,
-      throttle: createLoginThrottle({ perAccount: config.loginAttemptsPerAccount, perIp: config.loginAttemptsPerIp }),
+    directImages: deps.directUploads
+      ? createDirectImageUploadHandlers({ directUploads: deps.directUploads, imageStorage })
+      : undefined,
+    directVideos: deps.directVideoUploads
+      ? createDirectVideoUploadHandlers({ directVideoUploads: deps.directVideoUploads })
+      : undefined,
+  };
+  mountRoutes(
+    app,
+    sessionRoutes(handlers, {
+      uploadLimit,
+      voteLimit: createVoteRateLimit({ perMinute: config.votesPerMinute }),
+      loginPerIp: throttle.perIp,
+      loginPerAccount: throttle.perAccount,
       signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
     }),
   );
-  app.use(requireCsrfToken);
-  app.use(createHomeRoutes({ db, writeGeneration: deps.writeGeneration }));
-  app.use(createMemberRoutes({ db }));
-  if (deps.directUploads)
-    app.use(createDirectUploadRoutes({ directUploads: deps.directUploads, imageStorage, uploadLimit }));
-  if (deps.directVideoUploads)
-    app.use(createDirectVideoUploadRoutes({ directVideoUploads: deps.directVideoUploads, uploadLimit }));
 
   app.use(notFound);
   app.use(createErrorRenderer(logger, { showStackTraces: config.env === 'development' }));

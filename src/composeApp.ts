@@ -11,21 +11,20 @@ import { openDatabase, type AppDatabase } from './db/database.ts';
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
 import { createImageJobQueue } from './images/imageJobQueue.ts';
-import { withUploadAccounting } from './uploads/accountedImageStorage.ts';
-import { createDirectUploads } from './uploads/directUploads.ts';
+import { createDirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploads } from './uploads/directVideoUploads.ts';
-import { createUploadQuota } from './uploads/uploadQuota.ts';
+import { createUploadQuota } from './files/uploadQuota.ts';
 import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
-import { createEarlyVideoUploads } from './storage/earlyVideoUpload.ts';
-import { createImageStorage, type ImageStorage } from './storage/imageStorage.ts';
+import { createEarlyVideoUploads } from './files/earlyVideoUpload.ts';
+import { createImageStorage, type ImageStorage } from './files/imageStorage.ts';
+import { reconcileLocalFiles } from './files/lostFiles.ts';
+import { createResync } from './files/resync.ts';
+import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
+import { createStorageHealth, type StorageHealth } from './files/storageHealth.ts';
 import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
 import { createPublicReadProbe } from './files/publicReadProbe.ts';
 import { createRequestLedger, type RequestLedger } from './files/requestLedger.ts';
-import { reconcileLocalFiles } from './storage/lostFiles.ts';
-import { createResync } from './storage/resync.ts';
-import { createResyncLoop, type ResyncLoop } from './storage/resyncLoop.ts';
-import { createStorageHealth, type StorageHealth } from './storage/storageHealth.ts';
 import {
   adaptersFromConfig,
   bucketBaseUrlFor,
@@ -87,7 +86,8 @@ export async function composeApp(
     requestLedger.count,
   );
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
-  const storage = createImageStorage({
+  // Every path that stores an upload goes through this one object, so each is logged and counted once.
+  const imageStorage = createImageStorage({
     db,
     s3,
     local,
@@ -97,9 +97,8 @@ export async function composeApp(
     imageJobs: createImageJobQueue(),
     maxImagePixels: config.maxImagePixels,
     delivery,
+    quota: uploadQuota,
   });
-  // Every path that stores an upload goes through this one object, so each is logged and counted once.
-  const imageStorage = withUploadAccounting(storage, { quota: uploadQuota, logger });
   if (s3) {
     const resync = createResync({ db, s3, local, backup, logger });
     resyncLoop = createResyncLoop({

@@ -8,31 +8,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { createEnvReaders, type Env } from './config/envReaders.ts';
-import { readS3Settings } from './config/s3Settings.ts';
+import { readS3Settings, type S3Settings } from './config/s3Settings.ts';
 import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
 import { readAppEnv, readDatabaseUrl } from './config/databaseSettings.ts';
 import { readWebHardening, type WebHardening } from './config/webHardening.ts';
 
-export interface S3Settings {
-  bucket: string;
-  region: string;
-  /** Set for S3-compatible servers (MinIO, R2, B2, Spaces); undefined for AWS itself. */
-  endpoint: string | undefined;
-  forcePathStyle: boolean;
-  /** Undefined means "let the SDK's default chain find credentials" (e.g. an IAM role). */
-  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
-  cdnBaseUrl: string | undefined;
-  /** A second bucket (often in another region) that receives a verified copy of every object. */
-  backup: BackupBucketSettings | undefined;
-}
-
-export interface BackupBucketSettings {
-  bucket: string;
-  region: string;
-  endpoint: string | undefined;
-  forcePathStyle: boolean;
-  credentials: S3Settings['credentials'];
-}
+// Defined beside their reader, which config.ts imports (one way); re-exported for everyone else.
+export type { BackupBucketSettings, S3Settings } from './config/s3Settings.ts';
 
 /** How S3-located files reach browsers: the bucket (or CDN) URL, a presigned URL, or the app's /media route. */
 export type UrlMode = 'public' | 'signed' | 'proxy';

@@ -11,7 +11,7 @@ import { composeApp } from '../../src/composeApp.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { listNewestMembers } from '../../src/members/memberProfiles.ts';
-import type { ImageStorage } from '../../src/storage/imageStorage.ts';
+import type { ImageStorage } from '../../src/files/imageStorage.ts';
 import { listRankedVideos, VIDEOS_PER_PAGE } from '../../src/videos/videoCatalog.ts';
 import { configureViews } from '../../src/views/configureViews.ts';
 import { serveRequests } from '../support/childScript.ts';

@@ -3,7 +3,7 @@
  * image stored under an older variant spec. Safe to stop and rerun; exits non-zero when any
  * image could not be rebuilt. --dry-run lists what would be rebuilt and writes nothing.
  */
-import { countOutdatedImages, listOutdatedImages, regenerateOutdatedImages } from '../images/regenerateImages.ts';
+import { countOutdatedImages, listOutdatedImages, regenerateOutdatedImages } from '../files/regenerateImages.ts';
 import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
 import { createLogger } from '../logger.ts';
 import { createFallbackWriter } from '../storage/fallbackWriter.ts';

@@ -2,7 +2,7 @@
  * `npm run storage:gc [-- --delete] [-- --older-than-hours N]`: lists the objects in S3 and
  * the files on local disk that no stored file references and that are older than the grace
  * period (24 h by default); deletes them only with --delete. Exits non-zero only when a
- * listing or a deletion failed. See src/storage/collectGarbage.ts for what counts as garbage.
+ * listing or a deletion failed. See src/files/collectGarbage.ts for what counts as garbage.
  */
 import { createLogger } from '../logger.ts';
 import {
@@ -11,7 +11,7 @@ import {
   type GarbageObject,
   type GarbagePlace,
   type GarbageSummary,
-} from '../storage/collectGarbage.ts';
+} from '../files/collectGarbage.ts';
 import { multipartStoreFor } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';

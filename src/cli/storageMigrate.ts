@@ -1,10 +1,11 @@
 /**
  * `npm run storage:migrate [-- --dry-run] [-- --limit N]`: moves every file on local disk into
- * S3 (see src/storage/migrateLocalToS3.ts for how each file is moved safely). Safe to stop and
- * rerun; exits non-zero when any file could not be moved, or when there is no S3 to move to.
+ * S3 by recording each as owed to S3 and running the resync pass over them
+ * (src/files/migrateLocalToS3.ts). Safe to stop and rerun; exits non-zero when any file could
+ * not be moved, or when there is no S3 to move to.
  */
 import { createLogger } from '../logger.ts';
-import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../storage/migrateLocalToS3.ts';
+import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../files/migrateLocalToS3.ts';
 import { createProgressBar } from './progressBar.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
     }
     const bar = createProgressBar('files');
     const summary = await migrateLocalToS3(
-      { db, s3, local, logger, backupConfigured: backup !== undefined },
+      { db, s3, local, logger, backup },
       {
         dryRun,
         ...(limit !== undefined && { limit }),

@@ -9,8 +9,8 @@
  */
 import { queueBackupBackfill } from '../files/backupState.ts';
 import { createLogger } from '../logger.ts';
-import { summariseOutbox } from '../storage/outbox.ts';
-import { createResync } from '../storage/resync.ts';
+import { summariseOutbox } from '../files/outbox.ts';
+import { createResync } from '../files/resync.ts';
 import { parseCliArgs } from './parseCliArgs.ts';
 import { createProgressBar } from './progressBar.ts';
 import { countedAdaptersFor } from './countedAdapters.ts';

@@ -1,6 +1,26 @@
 /** The S3 part of the configuration: the seed's AWS_* variables, the endpoint, the backup bucket. */
-import type { S3Settings } from '../config.ts';
 import type { EnvReaders } from './envReaders.ts';
+
+export interface S3Settings {
+  bucket: string;
+  region: string;
+  /** Set for S3-compatible servers (MinIO, R2, B2, Spaces); undefined for AWS itself. */
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** Undefined means "let the SDK's default chain find credentials" (e.g. an IAM role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  cdnBaseUrl: string | undefined;
+  /** A second bucket (often in another region) that receives a verified copy of every object. */
+  backup: BackupBucketSettings | undefined;
+}
+
+export interface BackupBucketSettings {
+  bucket: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  credentials: S3Settings['credentials'];
+}
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 

@@ -12,8 +12,8 @@ import { rebuildVariant } from '../images/rebuildVariant.ts';
 import type { Logger } from '../logger.ts';
 import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.ts';
 import type { StorageAdapter } from '../storage/contract.ts';
-import { keyPrefixOf } from '../storage/imageRecord.ts';
-import { contentKey, isImageFolder } from '../storage/keys.ts';
+import { keyPrefixOf } from './imageRecord.ts';
+import { contentKey, isMediaFolder } from '../storage/keys.ts';
 
 export type RepairOutcome =
   | { state: 'intact'; row: StoredFileRow }
@@ -33,7 +33,7 @@ export async function repairMissingVariants(
   if (present.every(Boolean)) return { state: 'intact', row };
   const sourceIndex = present.indexOf(true);
   const source = variants[sourceIndex];
-  if (!source || !isImageFolder(row.folder)) return { state: 'lost' };
+  if (!source || !isMediaFolder(row.folder)) return { state: 'lost' };
 
   const sourceBytes = await readAll(await deps.adapter.get(source.key));
   const rebuilt: string[] = [];

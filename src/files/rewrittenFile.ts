@@ -7,7 +7,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { owesBackup } from './backupState.ts';
 import type { StorageLocation } from '../storage/contract.ts';
-import { enqueueCopy } from '../storage/outbox.ts';
+import { enqueueCopy } from './outbox.ts';
 
 export async function queueCopiesOfRewrittenFile(
   trx: Transaction<Database>,

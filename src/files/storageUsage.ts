@@ -6,7 +6,7 @@
  */
 import type { AppDatabase } from '../db/database.ts';
 import type { StorageAdapter } from '../storage/contract.ts';
-import { IMAGE_FOLDERS } from '../storage/keys.ts';
+import { MEDIA_FOLDERS } from '../storage/keys.ts';
 import { monthOf, type RequestTarget } from './requestLedger.ts';
 
 /** Defaults: S3 Standard in us-east-1, as the original guide's cost section quotes them. */
@@ -18,7 +18,7 @@ export interface Prices {
 
 export const DEFAULT_PRICES: Prices = { perGbMonth: 0.023, perThousandPuts: 0.005, perThousandGets: 0.0004 };
 
-const FOLDERS = [...IMAGE_FOLDERS, 'incoming'] as const;
+const FOLDERS = [...MEDIA_FOLDERS, 'incoming'] as const;
 
 export interface PlaceUsage {
   objects: number;
@@ -67,7 +67,7 @@ export async function measureStorageUsage(
   const month = monthOf(options.now ?? new Date());
   const primary = deps.primary ? await usageOf(deps.primary, FOLDERS) : undefined;
   const backup = deps.backup ? await usageOf(deps.backup, FOLDERS) : undefined;
-  const local = await usageOf(deps.local, IMAGE_FOLDERS);
+  const local = await usageOf(deps.local, MEDIA_FOLDERS);
   const fallbackRow = await deps.db
     .selectFrom('stored_files')
     .select([deps.db.fn.countAll<string>().as('files'), deps.db.fn.sum<string | null>('bytes').as('bytes')])

@@ -10,7 +10,7 @@
 import type { AppDatabase } from '../db/database.ts';
 import type { StoredFileRow } from '../db/schema.ts';
 import type { ObjectInfo, StorageAdapter } from '../storage/contract.ts';
-import { copyVerified, objectsOf, type StoredObject } from '../storage/verifiedCopy.ts';
+import { copyVerified, objectsOf, type StoredObject } from './verifiedCopy.ts';
 import { markBackedUp } from './backupState.ts';
 
 export type BackupProblemKind =

@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { OutputInfo } from 'sharp';
-import type { ImageFolder } from '../storage/keys.ts';
-import { ImageRejectedError } from './imageRejection.ts';
+import type { MediaFolder } from '../storage/keys.ts';
+import { damagedImage } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
 import { loadRestrictedSharp } from './libvipsLoaders.ts';
 import { sniffImageType } from './sniffImageType.ts';
 import {
@@ -38,7 +39,7 @@ export interface ImageLimits {
   maxPixels: number;
 }
 
-export async function processImage(input: Buffer, folder: ImageFolder, limits: ImageLimits): Promise<ProcessedImage> {
+export async function processImage(input: Buffer, folder: MediaFolder, limits: ImageLimits): Promise<ProcessedImage> {
   await sniffImageType(input);
   const sharp = await loadRestrictedSharp();
   const spec = IMAGE_SPECS[folder];
@@ -46,7 +47,7 @@ export async function processImage(input: Buffer, folder: ImageFolder, limits: I
   const frameHeight = header.pageHeight ?? header.height;
   if (header.width * frameHeight > limits.maxPixels) {
     const megapixels = Math.round((header.width * frameHeight) / 1e6);
-    throw new ImageRejectedError(
+    throw new Refusal(
       413,
       `That image is ${header.width}×${frameHeight} pixels (${megapixels} megapixels); images can have at most ${Math.round(limits.maxPixels / 1e6)} megapixels.`,
     );
@@ -54,7 +55,7 @@ export async function processImage(input: Buffer, folder: ImageFolder, limits: I
   const [uprightWidth, uprightHeight] =
     (header.orientation ?? 1) >= 5 ? [frameHeight, header.width] : [header.width, frameHeight];
   if (uprightWidth < spec.minWidth || uprightHeight < spec.minHeight) {
-    throw new ImageRejectedError(
+    throw new Refusal(
       422,
       `That image is only ${uprightWidth}×${uprightHeight} pixels; it needs to be at least ${spec.minWidth}×${spec.minHeight}.`,
     );
@@ -71,11 +72,7 @@ export async function processImage(input: Buffer, folder: ImageFolder, limits: I
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw new ImageRejectedError(
-      422,
-      'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.',
-      { cause: error },
-    );
+    throw damagedImage(error);
   }
 
   const raw = { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels };
@@ -110,11 +107,7 @@ async function readHeader(
       orientation: metadata.orientation,
     };
   } catch (error) {
-    throw new ImageRejectedError(
-      422,
-      'That image is damaged or incomplete, so it cannot be read. Please upload it again or choose another.',
-      { cause: error },
-    );
+    throw damagedImage(error);
   }
 }
 

@@ -4,7 +4,8 @@
  */
 import { fileTypeFromBuffer } from 'file-type';
 import type { AcceptedType } from '../storage/acceptedType.ts';
-import { ImageRejectedError } from './imageRejection.ts';
+import { notAcceptedImage } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 const ACCEPTED: Record<string, AcceptedType> = {
   'image/jpeg': { mime: 'image/jpeg', extension: 'jpg' },
@@ -13,8 +14,6 @@ const ACCEPTED: Record<string, AcceptedType> = {
   'image/gif': { mime: 'image/gif', extension: 'gif' },
   'image/avif': { mime: 'image/avif', extension: 'avif' },
 };
-
-export const ACCEPTED_IMAGE_FORMATS = 'JPEG, PNG, WebP, GIF or AVIF';
 
 /** Extra advice for types phones and tools commonly produce, keyed by file-type's extension. */
 const HOW_TO_SEND_INSTEAD: Record<string, string> = {
@@ -33,7 +32,7 @@ export function refusedImageTypeSentence(extension: string | undefined): string 
     extension && (TYPE_NAMES[extension] ?? `a${/^[aeiou]/.test(extension) ? 'n' : ''} ${extension.toUpperCase()}`);
   const what = name ? `That file is ${name} file, not an image we accept.` : 'That file is not an image we recognise.';
   const advice = extension ? HOW_TO_SEND_INSTEAD[extension] : undefined;
-  return `${what} ${advice ? `${advice} ` : ''}Please upload a ${ACCEPTED_IMAGE_FORMATS} image.`;
+  return notAcceptedImage(advice ? `${what} ${advice}` : what).message;
 }
 
 /** SVG is text, which file-type does not detect: an XML or <svg> start that names the SVG namespace or element. */
@@ -45,11 +44,11 @@ function looksLikeSvg(bytes: Uint8Array): boolean {
   return /^(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i.test(head);
 }
 
-/** Resolves to the accepted type, or throws a 415 ImageRejectedError saying what the bytes looked like. */
+/** Resolves to the accepted type, or throws a 415 Refusal saying what the bytes looked like. */
 export async function sniffImageType(bytes: Uint8Array): Promise<AcceptedType> {
   const detected = await fileTypeFromBuffer(bytes);
   const accepted = detected ? ACCEPTED[detected.mime] : undefined;
   if (accepted) return accepted;
   const extension = detected?.ext ?? (looksLikeSvg(bytes) ? 'svg' : undefined);
-  throw new ImageRejectedError(415, refusedImageTypeSentence(extension));
+  throw new Refusal(415, refusedImageTypeSentence(extension));
 }

@@ -3,7 +3,7 @@
  * anything here changes: `npm run images:regenerate` rebuilds every image stored under an
  * older version.
  */
-import type { ImageFolder } from '../storage/keys.ts';
+import type { MediaFolder } from '../storage/keys.ts';
 
 export const VARIANT_SPEC_VERSION = 1;
 
@@ -21,7 +21,7 @@ export interface FolderImageSpec {
   displaySizes: string;
 }
 
-export const IMAGE_SPECS: Record<ImageFolder, FolderImageSpec> = {
+export const IMAGE_SPECS: Record<MediaFolder, FolderImageSpec> = {
   avatars: {
     sizes: [512, 256, 128, 64].map((side) => ({ width: side, height: side })),
     minWidth: 64,

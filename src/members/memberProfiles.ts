@@ -1,8 +1,8 @@
 /** Read models for pages that show members: name plus where their avatar lives. */
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
-import { imageRefColumn } from '../db/imageRefColumn.ts';
-import type { ImageRef } from '../storage/imageStorage.ts';
+import { imageRefColumn } from '../files/imageRefColumn.ts';
+import type { ImageRef } from '../files/imageStorage.ts';
 
 export interface MemberSummary {
   id: number;

@@ -3,13 +3,17 @@
  * login says the same thing whether the name exists or not; sign-up must say a name is taken,
  * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
  */
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
-import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken, requireCsrfToken } from '../web/csrf.ts';
+import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken } from '../web/csrf.ts';
 import { decodeTypedFields } from '../web/restoredForm.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
 import { showRefusalOn } from '../web/showRefusal.ts';
-import { controlCharactersMessage, hasControlCharacters, withoutControlCharacters } from '../web/controlCharacters.ts';
+import {
+  controlCharactersMessage,
+  hasControlCharacters,
+  withoutControlCharacters,
+} from '../refusals/controlCharacters.ts';
 
 function field(req: Request, name: string): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
@@ -33,60 +37,49 @@ function startSession(req: Request, userId: number): Promise<void> {
 
 export const LOGIN_FAILED_MESSAGE = 'Wrong username or password.';
 
-export function createAuthRoutes({
-  db,
-  throttle,
-  signupLimit,
-}: {
-  db: AppDatabase;
-  throttle: { perIp: RequestHandler; perAccount: RequestHandler };
-  /** Sign-ups per IP, successful or not (signupThrottle.ts); runs first, so its refusals cost no login attempts. */
-  signupLimit: RequestHandler;
-}): Router {
-  const router = Router();
+/** The sign-up and login forms check their own CSRF token, to show an expired form again filled in. */
+export function createAuthHandlers({ db }: { db: AppDatabase }) {
   const rules = { usernameRule: USERNAME_RULE, passwordMin: PASSWORD_MIN_LENGTH };
 
-  router.get('/signup', (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} }));
+  const showSignup: RequestHandler = (_req, res) => res.render('pages/signup.njk', { ...rules, values: {} });
 
-  router.post(
-    '/signup',
-    signupLimit,
-    throttle.perIp,
-    async (req: Request, res: Response) => {
-      const username = field(req, 'username').trim();
-      const password = field(req, 'password');
-      if (!hasValidCsrfToken(req)) {
-        return res
-          .status(403)
-          .render('pages/signup.njk', { ...rules, values: { username }, errors: { form: CSRF_REFILLED_MESSAGE } });
-      }
-      // An empty field gets its own sentence, not the help text under it again.
-      const missing = {
-        ...(username === '' && { username: 'Enter a username.' }),
-        ...(password === '' && { password: 'Enter a password.' }),
-      };
-      const result = Object.keys(missing).length > 0 ? undefined : await createAccount(db, username, password);
-      if (!result?.ok) {
-        return res
-          .status(422)
-          .render('pages/signup.njk', { ...rules, values: { username }, errors: result?.errors ?? missing });
-      }
-      await startSession(req, result.user.id);
-      req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
-      res.redirect(303, '/profile');
-    },
-    showRefusalOn((req, res, refusal) =>
-      res.status(refusal.status).render('pages/signup.njk', {
-        ...rules,
-        values: { username: field(req, 'username').trim() },
-        errors: { [refusal.field ?? 'username']: refusal.message },
-      }),
-    ),
+  const signUp = async (req: Request, res: Response) => {
+    const username = field(req, 'username').trim();
+    const password = field(req, 'password');
+    if (!hasValidCsrfToken(req)) {
+      return res
+        .status(403)
+        .render('pages/signup.njk', { ...rules, values: { username }, errors: { form: CSRF_REFILLED_MESSAGE } });
+    }
+    // An empty field gets its own sentence, not the help text under it again.
+    const missing = {
+      ...(username === '' && { username: 'Enter a username.' }),
+      ...(password === '' && { password: 'Enter a password.' }),
+    };
+    const result = Object.keys(missing).length > 0 ? undefined : await createAccount(db, username, password);
+    if (!result?.ok) {
+      return res
+        .status(422)
+        .render('pages/signup.njk', { ...rules, values: { username }, errors: result?.errors ?? missing });
+    }
+    await startSession(req, result.user.id);
+    req.session.flash = `Welcome to VideoVote, ${result.user.username}! Add an avatar so people recognise you.`;
+    res.redirect(303, '/profile');
+  };
+
+  /** The sign-up throttles' refusals, on the sign-up form with the name typed. */
+  const showSignupRefusal = showRefusalOn((req, res, refusal) =>
+    res.status(refusal.status).render('pages/signup.njk', {
+      ...rules,
+      values: { username: field(req, 'username').trim() },
+      errors: { [refusal.field ?? 'username']: refusal.message },
+    }),
   );
 
-  router.get('/login', (req, res) => res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} }));
+  const showLogin: RequestHandler = (req, res) =>
+    res.render('pages/login.njk', { next: safeNextPath(req.query.next), values: {} });
 
-  router.post('/login', throttle.perIp, throttle.perAccount, async (req, res) => {
+  const logIn: RequestHandler = async (req, res) => {
     const username = field(req, 'username').trim();
     const next = safeNextPath(field(req, 'next'));
     const restoring = decodeTypedFields(field(req, 'restore'));
@@ -106,15 +99,15 @@ export function createAuthRoutes({
     await startSession(req, user.id);
     if (restoring) req.session.restoredForm = { path: next, values: restoring };
     res.redirect(303, next);
-  });
+  };
 
-  router.post('/logout', requireCsrfToken, (req, res, next) => {
+  const logOut: RequestHandler = (req, res, next) => {
     req.session.destroy((error: unknown) => {
       if (error) return next(error);
       res.clearCookie('vv.sid');
       res.redirect(303, '/');
     });
-  });
+  };
 
-  return router;
+  return { showSignup, signUp, showSignupRefusal, showLogin, logIn, logOut };
 }

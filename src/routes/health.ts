@@ -5,22 +5,21 @@
  * callers get the status only: the last S3 error, the breaker state and the counts help an
  * attacker time an outage, so they go to a caller with HEALTHZ_TOKEN (and to the logs).
  */
-import { Router } from 'express';
-import type { StorageHealth } from '../storage/storageHealth.ts';
+import type { RequestHandler } from 'express';
+import type { StorageHealth } from '../files/storageHealth.ts';
 import { hasBearerToken } from '../web/bearerToken.ts';
 
-export function createHealthRoutes({
+export function createHealthHandlers({
   storageHealth,
   healthzToken,
 }: {
   storageHealth: StorageHealth;
   healthzToken: string | undefined;
-}): Router {
-  const router = Router();
-  router.get('/healthz', async (req, res) => {
+}) {
+  const show: RequestHandler = async (req, res) => {
     const report = await storageHealth.report();
     res.set('Cache-Control', 'no-store');
     res.json(hasBearerToken(req, healthzToken) ? report : { status: report.status });
-  });
-  return router;
+  };
+  return { show };
 }

@@ -1,18 +1,17 @@
 /** The front page: videos ranked by votes, paginated, then the newest members. */
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import { listNewestMembers } from '../members/memberProfiles.ts';
 import { createHomePageCache } from '../videos/homePageCache.ts';
 import { listRankedVideos, VIDEOS_PER_PAGE } from '../videos/videoCatalog.ts';
-import { HttpError } from '../web/httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
 import { withViewerVotes } from '../videos/votes.ts';
 
 const MAX_PAGE = 10_000;
 /** How long another instance's vote may take to show on this instance's front page. */
 const HOME_PAGE_TTL_MS = 2_000;
 
-export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; writeGeneration: () => number }): Router {
-  const router = Router();
+export function createHomeHandlers({ db, writeGeneration }: { db: AppDatabase; writeGeneration: () => number }) {
   const homePage = createHomePageCache({
     async load(page) {
       const [{ videos, hasNextPage }, newestMembers] = await Promise.all([
@@ -25,10 +24,10 @@ export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; wri
     ttlMs: HOME_PAGE_TTL_MS,
     cachedPages: 3,
   });
-  router.get('/', async (req, res) => {
+  const show: RequestHandler = async (req, res) => {
     const page = req.query.page === undefined ? 1 : Number(req.query.page);
     if (!Number.isInteger(page) || page < 1 || page > MAX_PAGE)
-      throw new HttpError(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
+      throw new Refusal(400, `"page" must be a whole number from 1 to ${MAX_PAGE}.`);
     const cached = await homePage(page);
     const videos = await withViewerVotes(db, res.locals.currentUser?.id, cached.videos);
     // The goodbye after an account deletion (routes/profile.ts) lands here.
@@ -37,6 +36,6 @@ export function createHomeRoutes({ db, writeGeneration }: { db: AppDatabase; wri
       delete req.session.flash;
     }
     res.render('pages/home.njk', { ...cached, videos, page, firstRank: (page - 1) * VIDEOS_PER_PAGE + 1 });
-  });
-  return router;
+  };
+  return { show };
 }

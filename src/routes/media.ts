@@ -15,7 +15,7 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Router, type Request, type Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
@@ -28,7 +28,7 @@ import {
   type StorageLocation,
 } from '../storage/contract.ts';
 import { MEDIA_PATH } from '../storage/imageUrls.ts';
-import { isImageFolder } from '../storage/keys.ts';
+import { isMediaFolder } from '../storage/keys.ts';
 import { requestedRange } from '../web/requestedRange.ts';
 
 export interface MediaRouteDeps {
@@ -47,9 +47,11 @@ interface StoredObject {
   sha256: string;
 }
 
-export function createMediaRoutes(deps: MediaRouteDeps): Router {
-  const router = Router();
-  router.get(`${MEDIA_PATH}/*key`, async (req, res) => {
+/** The path media is served under, as an Express route (the key may contain slashes). */
+export const MEDIA_ROUTE = `${MEDIA_PATH}/*key`;
+
+export function createMediaHandlers(deps: MediaRouteDeps) {
+  const serve: RequestHandler = async (req, res) => {
     try {
       await serveMedia(deps, req, res);
     } catch (error) {
@@ -58,8 +60,8 @@ export function createMediaRoutes(deps: MediaRouteDeps): Router {
       if (!res.headersSent) sendError(res, 500, 'Something went wrong.');
       else res.destroy();
     }
-  });
-  return router;
+  };
+  return { serve };
 }
 
 async function serveMedia(deps: MediaRouteDeps, req: Request, res: Response): Promise<void> {
@@ -120,7 +122,7 @@ async function serveMedia(deps: MediaRouteDeps, req: Request, res: Response): Pr
 
 /** Only the shapes the app itself stores: a known folder and the storage contract's safe-key rules. */
 function isServableKey(key: string): boolean {
-  if (!isImageFolder(key.split('/')[0] ?? '')) return false;
+  if (!isMediaFolder(key.split('/')[0] ?? '')) return false;
   try {
     assertSafeKey(key);
     return true;

@@ -9,7 +9,7 @@
  */
 import type { UrlMode } from '../config.ts';
 import type { StorageAdapter, StorageLocation } from './contract.ts';
-import type { ImageFolder } from './keys.ts';
+import type { MediaFolder } from './keys.ts';
 
 export type { UrlMode } from '../config.ts';
 
@@ -86,13 +86,13 @@ export function variantFor(image: ImageRef, width: number | undefined): VariantR
 export function createImageUrlBuilder(
   adapterFor: (location: StorageLocation) => StorageAdapter | undefined,
   fallbackAdapter: StorageAdapter,
-  placeholderUrl: (folder: ImageFolder) => string,
+  placeholderUrl: (folder: MediaFolder) => string,
   delivery: MediaDelivery = PUBLIC_DELIVERY,
 ) {
   const storedFileUrl = createStoredFileUrl(adapterFor, delivery);
   return function getImageUrl(
     image: ImageRef | string | null | undefined,
-    folder: ImageFolder,
+    folder: MediaFolder,
     width?: number,
   ): string {
     if (image === null || image === undefined || image === '') return placeholderUrl(folder);

@@ -7,26 +7,26 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export const IMAGE_FOLDERS = ['avatars', 'thumbnails', 'uploads'] as const;
-export type ImageFolder = (typeof IMAGE_FOLDERS)[number];
+export const MEDIA_FOLDERS = ['avatars', 'thumbnails', 'uploads'] as const;
+export type MediaFolder = (typeof MEDIA_FOLDERS)[number];
 
-export function isImageFolder(value: string): value is ImageFolder {
-  return (IMAGE_FOLDERS as readonly string[]).includes(value);
+export function isMediaFolder(value: string): value is MediaFolder {
+  return (MEDIA_FOLDERS as readonly string[]).includes(value);
 }
 
-function checkedKey(folder: ImageFolder, prefix: string, id: string, extension: string): string {
+function checkedKey(folder: MediaFolder, prefix: string, id: string, extension: string): string {
   // A key segment must begin with a letter or digit (assertSafeKey), so the prefix must too.
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(prefix)) throw new Error(`Invalid key prefix "${prefix}"`);
   if (!/^[a-z0-9]{1,5}$/.test(extension)) throw new Error(`Invalid key extension "${extension}"`);
   return `${folder}/${prefix}-${id}.${extension}`;
 }
 
-export function newObjectKey(folder: ImageFolder, prefix: string, extension: string): string {
+export function newObjectKey(folder: MediaFolder, prefix: string, extension: string): string {
   return checkedKey(folder, prefix, randomBytes(16).toString('hex'), extension);
 }
 
 /** The same bytes always get the same key (128 bits of their SHA-256). */
-export function contentKey(folder: ImageFolder, prefix: string, sha256: string, extension: string): string {
+export function contentKey(folder: MediaFolder, prefix: string, sha256: string, extension: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('contentKey needs a hex SHA-256');
   return checkedKey(folder, prefix, sha256.slice(0, 32), extension);
 }

@@ -10,8 +10,12 @@ import { createS3Client } from './s3Client.ts';
 import { createMultipartStore, type MultipartStore } from './multipartUploads.ts';
 import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.ts';
 import { createPostSigner, type PostSigner } from './presignedPost.ts';
-import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../uploads/directUploads.ts';
 import { createUrlSigner, type UrlSigner } from './signedUrls.ts';
+
+/** Where browsers put direct uploads until the app has checked them (storage:gc sweeps what is left). */
+export const INCOMING_PREFIX = 'incoming/';
+/** Short: a leaked upload form or part URL is useless after this. The expiry is enforced by S3. */
+export const DIRECT_UPLOAD_EXPIRES_SECONDS = 600;
 
 export interface ConfiguredAdapters {
   /** S3 behind its circuit breaker, when USE_CLOUD_STORAGE is on. */

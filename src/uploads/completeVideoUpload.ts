@@ -9,17 +9,32 @@ import { buffer as readAll } from 'node:stream/consumers';
 import type { DirectUploadsTable } from '../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { IMMUTABLE_CACHE_CONTROL } from '../storage/cachePolicy.ts';
-import { StorageError } from '../storage/contract.ts';
+import { StorageError, type StorageLocation } from '../storage/contract.ts';
 import { newObjectKey } from '../storage/keys.ts';
 import type { UploadedPart } from '../storage/multipartUploads.ts';
-import { megabytes } from '../web/uploadErrors.ts';
-import { sniffVideoBytes, unsupportedVideoMessage, VIDEO_SNIFF_BYTES } from '../videos/sniffVideoType.ts';
-import type { DirectVideoUploadDeps } from './directVideoUploads.ts';
-import { refuse, type Outcome } from './directUploads.ts';
+import type { AppDatabase } from '../db/database.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
+import { sniffVideoBytes, VIDEO_SNIFF_BYTES } from '../files/sniffVideoType.ts';
+import type { Logger } from '../logger.ts';
+import { fileTooLarge, notAcceptedVideo, uploadNotInStorage } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
+import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
+import type { MultipartStore } from '../storage/multipartUploads.ts';
+import { createVideo } from '../videos/createVideo.ts';
+import { abortMultipartUpload, deleteTemporaryUpload } from './leaveNothingBehind.ts';
 
 export interface CompletedVideo {
   videoId: number;
-  location: 's3' | 'local';
+  location: StorageLocation;
+}
+
+export interface CompleteVideoUploadDeps {
+  db: AppDatabase;
+  s3: GuardedAdapter;
+  multipart: MultipartStore;
+  imageStorage: ImageStorage;
+  maxVideoBytes: number;
+  logger: Logger;
 }
 
 type ClaimedUpload = Selectable<DirectUploadsTable> & { upload_id: string; title: string; description: string };
@@ -28,10 +43,10 @@ const STORAGE_UNAVAILABLE =
   'Storage is unavailable right now, so the video could not be saved. Please try again in a minute.';
 
 export async function completeVideoUpload(
-  deps: DirectVideoUploadDeps,
+  deps: CompleteVideoUploadDeps,
   upload: ClaimedUpload,
   parts: UploadedPart[],
-): Promise<Outcome<CompletedVideo>> {
+): Promise<CompletedVideo> {
   const { s3, multipart, logger } = deps;
   const key = upload.key;
   let joined = false;
@@ -43,17 +58,16 @@ export async function completeVideoUpload(
       // S3 says 400 when a part is missing, too small or its ETag does not match: the client's doing, not an outage.
       if (error instanceof StorageError && error.code !== 'Unknown' && error.code !== 'NotFound') throw error;
       logger.info({ key, err: error }, 'S3 refused to complete a direct video upload');
-      return refuse(400, 'Storage did not receive the parts this upload names. Please upload the video again.');
+      throw new Refusal(400, 'Storage did not receive the parts this upload names. Please upload the video again.');
     }
     const info = await s3.head(key);
-    if (!info) return refuse(400, 'The upload did not reach storage. Please try again.');
-    if (info.size > deps.maxVideoBytes)
-      return refuse(413, `That file is too large. Videos can be at most ${megabytes(deps.maxVideoBytes)} MB.`);
+    if (!info) throw uploadNotInStorage();
+    if (info.size > deps.maxVideoBytes) throw fileTooLarge('video', deps.maxVideoBytes);
     if (info.size !== upload.max_bytes)
-      return refuse(400, 'The upload is not the size declared when it started. Please upload the video again.');
+      throw new Refusal(400, 'The upload is not the size declared when it started. Please upload the video again.');
     const firstBytes = await readAll(await s3.get(key, { start: 0, end: VIDEO_SNIFF_BYTES - 1 }));
     const sniffed = await sniffVideoBytes(firstBytes);
-    if (!sniffed.accepted) return refuse(415, unsupportedVideoMessage(sniffed.detected));
+    if (!sniffed.accepted) throw notAcceptedVideo(sniffed);
 
     const finalKey = newObjectKey('uploads', `u${upload.user_id}`, sniffed.accepted.extension);
     const copy = await s3
@@ -65,49 +79,18 @@ export async function completeVideoUpload(
         await s3.delete(finalKey).catch(() => undefined);
         throw error;
       });
-    let videoId: number | undefined;
-    const recorded = await deps.imageStorage.recordVideoInS3(
-      { key: finalKey, contentType: sniffed.accepted.mime, bytes: copy.size, sha256: copy.sha256 },
-      upload.user_id,
-      {
-        attach: async (trx, file) => {
-          const video = await trx
-            .insertInto('videos')
-            .values({
-              owner_id: upload.user_id,
-              title: upload.title,
-              description: upload.description,
-              source_url: null,
-              video_file_id: file.id,
-              thumbnail_file_id: null,
-            })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          videoId = video.id;
-        },
-      },
+    const created = await createVideo(
+      deps,
+      { ownerId: upload.user_id, title: upload.title, description: upload.description, sourceUrl: null },
+      { file: { inS3: { key: finalKey, contentType: sniffed.accepted.mime, bytes: copy.size, sha256: copy.sha256 } } },
     );
-    if (!recorded.success || videoId === undefined)
-      return refuse(
-        recorded.success ? 500 : recorded.status,
-        recorded.success ? 'The video could not be saved.' : recorded.error,
-      );
-    return { ok: true, value: { videoId, location: recorded.location } };
+    return { videoId: created.videoId, location: created.stored[0]?.location ?? 's3' };
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
     logger.warn({ key, err: error }, 'A direct video upload could not be completed');
-    return refuse(503, STORAGE_UNAVAILABLE);
+    throw new Refusal(503, STORAGE_UNAVAILABLE, { cause: error });
   } finally {
-    if (!joined)
-      await multipart
-        .abort(key, upload.upload_id)
-        .catch((error: unknown) =>
-          logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`),
-        );
-    await s3
-      .delete(key)
-      .catch((error: unknown) =>
-        logger.warn({ key, err: error }, `Could not delete the temporary upload ${key}; storage:gc will`),
-      );
+    if (!joined) await abortMultipartUpload(multipart, key, upload.upload_id, logger);
+    await deleteTemporaryUpload(s3, key, logger);
   }
 }

@@ -8,18 +8,25 @@
 import { randomBytes } from 'node:crypto';
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { ACCEPTED_IMAGE_FORMATS } from '../images/sniffImageType.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
+import {
+  directUploadsUnavailable,
+  fileTooLarge,
+  noSuchUpload,
+  notAcceptedImage,
+  notAcceptedVideo,
+  notYourUpload,
+} from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
-import type { MultipartStore } from '../storage/multipartUploads.ts';
+import type { MultipartStore, UploadedPart } from '../storage/multipartUploads.ts';
 import type { PartUrlSigner } from '../storage/presignedPartUrls.ts';
-import { megabytes } from '../web/uploadErrors.ts';
-import { ACCEPTED_VIDEO_FORMATS } from '../videos/sniffVideoType.ts';
+import { INCOMING_PREFIX } from '../storage/storageFromConfig.ts';
 import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
 import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.ts';
-import { DECLARED_IMAGE_TYPES, INCOMING_PREFIX, refuse, type Outcome } from './directUploads.ts';
+import { DECLARED_IMAGE_TYPES } from './directImageUploads.ts';
+import { abortMultipartUpload } from './leaveNothingBehind.ts';
 import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.ts';
-import type { UploadedPart } from '../storage/multipartUploads.ts';
 
 /**
  * How long after starting an upload may still be signed and completed. storage:gc's default
@@ -31,6 +38,8 @@ const MAX_RECORDABLE_BYTES = 2 ** 31 - 1;
 const DECLARED_VIDEO_TYPES = ['video/mp4', 'video/webm'];
 /** Part URLs one request may ask for: the script asks for one per attempt; this only bounds the response. */
 const MAX_PARTS_PER_REQUEST = 100;
+
+const alreadyCompleted = () => new Refusal(409, 'That upload was already completed.');
 
 export interface DirectVideoUploadDeps {
   db: AppDatabase;
@@ -68,49 +77,34 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
   /** The caller's unfinished video upload, or why it cannot be used (an expired one can still be cancelled). */
   async function ownUpload(userId: number, key: string, purpose: 'use' | 'cancel' = 'use') {
     const upload = await db.selectFrom('direct_uploads').selectAll().where('key', '=', key).executeTakeFirst();
-    if (!upload) return refuse(404, 'There is no such upload.');
-    if (upload.user_id !== userId) return refuse(403, 'That upload is not yours.');
+    if (!upload) throw noSuchUpload();
+    if (upload.user_id !== userId) throw notYourUpload();
     if (upload.purpose !== 'video' || !upload.upload_id || !upload.part_bytes)
-      return refuse(400, 'That upload is not a video upload.');
-    if (upload.finalized_at) return refuse(409, 'That upload was already completed.');
+      throw new Refusal(400, 'That upload is not a video upload.');
+    if (upload.finalized_at) throw alreadyCompleted();
     if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS)
-      return refuse(410, 'That upload has expired. Please start again.');
-    return { ok: true as const, value: { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes } };
+      throw new Refusal(410, 'That upload has expired. Please start again.');
+    return { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes };
   }
 
   return {
-    /** Checks the form and the declared files, then starts the multipart upload; 409 when the browser should post the form to the app instead. */
+    /** Checks the form and the declared files, then starts the multipart upload; refuses with 409 when the browser should post the form to the app instead. */
     async start(
       userId: number,
       request: VideoUploadRequest,
-    ): Promise<Outcome<{ key: string; partBytes: number; partCount: number }>> {
-      if (s3.breakerStatus().state === 'open')
-        return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+    ): Promise<{ key: string; partBytes: number; partCount: number }> {
+      if (s3.breakerStatus().state === 'open') throw directUploadsUnavailable();
       const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
       const errors = validateVideoForm(values, true);
-      if (Object.keys(errors).length > 0) return refuse(422, Object.values(errors).join(' '), errors);
-      if (!DECLARED_VIDEO_TYPES.includes(request.contentType))
-        return refuse(415, `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`, {
-          video: `Please upload an ${ACCEPTED_VIDEO_FORMATS} video.`,
-        });
+      if (Object.keys(errors).length > 0) throw new Refusal(422, Object.values(errors).join(' '), { fields: errors });
+      if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) throw notAcceptedVideo();
       if (!Number.isSafeInteger(request.size) || request.size <= 0)
-        return refuse(400, 'Please choose a video file to upload.');
-      if (request.size > maxVideoBytes)
-        return refuse(413, `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`, {
-          video: `That file is too large. Videos can be at most ${megabytes(maxVideoBytes)} MB.`,
-        });
+        throw new Refusal(400, 'Please choose a video file to upload.', { field: 'video' });
+      if (request.size > maxVideoBytes) throw fileTooLarge('video', maxVideoBytes);
       if (request.thumbnail) {
         const thumbnail = request.thumbnail;
-        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType))
-          return refuse(415, `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`, {
-            thumbnail: `Please choose a ${ACCEPTED_IMAGE_FORMATS} thumbnail.`,
-          });
-        if (thumbnail.size > deps.maxImageBytes)
-          return refuse(
-            413,
-            `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.`,
-            { thumbnail: `That thumbnail is too large. Images can be at most ${megabytes(deps.maxImageBytes)} MB.` },
-          );
+        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType)) throw notAcceptedImage('', 'thumbnail');
+        if (thumbnail.size > deps.maxImageBytes) throw fileTooLarge('thumbnail', deps.maxImageBytes);
       }
       const key = `${INCOMING_PREFIX}u${userId}/${randomBytes(16).toString('hex')}`;
       let uploadId: string;
@@ -121,7 +115,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
           { key, err: error },
           'Could not start a direct video upload; the browser will post the form instead',
         );
-        return refuse(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+        throw directUploadsUnavailable();
       }
       try {
         await db
@@ -139,14 +133,10 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
           })
           .execute();
       } catch (error) {
-        await multipart
-          .abort(key, uploadId)
-          .catch((abortError: unknown) =>
-            logger.warn({ key, err: abortError }, 'Could not abort an unrecorded upload; storage:gc will'),
-          );
+        await abortMultipartUpload(multipart, key, uploadId, logger);
         throw error;
       }
-      return { ok: true, value: { key, partBytes, partCount: partCountFor(request.size, partBytes) } };
+      return { key, partBytes, partCount: partCountFor(request.size, partBytes) };
     },
 
     /** Presigned PUT URLs for the given parts, each for its exact length. */
@@ -154,40 +144,33 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
       userId: number,
       key: string,
       partNumbers: number[],
-    ): Promise<Outcome<Array<{ partNumber: number; url: string }>>> {
-      const found = await ownUpload(userId, key);
-      if (!found.ok) return found;
-      const upload = found.value;
+    ): Promise<Array<{ partNumber: number; url: string }>> {
+      const upload = await ownUpload(userId, key);
       const count = partCountFor(upload.max_bytes, upload.part_bytes);
       if (partNumbers.length === 0 || partNumbers.length > MAX_PARTS_PER_REQUEST)
-        return refuse(400, `Ask for 1 to ${MAX_PARTS_PER_REQUEST} parts at a time.`);
+        throw new Refusal(400, `Ask for 1 to ${MAX_PARTS_PER_REQUEST} parts at a time.`);
       if (!partNumbers.every((n) => Number.isInteger(n) && n >= 1 && n <= count))
-        return refuse(400, `This upload has parts 1 to ${count}.`);
-      return {
-        ok: true,
-        value: partNumbers.map((partNumber) => ({
+        throw new Refusal(400, `This upload has parts 1 to ${count}.`);
+      return partNumbers.map((partNumber) => ({
+        partNumber,
+        url: deps.signPart({
+          key,
+          uploadId: upload.upload_id,
           partNumber,
-          url: deps.signPart({
-            key,
-            uploadId: upload.upload_id,
-            partNumber,
-            contentLength: partLength(upload.max_bytes, upload.part_bytes, partNumber),
-          }),
-        })),
-      };
+          contentLength: partLength(upload.max_bytes, upload.part_bytes, partNumber),
+        }),
+      }));
     },
 
     /** Joins, checks and files the upload as a new video; see completeVideoUpload.ts. */
-    async complete(userId: number, key: string, parts: UploadedPart[]): Promise<Outcome<CompletedVideo>> {
-      const found = await ownUpload(userId, key);
-      if (!found.ok) return found;
-      const upload = found.value;
+    async complete(userId: number, key: string, parts: UploadedPart[]): Promise<CompletedVideo> {
+      const upload = await ownUpload(userId, key);
       const count = partCountFor(upload.max_bytes, upload.part_bytes);
       if (
         parts.length !== count ||
         !parts.every((part, i) => part.partNumber === i + 1 && /^"?[0-9A-Za-z-]{1,100}"?$/.test(part.etag))
       ) {
-        return refuse(400, `Send the ETag of every part, 1 to ${count}, in order.`);
+        throw new Refusal(400, `Send the ETag of every part, 1 to ${count}, in order.`);
       }
       // Claimed atomically, so two complete calls (or a complete and a cancel) cannot both act.
       const claimed = await db
@@ -196,33 +179,31 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
         .where('key', '=', key)
         .where('finalized_at', 'is', null)
         .executeTakeFirst();
-      if (claimed.numUpdatedRows === 0n) return refuse(409, 'That upload was already completed.');
-      const outcome = await completeVideoUpload(
-        { ...deps, maxVideoBytes },
-        { ...upload, title: upload.title ?? '', description: upload.description ?? '' },
-        parts,
-      );
-      // A refused upload leaves nothing behind, its record included.
-      if (!outcome.ok) await db.deleteFrom('direct_uploads').where('key', '=', key).execute();
-      return outcome;
+      if (claimed.numUpdatedRows === 0n) throw alreadyCompleted();
+      try {
+        return await completeVideoUpload(
+          { ...deps, maxVideoBytes },
+          { ...upload, title: upload.title ?? '', description: upload.description ?? '' },
+          parts,
+        );
+      } catch (error) {
+        // A refused upload leaves nothing behind, its record included.
+        if (error instanceof Refusal) await db.deleteFrom('direct_uploads').where('key', '=', key).execute();
+        throw error;
+      }
     },
 
-    /** Cancels: aborts the multipart upload and forgets it. 409 once completing has begun. */
-    async abort(userId: number, key: string): Promise<Outcome<null>> {
+    /** Cancels: aborts the multipart upload and forgets it. Refuses with 409 once completing has begun. */
+    async abort(userId: number, key: string): Promise<null> {
       const found = await ownUpload(userId, key, 'cancel');
-      if (!found.ok) return found;
       const removed = await db
         .deleteFrom('direct_uploads')
         .where('key', '=', key)
         .where('finalized_at', 'is', null)
         .executeTakeFirst();
-      if (removed.numDeletedRows === 0n) return refuse(409, 'That upload is already being completed.');
-      try {
-        await multipart.abort(key, found.value.upload_id);
-      } catch (error) {
-        logger.warn({ key, err: error }, `Could not abort the upload to ${key}; storage:gc will`);
-      }
-      return { ok: true, value: null };
+      if (removed.numDeletedRows === 0n) throw new Refusal(409, 'That upload is already being completed.');
+      await abortMultipartUpload(multipart, key, found.upload_id, logger);
+      return null;
     },
   };
 }

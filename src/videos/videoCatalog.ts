@@ -4,8 +4,8 @@
  */
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
-import { imageRefColumn } from '../db/imageRefColumn.ts';
-import type { ImageRef } from '../storage/imageStorage.ts';
+import { imageRefColumn } from '../files/imageRefColumn.ts';
+import type { ImageRef } from '../files/imageStorage.ts';
 
 export interface VideoCard {
   id: number;

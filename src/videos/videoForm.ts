@@ -1,5 +1,5 @@
 /** Validation of the "submit a video" text fields, with messages placed next to each field. */
-import { controlCharactersMessage, hasControlCharacters } from '../web/controlCharacters.ts';
+import { controlCharactersMessage, hasControlCharacters } from '../refusals/controlCharacters.ts';
 
 export interface VideoFormValues {
   title: string;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import nunjucks from 'nunjucks';
 import type { Express } from 'express';
 import type { AppConfig } from '../config.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
 import { createImageTag } from './imageTag.ts';
 
 export function configureViews(

@@ -5,9 +5,9 @@
  */
 import nunjucks from 'nunjucks';
 import { IMAGE_SPECS } from '../images/variantSpecs.ts';
-import type { ImageFolder } from '../storage/keys.ts';
+import type { MediaFolder } from '../storage/keys.ts';
 import type { ImageRef } from '../storage/imageUrls.ts';
-import type { ImageStorage } from '../storage/imageStorage.ts';
+import type { ImageStorage } from '../files/imageStorage.ts';
 
 export interface ImageTagOptions {
   alt?: string;
@@ -31,7 +31,7 @@ const escapeAttribute = (value: string | number): string => {
 export function createImageTag(getImageUrl: ImageStorage['getImageUrl']) {
   return function imageTag(
     image: ImageRef | null | undefined,
-    folder: ImageFolder,
+    folder: MediaFolder,
     options: ImageTagOptions = {},
   ): nunjucks.runtime.SafeString {
     const spec = IMAGE_SPECS[folder];

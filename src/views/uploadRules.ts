@@ -4,7 +4,7 @@
  * same words either way.
  */
 import { refusedImageTypeSentence } from '../images/sniffImageType.ts';
-import { tooLarge } from '../web/uploadErrors.ts';
+import { fileTooLarge } from '../refusals/reasons.ts';
 
 export const IMAGE_ACCEPT = 'image/jpeg,image/png,image/webp,image/gif,image/avif';
 
@@ -28,11 +28,11 @@ export function imageUploadRules(maxImageBytes: number): UploadRules {
   return {
     accept: IMAGE_ACCEPT,
     maxBytes: maxImageBytes,
-    tooLarge: tooLarge('image', maxImageBytes).message,
+    tooLarge: fileTooLarge('image', maxImageBytes).message,
     wrongType: JSON.stringify(sentences),
   };
 }
 
 export function videoUploadRules(maxVideoBytes: number): Pick<UploadRules, 'maxBytes' | 'tooLarge'> {
-  return { maxBytes: maxVideoBytes, tooLarge: tooLarge('video', maxVideoBytes).message };
+  return { maxBytes: maxVideoBytes, tooLarge: fileTooLarge('video', maxVideoBytes).message };
 }

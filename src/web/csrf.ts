@@ -5,7 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HttpError } from './httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 export const CSRF_FAILURE_MESSAGE =
   'This form has expired or was not sent from VideoVote. Please reload the page and try again.';
@@ -15,13 +15,13 @@ export const CSRF_REFILLED_MESSAGE =
   'This form has expired or was not sent from VideoVote. Nothing was saved: check what you typed (choose any files again) and send it once more.';
 
 /** The refusal for a missing or stale token; `field: 'form'` marks it as one a form can show, refilled. */
-export function csrfRefusal(): HttpError {
-  return new HttpError(403, CSRF_FAILURE_MESSAGE, { field: 'form' });
+export function csrfRefusal(): Refusal {
+  return new Refusal(403, CSRF_FAILURE_MESSAGE, { field: 'form' });
 }
 
 /** True for csrfRefusal()'s errors: the form may be shown again, filled in, with CSRF_REFILLED_MESSAGE. */
 export function isCsrfRefusal(error: unknown): boolean {
-  return error instanceof HttpError && error.status === 403 && error.field === 'form';
+  return error instanceof Refusal && error.status === 403 && error.field === 'form';
 }
 
 /**

@@ -7,7 +7,7 @@
  * Bodies without a declared length (chunked) still meet multer's per-file limit.
  */
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from './httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 /** Multipart framing, part headers and the small text fields around the files. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
@@ -27,7 +27,7 @@ export function refuseOversizeForms(limitBytes: number): RequestHandler {
   return (req, _res, next) => {
     const declared = Number(req.get('content-length'));
     if (req.is('application/x-www-form-urlencoded') && Number.isFinite(declared) && declared > limitBytes)
-      return next(new HttpError(413, 'That form is too large. Please use the form on the page.'));
+      return next(new Refusal(413, 'That form is too large. Please use the form on the page.'));
     next();
   };
 }

@@ -6,8 +6,8 @@
  * (too large, client gone), the upload is ended there, and discarded by whoever gets the error.
  */
 import { Transform } from 'node:stream';
-import type { EarlyUpload } from '../storage/earlyVideoUpload.ts';
-import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../videos/sniffVideoType.ts';
+import type { EarlyUpload } from '../files/earlyVideoUpload.ts';
+import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../files/sniffVideoType.ts';
 
 /** Resolves once `chunk` is accepted, or at once when the sink has failed (nothing more is written to it then). */
 async function writeToSink(sink: EarlyUpload['sink'], chunk: Buffer): Promise<void> {

@@ -6,33 +6,36 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
-import { HttpError } from './httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
+import { refusalJson } from './showRefusal.ts';
 
 export const notFound: RequestHandler = (_req, _res, next) => {
-  next(new HttpError(404, 'We could not find that page.'));
+  next(new Refusal(404, 'We could not find that page.'));
 };
 
 export function createErrorRenderer(logger: Logger, options: { showStackTraces: boolean }): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const status = httpStatusOf(error);
     const message = sentenceFor(error, status);
-    if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'Request failed');
+    if (status >= 500 && !(error instanceof Refusal))
+      logger.error({ err: error, method: req.method, url: req.originalUrl }, 'Request failed');
     if (res.headersSent) return;
     res.status(status);
     const requestId = res.locals.requestId;
-    if (req.accepts(['html', 'json']) === 'json') return res.json({ error: message, requestId });
+    if (req.accepts(['html', 'json']) === 'json')
+      return res.json({ ...(error instanceof Refusal ? refusalJson(error) : { error: message }), requestId });
     const stack = options.showStackTraces && status >= 500 && error instanceof Error ? error.stack : undefined;
     res.render('pages/error.njk', { status, message, requestId, stack });
   };
 }
 
 /**
- * Only sentences we wrote reach users: an HttpError's own, else one per status. Errors from
- * libraries (send's "ENOENT: … '<absolute path>'", body-parser's wording) carry paths and
- * internals, so their messages stay in the logs.
+ * Only sentences we wrote reach users: a Refusal's own (whatever its status: 503 says storage
+ * is unavailable), else one per status. Errors from libraries (send's "ENOENT: … '<absolute
+ * path>'", body-parser's wording) carry paths and internals, so their messages stay in the logs.
  */
 function sentenceFor(error: unknown, status: number): string {
-  if (status < 500 && error instanceof HttpError) return error.message;
+  if (error instanceof Refusal) return error.message;
   return SENTENCE_BY_STATUS[status] ?? (status < 500 ? SENTENCE_BY_STATUS[400]! : SENTENCE_BY_STATUS[500]!);
 }
 
@@ -47,7 +50,7 @@ const SENTENCE_BY_STATUS: Record<number, string> = {
 };
 
 function httpStatusOf(error: unknown): number {
-  if (error instanceof HttpError) return error.status;
+  if (error instanceof Refusal) return error.status;
   // body-parser and friends mark client errors with a 4xx status.
   const status = (error as { status?: unknown; statusCode?: unknown } | undefined)?.status;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;

@@ -4,11 +4,11 @@
  * whether or not that account exists, so the throttle itself reveals nothing — and per
  * client IP (behind Render's proxy, `trust proxy` makes req.ip the real client). Counts live
  * in this instance's memory: with several instances an attacker gets each instance's budget,
- * which the README states. Past a budget: 429 with Retry-After and a sentence on the error page.
+ * which docs/hostile-input.md states. Past a budget: 429 with Retry-After and a sentence on the error page.
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
-import { HttpError } from './httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 const WINDOW_MS = 15 * 60_000;
 
@@ -35,10 +35,7 @@ function throttle(limit: number, keyGenerator: (req: Request) => string): Reques
       res.setHeader('Retry-After', String(retryAfter));
       const minutes = Math.max(1, Math.ceil(retryAfter / 60));
       next(
-        new HttpError(
-          429,
-          `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
-        ),
+        new Refusal(429, `Too many attempts. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`),
       );
     },
   });

@@ -3,12 +3,12 @@
  * and stored, and every vote rewrites the ranking, so one account must not be able to keep
  * the app busy for everyone. Counted per member (not per IP: members behind one NAT do not
  * share a budget) and per app instance, in memory. Past the limit the request fails with a
- * 429 HttpError carrying Retry-After; the route's own error handling shows the sentence
+ * 429 Refusal carrying Retry-After; the route's own error handling shows the sentence
  * where the member acted (an upload form, or the error page).
  */
 import { rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler, Response } from 'express';
-import { HttpError } from './httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 export interface MemberRateLimitOptions {
   perMinute: number;
@@ -50,7 +50,7 @@ export function createMemberRateLimit({ perMinute, tooFast, name, skip }: Member
     handler(_req, res, next, limitOptions) {
       const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(limitOptions.windowMs / 1000));
       res.setHeader('Retry-After', String(retryAfter));
-      next(new HttpError(429, tooFast(retryAfter)));
+      next(new Refusal(429, tooFast(retryAfter)));
     },
   });
 }

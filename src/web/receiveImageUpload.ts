@@ -9,7 +9,8 @@ import multer from 'multer';
 import type { Request, Response } from 'express';
 import { csrfRefusal, hasValidCsrfToken } from './csrf.ts';
 import { refuseDeclaredOversize } from './declaredLength.ts';
-import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
+import { fileTooLarge } from '../refusals/reasons.ts';
+import { CSRF_REJECTED, translateUploadError } from './uploadErrors.ts';
 
 export interface ImageUploadOptions {
   field: string;
@@ -26,10 +27,10 @@ export function createImageUploadReceiver({ field, maxBytes }: ImageUploadOption
     },
   }).single(field);
 
-  /** The uploaded file, or undefined when the form had none. Throws HttpError with the reason shown to the member. */
+  /** The uploaded file, or undefined when the form had none. Throws Refusal with the reason shown to the member. */
   return function receiveImageUpload(req: Request, res: Response): Promise<Express.Multer.File | undefined> {
     return new Promise((resolve, reject) => {
-      if (refuseDeclaredOversize(req, maxBytes)) return reject(tooLarge(field, maxBytes));
+      if (refuseDeclaredOversize(req, maxBytes)) return reject(fileTooLarge(field, maxBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(
         req,

@@ -7,11 +7,12 @@ import { AsyncResource } from 'node:async_hooks';
 import multer from 'multer';
 import type { Request, Response } from 'express';
 import { csrfRefusal, hasValidCsrfToken } from './csrf.ts';
-import type { StartEarlyVideoUpload } from '../storage/earlyVideoUpload.ts';
+import type { StartEarlyVideoUpload } from '../files/earlyVideoUpload.ts';
 import { signedInUser } from './currentUser.ts';
 import { createTempFileStorage, type SpooledUpload } from './tempFileStorage.ts';
 import { refuseDeclaredOversize } from './declaredLength.ts';
-import { CSRF_REJECTED, tooLarge, translateUploadError } from './uploadErrors.ts';
+import { fileTooLarge } from '../refusals/reasons.ts';
+import { CSRF_REJECTED, translateUploadError } from './uploadErrors.ts';
 
 export interface VideoSubmission {
   fields: Record<string, string>;
@@ -60,7 +61,7 @@ export function createVideoSubmissionReceiver(options: VideoSubmissionOptions) {
   return function receiveVideoSubmission(req: Request, res: Response): Promise<VideoSubmission> {
     return new Promise((resolve, reject) => {
       if (refuseDeclaredOversize(req, options.maxImageBytes + options.maxVideoBytes))
-        return reject(tooLarge('video', options.maxVideoBytes));
+        return reject(fileTooLarge('video', options.maxVideoBytes));
       // Bound so the request's context (its id on log lines) survives busboy's stream callbacks.
       parse(
         req,

@@ -7,7 +7,7 @@
  */
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
-import { HttpError } from './httpError.ts';
+import { Refusal } from '../refusals/refusal.ts';
 
 const WINDOW_MS = 60 * 60_000;
 
@@ -23,7 +23,7 @@ export function createSignupThrottle({ perHour }: { perHour: number }): RequestH
       res.setHeader('Retry-After', String(retryAfter));
       const minutes = Math.max(1, Math.ceil(retryAfter / 60));
       next(
-        new HttpError(
+        new Refusal(
           429,
           `Too many accounts were created from your network. Please wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`,
           { field: 'username' },

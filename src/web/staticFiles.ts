@@ -6,11 +6,11 @@
  */
 import path from 'node:path';
 import express, { Router } from 'express';
-import { IMAGE_FOLDERS } from '../storage/keys.ts';
+import { MEDIA_FOLDERS } from '../storage/keys.ts';
 
 export function createStaticRoutes(options: { assetsDir: string; localStorageDir: string }): Router {
   const router = Router();
-  for (const folder of IMAGE_FOLDERS) {
+  for (const folder of MEDIA_FOLDERS) {
     router.use(
       `/static/${folder}`,
       express.static(path.join(options.localStorageDir, folder), {

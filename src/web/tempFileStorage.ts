@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import type multer from 'multer';
-import type { EarlyUpload } from '../storage/earlyVideoUpload.ts';
+import type { EarlyUpload } from '../files/earlyVideoUpload.ts';
 import { createEarlyUploadTee } from './earlyUploadTee.ts';
 
 export interface SpooledUpload extends Express.Multer.File {

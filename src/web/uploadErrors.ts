@@ -1,7 +1,8 @@
 /** Turns multer and spooling failures into the status and sentence a member should see. */
 import multer from 'multer';
 import { csrfRefusal } from './csrf.ts';
-import { HttpError } from './httpError.ts';
+import { fileTooLarge } from '../refusals/reasons.ts';
+import { Refusal } from '../refusals/refusal.ts';
 import { FieldTooLargeError } from './tempFileStorage.ts';
 
 export const CSRF_REJECTED = 'CSRF_REJECTED';
@@ -15,43 +16,30 @@ const LIMIT_EXCEEDED: Partial<Record<multer.ErrorCode, string>> = {
   LIMIT_FIELD_VALUE: 'a field value that is too long',
 };
 
-export function megabytes(bytes: number): number {
-  return Math.round((bytes / (1024 * 1024)) * 10) / 10;
-}
-
 /** `limitsByField` names each file field's byte limit, to say which file was too large. */
-export function translateUploadError(error: unknown, limitsByField: Record<string, number>): HttpError {
-  if (error instanceof HttpError) return error;
+export function translateUploadError(error: unknown, limitsByField: Record<string, number>): Refusal {
+  if (error instanceof Refusal) return error;
   if (error instanceof Error && error.message === CSRF_REJECTED) return csrfRefusal();
-  if (error instanceof FieldTooLargeError) return tooLarge(error.field, error.limitBytes, error);
+  if (error instanceof FieldTooLargeError) return fileTooLarge(error.field, error.limitBytes, error);
   if (error instanceof multer.MulterError) {
     const field = error.field ?? Object.keys(limitsByField)[0] ?? 'file';
     switch (error.code) {
       case 'LIMIT_FILE_SIZE':
-        return tooLarge(field, limitsByField[field] ?? 0, error);
+        return fileTooLarge(field, limitsByField[field] ?? 0, error);
       case 'LIMIT_UNEXPECTED_FILE':
-        return new HttpError(
+        return new Refusal(
           400,
           `The form sent a file in an unexpected field ("${field}"). Please use the form on the page.`,
           { cause: error },
         );
       default: {
         const what = LIMIT_EXCEEDED[error.code];
-        if (what)
-          return new HttpError(400, `The form sent ${what}. Please use the form on the page.`, { cause: error });
-        return new HttpError(400, `The upload was malformed (${error.code}). Please try again from the form.`, {
+        if (what) return new Refusal(400, `The form sent ${what}. Please use the form on the page.`, { cause: error });
+        return new Refusal(400, `The upload was malformed (${error.code}). Please try again from the form.`, {
           cause: error,
         });
       }
     }
   }
-  return new HttpError(400, 'The upload could not be read. Please try again from the form.', { cause: error });
-}
-
-export function tooLarge(field: string, limitBytes: number, cause?: unknown): HttpError {
-  const noun = field === 'video' ? 'Videos' : 'Images';
-  return new HttpError(413, `That file is too large. ${noun} can be at most ${megabytes(limitBytes)} MB.`, {
-    cause,
-    field,
-  });
+  return new Refusal(400, 'The upload could not be read. Please try again from the form.', { cause: error });
 }

@@ -13,7 +13,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.ts';
 import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
-import { createImageStorage } from '../../src/storage/imageStorage.ts';
+import { createImageStorage } from '../../src/files/imageStorage.ts';
 import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
 import { captureLogs } from '../support/captureLogs.ts';
 import { makeImage } from '../support/imageFixtures.ts';
@@ -74,8 +74,7 @@ describe('resync killed at any step converges', () => {
           'u1',
           1,
         );
-        if (!upload.success) throw new Error(upload.error);
-        const variantKeys = (upload.image.variants ?? []).map((variant) => variant.key).sort();
+        const variantKeys = (upload.file.variants ?? []).map((variant) => variant.key).sort();
         await db.destroy();
 
         const childEnv = {
@@ -97,7 +96,7 @@ describe('resync killed at any step converges', () => {
         const rows = await reopened.selectFrom('stored_files').select(['location', 'key']).execute();
         const pending = await reopened.selectFrom('pending_copies').selectAll().execute();
         await reopened.destroy();
-        expect(rows).toEqual([{ location: 's3', key: upload.image.key }]);
+        expect(rows).toEqual([{ location: 's3', key: upload.file.key }]);
         expect(pending).toEqual([]);
         expect(await listObjects(server, bucket)).toEqual(variantKeys);
         expect(await fs.readdir(path.join(localDir, 'avatars'))).toEqual([]);

@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ImageRejectedError } from '../../src/images/imageRejection.ts';
+import { Refusal } from '../../src/refusals/refusal.ts';
 import { processImage, sizesFor } from '../../src/images/processImage.ts';
 import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.ts';
 import { NOT_AN_IMAGE, makeImage } from '../support/imageFixtures.ts';
@@ -13,12 +13,12 @@ import * as hostile from '../support/hostileImages.ts';
 
 const LIMITS = { maxPixels: 40_000_000 };
 
-async function rejection(input: Buffer, folder: 'avatars' | 'thumbnails' = 'avatars'): Promise<ImageRejectedError> {
+async function rejection(input: Buffer, folder: 'avatars' | 'thumbnails' = 'avatars'): Promise<Refusal> {
   const error = await processImage(input, folder, LIMITS).then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof ImageRejectedError)) throw new Error(`expected a rejection, got ${String(error)}`);
+  if (!(error instanceof Refusal)) throw new Error(`expected a rejection, got ${String(error)}`);
   return error;
 }
 

@@ -13,10 +13,10 @@ import { validateSignup } from '../../src/members/accounts.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
 import { assertSafeKey, isSafeKey, StorageError, type StorageAdapter } from '../../src/storage/contract.ts';
 import { mediaPathFor } from '../../src/storage/imageUrls.ts';
-import { contentKey, IMAGE_FOLDERS, newObjectKey } from '../../src/storage/keys.ts';
+import { contentKey, MEDIA_FOLDERS, newObjectKey } from '../../src/storage/keys.ts';
 import { readVideoForm, TITLE_MAX, validateVideoForm } from '../../src/videos/videoForm.ts';
 import { hasBearerToken } from '../../src/web/bearerToken.ts';
-import { hasControlCharacters, withoutControlCharacters } from '../../src/web/controlCharacters.ts';
+import { hasControlCharacters, withoutControlCharacters } from '../../src/refusals/controlCharacters.ts';
 import { requestedRange } from '../../src/web/requestedRange.ts';
 
 const RUNS = { numRuns: 300 };
@@ -25,7 +25,7 @@ const pathish = fc.oneof(
   fc.string({ unit: fc.constantFrom('a', 'Z', '0', '-', '_', '.', '/', '\\', '%', '2', 'e', 'f', '\u0000', ' ', ':') }),
   fc.string({ unit: 'binary' }),
 );
-const folder = fc.constantFrom(...IMAGE_FOLDERS);
+const folder = fc.constantFrom(...MEDIA_FOLDERS);
 const ROOT = path.resolve('/srv/vv-root');
 
 /** Where the local adapter would put a key: root, then its segments. */

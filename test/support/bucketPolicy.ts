@@ -1,4 +1,4 @@
-/** The public-read policy the README and storage:check give operators, as JSON for PutBucketPolicy. */
+/** The public-read policy docs/s3-setup.md and storage:check give operators, as JSON for PutBucketPolicy. */
 import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.ts';
 
 export function publicReadPolicy(bucket: string): string {

@@ -12,7 +12,7 @@ import { createImageJobQueue } from '../../src/images/imageJobQueue.ts';
 import type { Logger } from '../../src/logger.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
 import { withCircuitBreaker, type GuardedAdapter } from '../../src/storage/circuitBreaker.ts';
-import { createImageStorage, type ImageStorage } from '../../src/storage/imageStorage.ts';
+import { createImageStorage, type ImageStorage } from '../../src/files/imageStorage.ts';
 import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
 import { captureLogs } from './captureLogs.ts';
 import { createBucket, s3SettingsFor, type S3Connection } from './s3Server.ts';

@@ -6,7 +6,7 @@
 import { openDatabase } from '../../src/db/database.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
-import { createResync, type ResyncStep } from '../../src/storage/resync.ts';
+import { createResync, type ResyncStep } from '../../src/files/resync.ts';
 import { s3AdapterFor } from '../../src/storage/storageFromConfig.ts';
 
 const env = (name: string): string => {

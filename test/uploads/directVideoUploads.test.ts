@@ -13,12 +13,13 @@ import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
 import { createMultipartStore } from '../../src/storage/multipartUploads.ts';
 import { createPartUrlSigner } from '../../src/storage/presignedPartUrls.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';
-import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/uploads/directUploads.ts';
+import { DIRECT_UPLOAD_EXPIRES_SECONDS } from '../../src/storage/storageFromConfig.ts';
 import {
   createDirectVideoUploads,
   type DirectVideoUploadDeps,
   type DirectVideoUploads,
 } from '../../src/uploads/directVideoUploads.ts';
+import { withOutcomes, type WithOutcomes } from '../support/refusalOutcomes.ts';
 import { MIN_PART_BYTES } from '../../src/uploads/videoPartPlan.ts';
 import { NOT_AN_IMAGE } from '../support/imageFixtures.ts';
 import { openDirectUploadSetting, type DirectUploadSetting } from '../support/directUploadSetting.ts';
@@ -37,7 +38,7 @@ describe.skipIf(server.kind !== 'minio')(
     let setting: DirectUploadSetting;
     let db: AppDatabase;
     let bucket: string;
-    let uploads: DirectVideoUploads;
+    let uploads: WithOutcomes<DirectVideoUploads>;
     let deps: DirectVideoUploadDeps;
     let alice: number;
     let bob: number;
@@ -62,7 +63,7 @@ describe.skipIf(server.kind !== 'minio')(
         maxImageBytes: 5 * MiB,
         partBytes: MIN_PART_BYTES,
       };
-      uploads = createDirectVideoUploads(deps);
+      uploads = withOutcomes(createDirectVideoUploads(deps));
     });
     afterAll(async () => setting?.close());
 
@@ -221,7 +222,9 @@ describe.skipIf(server.kind !== 'minio')(
       const bytes = makeWebm(MiB);
       const { key, partBytes, partCount } = await start(alice, bytes);
       const parts = await sendParts(alice, key, bytes, partBytes, partCount);
-      const tomorrow = createDirectVideoUploads({ ...deps, now: () => new Date(Date.now() + 25 * 3_600_000) });
+      const tomorrow = withOutcomes(
+        createDirectVideoUploads({ ...deps, now: () => new Date(Date.now() + 25 * 3_600_000) }),
+      );
       expect(await tomorrow.signParts(alice, key, [1])).toMatchObject({ ok: false, status: 410 });
       expect(await tomorrow.complete(alice, key, parts)).toMatchObject({ ok: false, status: 410 });
       expect(await tomorrow.abort(alice, key)).toEqual({ ok: true, value: null });

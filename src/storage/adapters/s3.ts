@@ -1,6 +1,6 @@
 /**
  * S3 adapter (the seed's `s3_storage`): works against AWS S3 and S3-compatible servers.
- * It needs only the least-privilege policy in the README — PutObject, GetObject,
+ * It needs only the least-privilege policy in docs/s3-setup.md — PutObject, GetObject,
  * DeleteObject on the objects and ListBucket on the bucket (for HeadBucket) — and never
  * creates buckets or changes their policy at run time.
  */

@@ -2,7 +2,7 @@
  * The two policies an operator most often needs, with the bucket name filled in, so
  * storage:check can print JSON that pastes straight into the AWS console.
  */
-import { IMAGE_FOLDERS } from '../keys.ts';
+import { MEDIA_FOLDERS } from '../keys.ts';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -36,7 +36,7 @@ export function leastPrivilegeIamPolicy(bucket: string): PolicyDocument {
  * narrowed to the folders the app stores in, so anything else in the bucket stays private —
  * or to fewer folders, e.g. without uploads/ when VIDEO_URL_MODE keeps videos private.
  */
-export function publicReadBucketPolicy(bucket: string, folders: readonly string[] = IMAGE_FOLDERS): PolicyDocument {
+export function publicReadBucketPolicy(bucket: string, folders: readonly string[] = MEDIA_FOLDERS): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [

@@ -1,0 +1,219 @@
+/**
+ * Pays the outbox: moves files that fell back to local disk into S3, and copies S3 objects
+ * to the backup bucket. Each primary copy goes upload (create-only: an object already there
+ * with the same size and SHA-256 is kept) → verify (HEAD: size and SHA-256) → flip the row to
+ * `s3` → delete the local copy. The outbox row records how far it got, so a process killed at
+ * any step (SIGKILL included) converges when the pass runs again: one object, one row.
+ */
+import { sql } from 'kysely';
+import type { AppDatabase } from '../db/database.ts';
+import type { PendingCopyRow, StoredFileRow } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import type { StorageAdapter } from '../storage/contract.ts';
+import { markFileLost } from './lostFiles.ts';
+import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { recordBackedUp } from './backupState.ts';
+import { repairMissingVariants } from './repairVariants.ts';
+import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
+import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
+
+export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
+
+export interface ResyncDeps {
+  db: AppDatabase;
+  s3: StorageAdapter;
+  local: StorageAdapter;
+  backup?: StorageAdapter | undefined;
+  logger: Logger;
+  /** Called after each step of a primary copy; fault tests use it to kill the process there. */
+  onStep?: (step: ResyncStep, fileId: number) => void | Promise<void>;
+}
+
+export interface PassOptions {
+  /** Stop claiming new rows once this time (epoch ms) has passed. */
+  deadline?: number;
+  /** Take rows regardless of leases and back-off (an operator's run, e.g. right after a crash). */
+  ignoreLeases?: boolean;
+  /** Only these files' primary copies (storage:migrate's planned files); every due row when absent. */
+  fileIds?: readonly number[];
+  /**
+   * What a primary copy whose local bytes are gone becomes: `lost` (the app's pass marks the
+   * file lost) or `failed` (storage:migrate reports it and leaves the row for an operator).
+   */
+  missingSource?: 'lost' | 'failed';
+  /** Called once per primary copy tried, with what became of it. */
+  onFile?: (file: StoredFileRow, outcome: 'moved' | 'gone' | 'lost' | 'failed', error?: unknown) => void;
+  /** Called after every row tried (primary or backup), with the pass's tally so far: progress. */
+  onRow?: (summary: ResyncSummary) => void;
+}
+
+export interface ResyncSummary {
+  moved: number;
+  backedUp: number;
+  lost: number;
+  failed: number;
+  failures: Array<{ fileId: number; key: string; target: string; reason: string }>;
+}
+
+// Long enough for one batch; a crashed worker's rows become due again after it.
+const LEASE = sql`interval '2 minutes'`;
+const BATCH = 20;
+
+export function createResync(deps: ResyncDeps) {
+  const { db, s3, local, backup, logger } = deps;
+  const step = async (name: ResyncStep, fileId: number) => deps.onStep?.(name, fileId);
+
+  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
+    await deleteUnreferencedObjects(
+      db,
+      local,
+      objectsOf(file).map((object) => object.key),
+      logger,
+    );
+    await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+    await step('cleaned', file.id);
+  }
+
+  async function moveToPrimary(pending: PendingCopyRow, claimed: StoredFileRow): Promise<'moved' | 'gone'> {
+    let file = claimed;
+    if (pending.state === 'copy') {
+      if (file.location !== 'local') {
+        await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+        return 'gone';
+      }
+      // Some variants gone from disk: rebuilt from the largest left; nothing left: the file is lost.
+      const repair = await repairMissingVariants({ db, adapter: local, logger }, file);
+      if (repair.state === 'lost') throw new MissingSourceError(file.key);
+      file = repair.row;
+      const checksums = await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
+      await step('verified', file.id);
+      const flipped = await db.transaction().execute(async (trx) => {
+        const updated = await trx
+          .updateTable('stored_files')
+          .set({ location: 's3', ...checksumColumns(file, checksums) })
+          .where('id', '=', file.id)
+          .where('location', '=', 'local')
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) return false;
+        await trx.updateTable('pending_copies').set({ state: 'cleanup' }).where('id', '=', pending.id).execute();
+        if (backup) await enqueueCopy(trx, file.id, 'backup');
+        return true;
+      });
+      if (!flipped) {
+        await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+        return 'gone';
+      }
+      await step('flipped', file.id);
+    }
+    await cleanUp(pending, { ...file, location: 's3' });
+    return 'moved';
+  }
+
+  async function copyToBackup(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
+    if (!backup) return;
+    if (file.location !== 's3') throw new Error('waiting for the file to reach the primary bucket first');
+    const checksums = await copyVerified(s3, backup, file, objectsOf(file));
+    await recordBackedUp(db, file, checksums, pending.id);
+  }
+
+  /**
+   * Takes due outbox rows with a lease, so two instances do not duplicate work. Every step is
+   * safe to repeat (create-only copies, a conditional flip), so an operator's run may take
+   * rows regardless of leases and back-off — e.g. right after a crash.
+   */
+  async function claim(
+    limit: number,
+    ignoreLeases: boolean,
+    after: number,
+    fileIds: readonly number[] | undefined,
+  ): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
+    if (fileIds?.length === 0) return [];
+    const due = db
+      .selectFrom('pending_copies')
+      .select('id')
+      .where('id', '>', after)
+      .$if(!ignoreLeases, (query) => query.where('next_attempt_at', '<=', sql<Date>`now()`))
+      .$if(fileIds !== undefined, (query) =>
+        query.where('file_id', 'in', [...(fileIds ?? [])]).where('target', '=', 'primary'),
+      )
+      .orderBy('id')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked();
+    const claimed = await db
+      .updateTable('pending_copies')
+      .set({ next_attempt_at: sql<Date>`now() + ${LEASE}` })
+      .where('id', 'in', due)
+      .returningAll()
+      .execute();
+    if (claimed.length === 0) return [];
+    const files = await db
+      .selectFrom('stored_files')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        claimed.map((pending) => pending.file_id),
+      )
+      .execute();
+    return claimed.flatMap((pending) => {
+      const file = files.find((candidate) => candidate.id === pending.file_id);
+      return file ? [{ pending, file }] : [];
+    });
+  }
+
+  async function recordFailure(pending: PendingCopyRow, reason: string): Promise<void> {
+    const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
+    await db
+      .updateTable('pending_copies')
+      .set({
+        attempts: pending.attempts + 1,
+        last_error: reason.slice(0, 500),
+        next_attempt_at: sql<Date>`now() + make_interval(secs => ${backoffSeconds})`,
+      })
+      .where('id', '=', pending.id)
+      .execute();
+  }
+
+  return {
+    /** One pass over the due outbox rows (see PassOptions). Each row is tried at most once per pass. */
+    async runPass(options: PassOptions = {}): Promise<ResyncSummary> {
+      const summary: ResyncSummary = { moved: 0, backedUp: 0, lost: 0, failed: 0, failures: [] };
+      let lastId = 0;
+      while (options.deadline === undefined || Date.now() < options.deadline) {
+        const batch = await claim(BATCH, options.ignoreLeases ?? false, lastId, options.fileIds);
+        if (batch.length === 0) break;
+        lastId = Math.max(...batch.map(({ pending }) => pending.id));
+        for (const { pending, file } of batch) {
+          try {
+            if (pending.target === 'primary') {
+              const outcome = await moveToPrimary(pending, file);
+              if (outcome === 'moved') summary.moved += 1;
+              options.onFile?.(file, outcome);
+            } else {
+              await copyToBackup(pending, file);
+              summary.backedUp += 1;
+            }
+          } catch (error) {
+            const missing = error instanceof MissingSourceError && pending.target === 'primary';
+            if (missing && options.missingSource !== 'failed') {
+              await markFileLost(db, file, logger);
+              summary.lost += 1;
+              options.onFile?.(file, 'lost');
+              continue;
+            }
+            const reason = error instanceof Error ? error.message : String(error);
+            summary.failed += 1;
+            summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
+            await recordFailure(pending, reason);
+            if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
+          } finally {
+            options.onRow?.(summary);
+          }
+        }
+      }
+      return summary;
+    },
+  };
+}
