@@ -31,7 +31,8 @@ export function applyServerTimeouts(server: Server, timeouts: ServerTimeouts, lo
   // Idle: no byte read or written for this long. With a listener, closing the socket is ours to do.
   server.setTimeout(timeouts.requestIdleTimeoutMs, (socket) => {
     logger.info(
-      { remoteAddress: socket.remoteAddress },
+      // The port tells one client's connections apart (and lets a test find its own line).
+      { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort },
       `Closed a connection idle for ${timeouts.requestIdleTimeoutMs / 1000} s`,
     );
     socket.destroy();

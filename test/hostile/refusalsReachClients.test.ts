@@ -25,6 +25,8 @@ import {
 import { HttpMember, type ServerProcess, startServerProcess } from '../support/serverProcess.ts';
 import { createTestApp, type TestApp } from '../support/testApp.ts';
 
+/** A fresh embedded database has taken over 50 s to start on the loaded 2-core CI machine. */
+const SERVER_START_MS = 100_000;
 const MIB = 1024 * 1024;
 const TOO_LARGE = 'That file is too large. Images can be at most 1 MB.';
 const JUST_OVER = MIB + 65 * 1024;
@@ -157,15 +159,18 @@ describe('the real server (src/server.ts) refusing 100 MB bodies', () => {
   let app: ServerProcess;
   beforeAll(async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-linger-'));
-    app = await startServerProcess({
-      DATA_DIR: path.join(workDir, 'data'),
-      LOCAL_STORAGE_DIR: path.join(workDir, 'static'),
-      UPLOAD_TEMP_DIR: path.join(workDir, 'tmp'),
-      MAX_IMAGE_SIZE_MB: '1',
-      UPLOADS_PER_MINUTE: '1000',
-      LOG_LEVEL: 'warn',
-    });
-  });
+    app = await startServerProcess(
+      {
+        DATA_DIR: path.join(workDir, 'data'),
+        LOCAL_STORAGE_DIR: path.join(workDir, 'static'),
+        UPLOAD_TEMP_DIR: path.join(workDir, 'tmp'),
+        MAX_IMAGE_SIZE_MB: '1',
+        UPLOADS_PER_MINUTE: '1000',
+        LOG_LEVEL: 'warn',
+      },
+      { readyWithinMs: SERVER_START_MS },
+    );
+  }, SERVER_START_MS + 10_000);
   afterAll(async () => {
     await app?.stop('SIGTERM');
     await fs.rm(workDir, { recursive: true, force: true });
@@ -188,8 +193,14 @@ describe('the real server (src/server.ts) refusing 100 MB bodies', () => {
     process.stderr.write(
       `[lingering close] 5 × 100 MB refused: RSS ${Math.round(rssAtStart / MIB)} MiB at start, peak ${Math.round(peak / MIB)} MiB; times ${times.join(', ')} ms\n`,
     );
-    // Keeping one refused body would add 100 MiB; reading them costs a few chunks at a time.
-    expect(peak - rssAtStart).toBeLessThan(48 * MIB);
+    // Keeping one refused body, even for a moment, would add 100 MiB (HUGE) to the peak, so any
+    // bound under that proves none is kept. Below it sits garbage not yet collected: each 64 KiB
+    // chunk read and dropped lives outside V8's heap, and V8 starts a collection for such
+    // external memory only once it has grown by about 64 MiB since the last one; when the
+    // process is starved of CPU, large bursts are read between collections and the peak nears
+    // that (58 MiB measured under load, over the 48 MiB the bound once was). 84 MiB is that
+    // 64 MiB plus 20 MiB for heap and allocator slack, still 16 MiB short of one kept body.
+    expect(peak - rssAtStart).toBeLessThan(84 * MIB);
     expect(Math.max(...times)).toBeLessThan(20_000);
   });
 });

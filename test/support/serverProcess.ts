@@ -8,6 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { captureText, recordSecret } from './logCapture.ts';
 import { freePort } from './network.ts';
 
+/**
+ * Within the hooks' 60 s (vitest.config.ts), leaving time for the rest of a beforeAll. A fresh
+ * embedded database (PGlite's initdb) has taken over 50 s to start on the loaded 2-core
+ * machine; a hook given more time passes `readyWithinMs`.
+ */
+const READY_WITHIN_MS = 50_000;
+
 export interface ServerProcess {
   origin: string;
   child: ChildProcess;
@@ -22,7 +29,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(
   env: Record<string, string>,
-  { shellCommand }: { shellCommand?: string } = {},
+  { shellCommand, readyWithinMs = READY_WITHIN_MS }: { shellCommand?: string; readyWithinMs?: number } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const [command, args] = shellCommand ? ['sh', ['-c', shellCommand]] : [process.execPath, ['src/server.ts']];
@@ -37,13 +44,21 @@ export async function startServerProcess(
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.once('close', () => captureText(output));
   const origin = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 150; attempt++) {
+  // A deadline, not a count of attempts: on the shared 2-core machine a start-up can take over
+  // 30 s, and returning a server that is not listening yet made the tests that followed fail
+  // as if the server had misbehaved (connections refused, or queued unanswered behind it).
+  const deadline = performance.now() + readyWithinMs;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
     const ready = await fetch(`${origin}/healthz`).then(
       (response) => response.ok,
       () => false,
     );
     if (ready) break;
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not answer /healthz within ${readyWithinMs / 1000} s:\n${output}`);
+    }
     await sleep(200);
   }
   return {
