@@ -85,7 +85,8 @@ describe.skipIf(server.kind !== 'minio')('/healthz names the cause (needs MinIO)
     expect(health.reasons[0]).toContain('S3 is not answering');
   });
 
-  it('browsers cannot read public URLs: public mode on a private bucket', async () => {
+  // Two apps or an upload each: under a loaded CI machine they need more than the default 30 s.
+  it('browsers cannot read public URLs: public mode on a private bucket', { timeout: 90_000 }, async () => {
     testApp = await createTestApp({ s3: server, privateBucket: true, extraEnv: { HEALTHZ_TOKEN: TOKEN } });
     const member = await signUp(testApp.app, 'orb');
     const token = await csrfTokenFor(member, '/profile');
@@ -103,7 +104,7 @@ describe.skipIf(server.kind !== 'minio')('/healthz names the cause (needs MinIO)
     );
   });
 
-  it('names the delivery mode, and is ok on a working public bucket', async () => {
+  it('names the delivery mode, and is ok on a working public bucket', { timeout: 90_000 }, async () => {
     const health = await healthOf({});
     expect(health.status).toBe('ok');
     expect(health.storage.s3).toMatchObject({ reachable: true });
