@@ -10,6 +10,7 @@ import { Kysely, PGliteDialect, type PGliteDialectConfig, PostgresDialect } from
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createEmbeddedDatabase, embeddedDatabaseExists } from './createEmbeddedDatabase.ts';
+import { INT8_TYPE_ID, parseInt8 } from './int8.ts';
 import { lockDatabaseDirectory } from './embeddedLock.ts';
 import { migrateToLatest } from './migrations.ts';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
@@ -34,8 +35,18 @@ export async function openDatabase({ databaseUrl, dataDir }: DatabaseOptions): P
   return db;
 }
 
+/** pg's type parsers with int8 (byte counts, COUNT(*)) read as checked numbers; see int8.ts. */
+const int8AsNumber = {
+  getTypeParser: ((id: number, format?: 'text' | 'binary') =>
+    id === INT8_TYPE_ID && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(id, format)) as typeof pg.types.getTypeParser,
+};
+/** The same for PGlite. */
+const pgliteInt8 = { parsers: { [INT8_TYPE_ID]: parseInt8 } };
+
 function openPostgres(connectionString: string): AppDatabase {
-  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000, types: int8AsNumber });
   // An idle pooled connection that the server ends (a restart, a failover, an admin's
   // pg_terminate_backend) is emitted here; unheard, it would crash the process. pg has already
   // dropped that client, the next query opens a new one, and a query in flight fails on its own.
@@ -45,13 +56,13 @@ function openPostgres(connectionString: string): AppDatabase {
 
 async function openEmbedded(dataDir: string | undefined): Promise<AppDatabase> {
   compileWebAssemblyWithoutTierUp();
-  if (!dataDir) return kyselyOver(new PGlite(leanPGliteOptions()), () => undefined);
+  if (!dataDir) return kyselyOver(new PGlite({ ...leanPGliteOptions(), ...pgliteInt8 }), () => undefined);
   const dir = path.join(dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
   const lock = await lockDatabaseDirectory(dir);
   try {
     if (!embeddedDatabaseExists(dir)) await createEmbeddedDatabase(dir);
-    const client = new PGlite(dir, leanPGliteOptions());
+    const client = new PGlite(dir, { ...leanPGliteOptions(), ...pgliteInt8 });
     await client.waitReady;
     return kyselyOver(client, lock.release);
   } catch (error) {

@@ -154,7 +154,29 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0008_checksums_and_backup_state': {
+  '0008_bigint_byte_counts': {
+    async up(db: Kysely<unknown>) {
+      // A video may be up to MAX_VIDEO_SIZE_MB = 5000 MB, past integer's 2 GiB. Rows come back
+      // as checked numbers (int8.ts). The tables are small; the rewrite takes moments.
+      await sql`alter table stored_files alter column bytes type bigint`.execute(db);
+      await sql`alter table direct_uploads alter column max_bytes type bigint, alter column part_bytes type bigint`.execute(
+        db,
+      );
+    },
+  },
+  '0009_resumable_video_uploads': {
+    async up(db: Kysely<unknown>) {
+      // What identifies the member's file, so an interrupted upload resumes only with the same
+      // one: its name, last-modified time (ms) and the SHA-256 of its first MiB (size is max_bytes).
+      await db.schema
+        .alterTable('direct_uploads')
+        .addColumn('file_name', 'text')
+        .addColumn('file_last_modified', 'bigint')
+        .addColumn('file_head_sha256', 'text')
+        .execute();
+    },
+  },
+  '0010_checksums_and_backup_state': {
     async up(db: Kysely<unknown>) {
       // checksum: the full-object CRC64NVME S3 computed when the object at `key` was written
       // (variants carry their own in the variants JSON); null for files written before, or
@@ -167,7 +189,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0009_storage_requests': {
+  '0011_storage_requests': {
     async up(db: Kysely<unknown>) {
       // The S3 requests the app made, per month, bucket and billing class (storage:usage).
       await db.schema

@@ -20,6 +20,7 @@ export interface StoredFilesTable {
   /** Where the bytes live now. URLs are computed from this at render time, never stored. */
   location: 's3' | 'local';
   content_type: string;
+  /** bigint: a video may exceed 2 GiB (read as a checked number, int8.ts). */
   bytes: number;
   sha256: string;
   /** Pixel size of the largest variant; null for videos and pre-pipeline images. */
@@ -100,23 +101,28 @@ export interface DirectUploadsTable {
   user_id: number;
   purpose: 'avatar' | 'thumbnail' | 'video';
   video_id: number | null;
-  /** Images: the size limit. Videos: the declared size, which the signed part lengths add up to. */
+  /** Images: the size limit. Videos: the declared size, which the signed part lengths add up to. bigint. */
   max_bytes: number;
   created_at: CreatedAt;
   finalized_at: Date | null;
   /** Videos only: the S3 multipart upload id, the planned part size, and the form's text. */
   upload_id: ColumnType<string | null, string | null | undefined, never>;
   part_bytes: ColumnType<number | null, number | null | undefined, never>;
-  title: ColumnType<string | null, string | null | undefined, never>;
-  description: ColumnType<string | null, string | null | undefined, never>;
+  /** Rewritten when the upload is resumed, so the video gets the form's latest text. */
+  title: ColumnType<string | null, string | null | undefined, string | null>;
+  description: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Videos only: the file the upload was started with, so only the same file resumes it (resumeVideoUpload.ts). */
+  file_name: ColumnType<string | null, string | null | undefined, never>;
+  file_last_modified: ColumnType<number | null, number | null | undefined, never>;
+  file_head_sha256: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** Bytes each member uploaded, for the daily upload quota (rows older than a day are pruned). */
 export interface UploadLedgerTable {
   id: Generated<number>;
   member_id: number;
-  /** bigint: a single video may exceed 2 GiB. */
-  bytes: ColumnType<string, number, number>;
+  /** bigint: a single video may exceed 2 GiB (read as a checked number, int8.ts). */
+  bytes: number;
   created_at: CreatedAt;
 }
 

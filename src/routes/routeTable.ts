@@ -105,6 +105,8 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
     ] : []),
     ...(dv ? [
     row('post', '/uploads/videos/start',    [csrf, user, g.uploadLimit, json8kb], dv.start,              answerRefusalAsJson),
+    // Not rate-limited: it continues an upload that start already counted.
+    row('post', '/uploads/videos/resume',   [csrf, user, json8kb],              dv.resume,                 answerRefusalAsJson),
     row('post', '/uploads/videos/parts',    [csrf, user, json8kb],              dv.signParts,              answerRefusalAsJson),
     row('post', '/uploads/videos/complete', [csrf, user, json64kb],             dv.complete,               answerRefusalAsJson),
     row('post', '/uploads/videos/abort',    [csrf, user, json8kb],              dv.abort,                  answerRefusalAsJson),

@@ -14,6 +14,7 @@ import { readVideoForm, validateVideoForm, type VideoFormErrors, type VideoFormV
 import { deleteVideo } from '../videos/videoRemoval.ts';
 import { toggleVote, voteCountOf } from '../videos/votes.ts';
 import { signedInUser } from '../web/currentUser.ts';
+import { allowLocalVideoPreview } from '../web/localVideoPreview.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.ts';
 import { readLeadingFields } from '../web/leadingFields.ts';
@@ -54,8 +55,15 @@ export function createVideoHandlers({
   const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
   const limits = { maxImageMegabytes: megabytes(maxImageBytes), maxVideoMegabytes: megabytes(maxVideoBytes) };
 
-  const renderForm = (res: Response, status: number, values: Partial<VideoFormValues>, errors: VideoFormErrors = {}) =>
+  const renderForm = (
+    res: Response,
+    status: number,
+    values: Partial<VideoFormValues>,
+    errors: VideoFormErrors = {},
+  ) => {
+    allowLocalVideoPreview(res);
     res.status(status).render('pages/videoNew.njk', { values, errors, ...limits });
+  };
 
   async function loadVideo(req: Request, res: Response): Promise<VideoDetails> {
     const video = await findVideo(db, videoIdFrom(req), res.locals.currentUser?.id);

@@ -72,7 +72,11 @@ export async function completeVideoUpload(
     const finalKey = newObjectKey('uploads', `u${upload.user_id}`, sniffed.accepted.extension);
     const copy = await s3
       .guard(() =>
-        multipart.copy(key, finalKey, { contentType: sniffed.accepted.mime, cacheControl: IMMUTABLE_CACHE_CONTROL }),
+        multipart.copy(key, finalKey, {
+          contentType: sniffed.accepted.mime,
+          cacheControl: IMMUTABLE_CACHE_CONTROL,
+          bytes: info.size,
+        }),
       )
       .catch(async (error: unknown) => {
         // The copy may exist although checking it failed; without a row nothing would ever delete it.

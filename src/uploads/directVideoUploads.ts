@@ -3,39 +3,32 @@
  * an S3 multipart upload under incoming/, signs one URL per part (exact length, 10 minutes),
  * the browser PUTs the parts, and completing checks and files the result
  * (completeVideoUpload.ts). Cancelling aborts the upload. A refused or cancelled upload leaves
- * no object, no row and no incomplete upload behind.
+ * no object, no row and no incomplete upload behind. An interrupted one can be resumed with the
+ * same file (resumeVideoUpload.ts) until storage:gc or the lifecycle rule aborts it.
  */
 import { randomBytes } from 'node:crypto';
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { ImageStorage } from '../files/imageStorage.ts';
-import {
-  directUploadsUnavailable,
-  fileTooLarge,
-  noSuchUpload,
-  notAcceptedImage,
-  notAcceptedVideo,
-  notYourUpload,
-} from '../refusals/reasons.ts';
+import { directUploadsUnavailable, noSuchUpload, notYourUpload } from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import type { GuardedAdapter } from '../storage/circuitBreaker.ts';
 import type { MultipartStore, UploadedPart } from '../storage/multipartUploads.ts';
 import type { PartUrlSigner } from '../storage/presignedPartUrls.ts';
 import { INCOMING_PREFIX } from '../storage/storageFromConfig.ts';
-import { readVideoForm, validateVideoForm } from '../videos/videoForm.ts';
 import { completeVideoUpload, type CompletedVideo } from './completeVideoUpload.ts';
-import { DECLARED_IMAGE_TYPES } from './directImageUploads.ts';
 import { abortMultipartUpload } from './leaveNothingBehind.ts';
+import { resumeVideoUpload, uploadExpired, type ResumedUpload } from './resumeVideoUpload.ts';
 import { partCountFor, partLength, VIDEO_PART_BYTES } from './videoPartPlan.ts';
+import { checkVideoUploadRequest, type VideoUploadRequest } from './videoUploadRequest.ts';
+
+export type { VideoUploadRequest } from './videoUploadRequest.ts';
 
 /**
  * How long after starting an upload may still be signed and completed. storage:gc's default
  * grace period is the same 24 h, so it never aborts an upload the app would still finish.
  */
 export const VIDEO_UPLOAD_LIFETIME_MS = 24 * 3_600_000;
-/** stored_files.bytes is a PostgreSQL integer. */
-const MAX_RECORDABLE_BYTES = 2 ** 31 - 1;
-const DECLARED_VIDEO_TYPES = ['video/mp4', 'video/webm'];
 /** Part URLs one request may ask for: the script asks for one per attempt; this only bounds the response. */
 const MAX_PARTS_PER_REQUEST = 100;
 
@@ -55,24 +48,13 @@ export interface DirectVideoUploadDeps {
   now?: () => Date;
 }
 
-export interface VideoUploadRequest {
-  title: string;
-  description: string;
-  /** The form's link field: it must be empty when a file is uploaded. */
-  url?: string;
-  contentType: string;
-  size: number;
-  /** The thumbnail the member picked, checked by its declared type and size before any video byte moves. */
-  thumbnail?: { contentType: string; size: number };
-}
-
 export type DirectVideoUploads = ReturnType<typeof createDirectVideoUploads>;
 
 export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
   const { db, s3, multipart, logger } = deps;
   const partBytes = deps.partBytes ?? VIDEO_PART_BYTES;
   const now = deps.now ?? (() => new Date());
-  const maxVideoBytes = Math.min(deps.maxVideoBytes, MAX_RECORDABLE_BYTES);
+  const { maxVideoBytes } = deps;
 
   /** The caller's unfinished video upload, or why it cannot be used (an expired one can still be cancelled). */
   async function ownUpload(userId: number, key: string, purpose: 'use' | 'cancel' = 'use') {
@@ -83,7 +65,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
       throw new Refusal(400, 'That upload is not a video upload.');
     if (upload.finalized_at) throw alreadyCompleted();
     if (purpose === 'use' && now().getTime() - upload.created_at.getTime() > VIDEO_UPLOAD_LIFETIME_MS)
-      throw new Refusal(410, 'That upload has expired. Please start again.');
+      throw uploadExpired();
     return { ...upload, upload_id: upload.upload_id, part_bytes: upload.part_bytes };
   }
 
@@ -94,18 +76,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
       request: VideoUploadRequest,
     ): Promise<{ key: string; partBytes: number; partCount: number }> {
       if (s3.breakerStatus().state === 'open') throw directUploadsUnavailable();
-      const values = readVideoForm({ title: request.title, description: request.description, url: request.url ?? '' });
-      const errors = validateVideoForm(values, true);
-      if (Object.keys(errors).length > 0) throw new Refusal(422, Object.values(errors).join(' '), { fields: errors });
-      if (!DECLARED_VIDEO_TYPES.includes(request.contentType)) throw notAcceptedVideo();
-      if (!Number.isSafeInteger(request.size) || request.size <= 0)
-        throw new Refusal(400, 'Please choose a video file to upload.', { field: 'video' });
-      if (request.size > maxVideoBytes) throw fileTooLarge('video', maxVideoBytes);
-      if (request.thumbnail) {
-        const thumbnail = request.thumbnail;
-        if (!DECLARED_IMAGE_TYPES.includes(thumbnail.contentType)) throw notAcceptedImage('', 'thumbnail');
-        if (thumbnail.size > deps.maxImageBytes) throw fileTooLarge('thumbnail', deps.maxImageBytes);
-      }
+      const values = checkVideoUploadRequest(request, { maxVideoBytes, maxImageBytes: deps.maxImageBytes });
       const key = `${INCOMING_PREFIX}u${userId}/${randomBytes(16).toString('hex')}`;
       let uploadId: string;
       try {
@@ -130,6 +101,9 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
             part_bytes: partBytes,
             title: values.title,
             description: values.description,
+            file_name: request.file?.name ?? null,
+            file_last_modified: request.file?.lastModified ?? null,
+            file_head_sha256: request.file?.headSha256 ?? null,
           })
           .execute();
       } catch (error) {
@@ -137,6 +111,12 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
         throw error;
       }
       return { key, partBytes, partCount: partCountFor(request.size, partBytes) };
+    },
+
+    /** Continues the caller's interrupted upload of the same file: which parts S3 has; see resumeVideoUpload.ts. */
+    async resume(userId: number, key: string, request: VideoUploadRequest): Promise<ResumedUpload> {
+      if (s3.breakerStatus().state === 'open') throw directUploadsUnavailable();
+      return resumeVideoUpload(deps, await ownUpload(userId, key), request);
     },
 
     /** Presigned PUT URLs for the given parts, each for its exact length. */
@@ -182,7 +162,7 @@ export function createDirectVideoUploads(deps: DirectVideoUploadDeps) {
       if (claimed.numUpdatedRows === 0n) throw alreadyCompleted();
       try {
         return await completeVideoUpload(
-          { ...deps, maxVideoBytes },
+          deps,
           { ...upload, title: upload.title ?? '', description: upload.description ?? '' },
           parts,
         );

@@ -3,11 +3,17 @@
 // the app, 4 in flight, each retried up to 3 times — with a progress bar and a Cancel button;
 // the app then completes it into a video, and the thumbnail follows the avatar's direct path.
 // Link submissions, a 409 from start (S3 unavailable) or an upload that breaks midway post the
-// form to the app as if this script did not exist. Needs directUpload.js loaded first.
+// form to the app as if this script did not exist. An upload interrupted by a closed tab, a
+// reload or a crash resumes when the member picks the same file again: the app says which
+// parts S3 has, and only the rest are sent (videoUploadResume.js keeps the hint). Needs
+// directUpload.js and videoUploadResume.js loaded first.
 (() => {
   const PARALLEL_PARTS = 4;
   const ATTEMPTS_PER_PART = 3;
   const { postJson, sendToBucket, sendThroughApp } = window.videoVoteDirectUpload;
+  const resume = window.videoVoteUploadResume;
+  /** Refusals of the form itself: resuming would not help, and starting afresh would be refused the same way. */
+  const FORM_REFUSALS = [413, 415, 422];
 
   class Cancelled extends Error {}
   class Unreadable extends Error {}
@@ -64,34 +70,55 @@
       const field = (name) => form.querySelector(`[name=${name}]`).value;
       submitButton.disabled = true;
 
-      const started = await postJson(
-        '/uploads/videos/start',
-        {
-          title: field('title'),
-          description: field('description'),
-          url: field('url'),
-          contentType: file.type,
-          size: file.size,
-          thumbnail: thumbnail ? { contentType: thumbnail.type, size: thumbnail.size } : undefined,
-        },
-        csrfToken,
-      ).catch(() => ({ status: 0 }));
+      const declared = {
+        title: field('title'),
+        description: field('description'),
+        url: field('url'),
+        contentType: file.type,
+        size: file.size,
+        thumbnail: thumbnail ? { contentType: thumbnail.type, size: thumbnail.size } : undefined,
+      };
+      const print = await resume.fingerprint(file).catch(() => undefined);
+      const hint = print && (await resume.recall(file, print));
+      let resumed;
+      if (hint) {
+        const answer = await postJson(
+          '/uploads/videos/resume',
+          { key: hint, ...declared, file: print },
+          csrfToken,
+        ).catch(() => ({ status: 0, data: {} }));
+        if (FORM_REFUSALS.includes(answer.status)) return settle(answer.data.error);
+        if (answer.ok) resumed = answer.data;
+        // Expired, not this member's, or gone from S3: a fresh upload it is.
+        else await resume.forget(file);
+      }
+      const started =
+        resumed === undefined
+          ? await postJson('/uploads/videos/start', { ...declared, file: print }, csrfToken).catch(() => ({
+              status: 0,
+            }))
+          : { ok: true, data: resumed };
       if (started.status === 409 || started.status === 0) return sendThroughApp(form);
       if (!started.ok) return settle(started.data.error || 'That video was refused.');
       const { key, partBytes, partCount } = started.data;
+      if (print && !resumed) await resume.remember(file, print, key);
+      const alreadyStored = new Map((resumed?.parts ?? []).map((part) => [part.partNumber, part.etag]));
 
       const inFlight = new Set();
       let cancelled = false;
-      const loaded = new Array(partCount).fill(0);
+      const loaded = Array.from({ length: partCount }, (_, i) =>
+        alreadyStored.has(i + 1) ? Math.min(partBytes, file.size - i * partBytes) : 0,
+      );
       const report = () => {
         const fraction = loaded.reduce((sum, bytes) => sum + bytes, 0) / file.size;
         progress.value = fraction;
-        show(`Uploading… ${Math.floor(fraction * 100)}%`);
+        show(`${resumed ? 'Resuming' : 'Uploading'}… ${Math.floor(fraction * 100)}%`);
       };
       const cancel = async () => {
         cancelled = true;
         for (const request of inFlight) request.abort();
         await postJson('/uploads/videos/abort', { key }, csrfToken).catch(() => undefined);
+        await resume.forget(file);
       };
       cancelButton.onclick = async () => {
         cancelButton.disabled = true;
@@ -100,9 +127,8 @@
         settle('Upload cancelled. Nothing was saved.');
       };
       progress.hidden = false;
-      progress.value = 0;
       cancelButton.hidden = false;
-      show('Uploading… 0%');
+      report();
 
       const uploadPart = async (partNumber) => {
         const blob = file.slice((partNumber - 1) * partBytes, Math.min(partNumber * partBytes, file.size));
@@ -130,16 +156,14 @@
         }
       };
 
-      const etags = new Array(partCount);
-      let next = 1;
+      const etags = Array.from({ length: partCount }, (_, i) => alreadyStored.get(i + 1));
+      const missing = etags.flatMap((etag, i) => (etag === undefined ? [i + 1] : []));
       const worker = async () => {
-        while (next <= partCount) {
-          const partNumber = next++;
+        for (let partNumber = missing.shift(); partNumber !== undefined; partNumber = missing.shift())
           etags[partNumber - 1] = await uploadPart(partNumber);
-        }
       };
       try {
-        await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, partCount) }, worker));
+        await Promise.all(Array.from({ length: Math.min(PARALLEL_PARTS, missing.length) }, worker));
       } catch (error) {
         if (cancelled) return;
         // The direct path broke (network, CORS, storage): cancel it and send the form to the app instead.
@@ -155,7 +179,9 @@
         '/uploads/videos/complete',
         { key, parts: etags.map((etag, i) => ({ partNumber: i + 1, etag })) },
         csrfToken,
-      ).catch(() => ({ ok: false, data: {} }));
+      ).catch(() => ({ ok: false, status: 0, data: {} }));
+      // Only a network failure leaves the upload worth resuming; the app removed a refused one.
+      if (completed.status !== 0) await resume.forget(file);
       if (!completed.ok) return settle(completed.data.error || 'The video could not be saved. Please try again.');
 
       if (thumbnail) {
