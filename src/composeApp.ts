@@ -22,6 +22,9 @@ import { reconcileLocalFiles } from './files/lostFiles.ts';
 import { createResync } from './files/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
 import { createStorageHealth, type StorageHealth } from './files/storageHealth.ts';
+import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
+import { createPublicReadProbe } from './files/publicReadProbe.ts';
+import { createRequestLedger, type RequestLedger } from './files/requestLedger.ts';
 import {
   adaptersFromConfig,
   bucketBaseUrlFor,
@@ -36,6 +39,8 @@ export interface ComposedApp {
   storageHealth: StorageHealth;
   /** Undefined when S3 is not configured: there is nowhere to resync to. */
   resyncLoop: ResyncLoop | undefined;
+  /** The S3 requests the app makes, recorded for storage:usage. */
+  requestLedger: RequestLedger;
   /** Starts background work: the boot check for lost local files, resync, health probes. */
   startBackgroundWork(): Promise<void>;
   /** Stops background timers and closes the database. */
@@ -61,20 +66,25 @@ export async function composeApp(
   });
   const db = unwatchedDb.withPlugin(writeWatcher.plugin);
   let resyncLoop: ResyncLoop | undefined;
-  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
-    cooldownMs: breakerCooldownMs,
-    onStateChange(state, failure) {
-      if (state === 'open')
-        logger.warn(
-          { s3ErrorCode: failure?.code },
-          `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
-        );
-      if (state === 'closed') {
-        logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
-        resyncLoop?.kick();
-      }
+  const requestLedger = createRequestLedger({ db: unwatchedDb, logger });
+  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(
+    config,
+    {
+      cooldownMs: breakerCooldownMs,
+      onStateChange(state, failure) {
+        if (state === 'open')
+          logger.warn(
+            { s3ErrorCode: failure?.code },
+            `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
+          );
+        if (state === 'closed') {
+          logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
+          resyncLoop?.kick();
+        }
+      },
     },
-  });
+    requestLedger.count,
+  );
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
   // Every path that stores an upload goes through this one object, so each is logged and counted once.
   const imageStorage = createImageStorage({
@@ -117,7 +127,15 @@ export async function composeApp(
           maxImageBytes: config.maxImageBytes,
         })
       : undefined;
-  const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
+  const storageHealth = createStorageHealth({
+    db,
+    s3,
+    backupConfigured: backup !== undefined,
+    logger,
+    bucket: config.s3?.bucket,
+    delivery,
+    publicRead: s3 ? createPublicReadProbe({ db, s3, delivery }) : undefined,
+  });
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.
   const sessionStore = new DatabaseSessionStore(unwatchedDb);
@@ -146,9 +164,12 @@ export async function composeApp(
     imageStorage,
     storageHealth,
     resyncLoop,
+    requestLedger,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
+      if (backup) await queueBackupBackfillAndSay(db, logger);
       storageHealth.start();
+      requestLedger.start();
       const report = await storageHealth.refresh();
       if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');
       resyncLoop?.start();
@@ -156,6 +177,7 @@ export async function composeApp(
     async close() {
       storageHealth.stop();
       await resyncLoop?.drain(0);
+      await requestLedger.stop();
       sessionStore.close();
       await db.destroy();
     },

@@ -176,6 +176,32 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0010_checksums_and_backup_state': {
+    async up(db: Kysely<unknown>) {
+      // checksum: the full-object CRC64NVME S3 computed when the object at `key` was written
+      // (variants carry their own in the variants JSON); null for files written before, or
+      // still on local disk. backed_up_at: when the backup bucket last held a verified copy of
+      // every object of the file; null means "owed", which is what the backfill looks for.
+      await db.schema
+        .alterTable('stored_files')
+        .addColumn('checksum', 'text')
+        .addColumn('backed_up_at', 'timestamptz')
+        .execute();
+    },
+  },
+  '0011_storage_requests': {
+    async up(db: Kysely<unknown>) {
+      // The S3 requests the app made, per month, bucket and billing class (storage:usage).
+      await db.schema
+        .createTable('storage_requests')
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull().check(sql`target in ('primary', 'backup')`))
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('put', 'get', 'list', 'delete')`))
+        .addColumn('count', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('storage_requests_pk', ['month', 'target', 'kind'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -12,7 +12,10 @@ import type { Logger } from '../logger.ts';
 import type { StorageAdapter } from '../storage/contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { recordBackedUp } from './backupState.ts';
+import { repairMissingVariants } from './repairVariants.ts';
 import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
@@ -41,6 +44,8 @@ export interface PassOptions {
   missingSource?: 'lost' | 'failed';
   /** Called once per primary copy tried, with what became of it. */
   onFile?: (file: StoredFileRow, outcome: 'moved' | 'gone' | 'lost' | 'failed', error?: unknown) => void;
+  /** Called after every row tried (primary or backup), with the pass's tally so far: progress. */
+  onRow?: (summary: ResyncSummary) => void;
 }
 
 export interface ResyncSummary {
@@ -70,18 +75,23 @@ export function createResync(deps: ResyncDeps) {
     await step('cleaned', file.id);
   }
 
-  async function moveToPrimary(pending: PendingCopyRow, file: StoredFileRow): Promise<'moved' | 'gone'> {
+  async function moveToPrimary(pending: PendingCopyRow, claimed: StoredFileRow): Promise<'moved' | 'gone'> {
+    let file = claimed;
     if (pending.state === 'copy') {
       if (file.location !== 'local') {
         await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
         return 'gone';
       }
-      await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
+      // Some variants gone from disk: rebuilt from the largest left; nothing left: the file is lost.
+      const repair = await repairMissingVariants({ db, adapter: local, logger }, file);
+      if (repair.state === 'lost') throw new MissingSourceError(file.key);
+      file = repair.row;
+      const checksums = await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('stored_files')
-          .set({ location: 's3' })
+          .set({ location: 's3', ...checksumColumns(file, checksums) })
           .where('id', '=', file.id)
           .where('location', '=', 'local')
           .executeTakeFirst();
@@ -103,8 +113,8 @@ export function createResync(deps: ResyncDeps) {
   async function copyToBackup(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
     if (!backup) return;
     if (file.location !== 's3') throw new Error('waiting for the file to reach the primary bucket first');
-    await copyVerified(s3, backup, file, objectsOf(file));
-    await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+    const checksums = await copyVerified(s3, backup, file, objectsOf(file));
+    await recordBackedUp(db, file, checksums, pending.id);
   }
 
   /**
@@ -198,6 +208,8 @@ export function createResync(deps: ResyncDeps) {
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
             await recordFailure(pending, reason);
             if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
+          } finally {
+            options.onRow?.(summary);
           }
         }
       }
