@@ -29,6 +29,9 @@ import { reconcileLocalFiles } from './files/lostFiles.ts';
 import { createResync } from './files/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
 import { createStorageHealth, type StorageHealth } from './files/storageHealth.ts';
+import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
+import { createPublicReadProbe } from './files/publicReadProbe.ts';
+import { createRequestLedger, type RequestLedger } from './files/requestLedger.ts';
 import {
   adaptersFromConfig,
   bucketBaseUrlFor,
@@ -47,6 +50,8 @@ export interface ComposedApp {
   resyncLoop: ResyncLoop | undefined;
   /** The job runner inside this process (WORKER=inline); undefined when a separate worker runs it. */
   worker: ComposedWorker | undefined;
+  /** The S3 requests the app makes, recorded for storage:usage. */
+  requestLedger: RequestLedger;
   /** Starts background work: the boot check for lost local files, resync, health probes, the inline worker. */
   startBackgroundWork(): Promise<void>;
   /** Stops background timers and closes the database. */
@@ -74,20 +79,25 @@ export async function composeApp(
   // Other instances' and the worker's writes, heard through NOTIFY (db/changeFeed.ts).
   const changeFeed = await createChangeFeed({ source: listenSourceFor(unwatchedDb), logger });
   let resyncLoop: ResyncLoop | undefined;
-  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(config, {
-    cooldownMs: breakerCooldownMs,
-    onStateChange(state, failure) {
-      if (state === 'open')
-        logger.warn(
-          { s3ErrorCode: failure?.code },
-          `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
-        );
-      if (state === 'closed') {
-        logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
-        resyncLoop?.kick();
-      }
+  const requestLedger = createRequestLedger({ db: unwatchedDb, logger });
+  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(
+    config,
+    {
+      cooldownMs: breakerCooldownMs,
+      onStateChange(state, failure) {
+        if (state === 'open')
+          logger.warn(
+            { s3ErrorCode: failure?.code },
+            `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
+          );
+        if (state === 'closed') {
+          logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
+          resyncLoop?.kick();
+        }
+      },
     },
-  });
+    requestLedger.count,
+  );
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
   // On PostgreSQL with S3, what S3 cannot take during an outage is kept in the database, which
   // every instance reads and which outlives any instance's disk; otherwise local disk, as before.
@@ -150,7 +160,15 @@ export async function composeApp(
           maxImageBytes: config.maxImageBytes,
         })
       : undefined;
-  const storageHealth = createStorageHealth({ db, s3, backupConfigured: backup !== undefined, logger });
+  const storageHealth = createStorageHealth({
+    db,
+    s3,
+    backupConfigured: backup !== undefined,
+    logger,
+    bucket: config.s3?.bucket,
+    delivery,
+    publicRead: s3 ? createPublicReadProbe({ db, s3, delivery }) : undefined,
+  });
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.
   const sessionStore = new DatabaseSessionStore(unwatchedDb);
@@ -197,9 +215,12 @@ export async function composeApp(
     changeFeed,
     resyncLoop,
     worker,
+    requestLedger,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
+      if (backup) await queueBackupBackfillAndSay(db, logger);
       storageHealth.start();
+      requestLedger.start();
       const report = await storageHealth.refresh();
       if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');
       resyncLoop?.start();
@@ -210,6 +231,7 @@ export async function composeApp(
       await worker?.stop(Date.now());
       storageHealth.stop();
       await resyncLoop?.drain(0);
+      await requestLedger.stop();
       sessionStore.close();
       rateLimits.close();
       await changeFeed.close();

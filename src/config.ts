@@ -91,7 +91,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   }
 
   const maxImageMb = positiveInt('MAX_IMAGE_SIZE_MB', 20, 100);
-  const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 200, 5000);
+  // 500 MB is about four minutes of a phone's 1080p video (H.264 at ~17 Mbit/s).
+  const maxVideoMb = positiveInt('MAX_VIDEO_SIZE_MB', 500, 5000);
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 50, 500);
   const abuseLimits = readAbuseLimits(readers);
   const webHardening = readWebHardening(readers, problems);

@@ -7,9 +7,9 @@ import { countOutdatedImages, listOutdatedImages, regenerateOutdatedImages } fro
 import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
 import { createLogger } from '../logger.ts';
 import { createFallbackWriter } from '../storage/fallbackWriter.ts';
-import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
 import { createProgressBar } from './progressBar.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
       console.log('Nothing was written or deleted. Run again without --dry-run to regenerate them.');
       return 0;
     }
-    const { s3, local } = adaptersFromConfig(config);
+    const { s3, local, backup } = countedAdaptersFor(config, db);
     const count = Math.min(outdated, limit ?? outdated);
     console.log(
       `Regenerating ${count} of ${outdated} image(s) to variant spec version ${VARIANT_SPEC_VERSION}${s3 ? ' (S3 first, local disk if S3 fails)' : ' (local disk)'}.`,
@@ -61,6 +61,7 @@ async function main(): Promise<number> {
         writeObjects: createFallbackWriter({ s3, local, logger }),
         limits: { maxPixels: config.maxImagePixels },
         logger,
+        backup,
       },
       { limit, onProgress: ({ done, total, failed }) => bar.update(done, total, failed > 0 ? `${failed} failed` : '') },
     );

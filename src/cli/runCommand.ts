@@ -26,6 +26,13 @@ export function loadConfigOrReport(): AppConfig | undefined {
   }
 }
 
+/** Work to finish while the database is still open (e.g. recording the command's S3 requests). */
+const closingHooks = new WeakMap<AppDatabase, Array<() => Promise<void>>>();
+
+export function beforeClosing(db: AppDatabase, hook: () => Promise<void>): void {
+  closingHooks.set(db, [...(closingHooks.get(db) ?? []), hook]);
+}
+
 export async function withDatabase<T>(config: AppConfig, work: (db: AppDatabase) => Promise<T>): Promise<T> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch(
     (error: unknown) => {
@@ -38,6 +45,7 @@ export async function withDatabase<T>(config: AppConfig, work: (db: AppDatabase)
   try {
     return await work(db);
   } finally {
+    for (const hook of closingHooks.get(db) ?? []) await hook();
     await db.destroy();
   }
 }

@@ -18,6 +18,7 @@ import { publicBaseUrlFor } from '../storage/adapters/s3.ts';
 import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.ts';
 import { createS3Client } from '../storage/s3Client.ts';
 import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.ts';
+import { namingBackupSettings } from '../storage/diagnosis/settingNames.ts';
 import { randomBytes } from 'node:crypto';
 import { bucketBaseUrlFor, multipartUploadsFor, urlSignerFor } from '../storage/storageFromConfig.ts';
 import { parseCliArgs } from './parseCliArgs.ts';
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
   print([...describeS3Settings(settings, publicBaseUrl, delivery), '']);
   const client = createS3Client(settings);
   let usable: boolean;
+  let bucketWorks = false;
   try {
     const diagnosis = await diagnoseS3({
       client,
@@ -74,11 +76,19 @@ async function main(): Promise<number> {
       verdict(diagnosis, settings, browserSource(settings, publicBaseUrl, delivery)),
     ]);
     usable = diagnosis.usable;
+    bucketWorks = ['reach', 'write'].every((id) => diagnosis.steps.find((step) => step.id === id)?.ok);
   } finally {
     client.destroy();
   }
   if (settings.backup) usable = (await checkBackupBucket(settings.backup, print)) && usable;
-  print(['', await describeCors(config.appOrigin, settings)]);
+  // A CORS verdict means nothing while the bucket cannot be reached or written: "✓ will work"
+  // would be false, and an unreachable endpoint answers no preflight — not a missing CORS rule.
+  print([
+    '',
+    bucketWorks
+      ? await describeCors(config.appOrigin, settings)
+      : '- Direct uploads — not checked: the bucket failed the steps above; fix those first, then run `npm run storage:check` again.',
+  ]);
   return usable ? 0 : 1;
 }
 
@@ -124,7 +134,7 @@ async function checkBackupBucket(backup: BackupBucketSettings, print: (lines: st
   try {
     const diagnosis = await diagnoseS3({ client, bucket: backup.bucket, publicBaseUrl: undefined });
     print([
-      ...formatSteps(diagnosis.steps),
+      ...formatSteps(namingBackupSettings(diagnosis.steps)),
       '',
       diagnosis.usable
         ? `✓ The backup bucket "${backup.bucket}" is usable: every object gets a verified copy there.`

@@ -9,12 +9,13 @@ import {
   collectGarbage,
   DEFAULT_GRACE_HOURS,
   type GarbageObject,
+  type GarbagePlace,
   type GarbageSummary,
 } from '../files/collectGarbage.ts';
-import type { StorageLocation } from '../storage/contract.ts';
-import { adaptersFromConfig, multipartStoreFor } from '../storage/storageFromConfig.ts';
+import { multipartStoreFor } from '../storage/storageFromConfig.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
@@ -44,14 +45,15 @@ async function main(): Promise<number> {
 
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
-    const { s3, local } = adaptersFromConfig(config);
-    const places = {
+    const { s3, local, backup } = countedAdaptersFor(config, db);
+    const places: Record<GarbagePlace, string> = {
       s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3',
       local: `local disk (${config.localStorageDir})`,
       db: 'the outage store in PostgreSQL',
+      backup: config.s3?.backup ? `backup bucket "${config.s3.backup.bucket}"` : 'backup bucket',
     };
     if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
-    const scanned = s3 ? `${places.s3} and ${places.local}` : places.local;
+    const scanned = [s3 && places.s3, backup && places.backup, places.local].filter(Boolean).join(', ');
     console.log(
       `Looking for unreferenced files older than ${hours} h in ${scanned}${shouldDelete ? ', deleting them' : ''}…`,
     );
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
         adapters: s3 ? [s3, local] : [local],
         logger,
         multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
+        backup,
       },
       {
         olderThanMs: hours * HOUR_MS,
@@ -74,18 +77,18 @@ async function main(): Promise<number> {
 }
 
 function describeObject(object: GarbageObject): string {
-  const where = object.location === 's3' ? 'S3   ' : 'local';
+  const where = { s3: 'S3    ', backup: 'backup', local: 'local ', db: 'db    ' }[object.location];
   const outcome = object.deleted ? '  deleted' : object.keptBecause ? `  (kept: ${object.keptBecause})` : '';
   return `${where}  ${formatAge(object.ageMs).padStart(7)}  ${formatBytes(object.size).padStart(9)}  ${object.key}${outcome}`;
 }
 
 function printSummary(
   summary: GarbageSummary,
-  places: Record<StorageLocation, string>,
+  places: Record<GarbagePlace, string>,
   deleted: boolean,
   s3On: boolean,
 ): void {
-  for (const location of ['s3', 'local'] as const) {
+  for (const location of ['s3', 'backup', 'local'] as const) {
     const tally = summary.byLocation[location];
     if (!tally) continue;
     const removed = deleted ? `; deleted ${tally.deleted} (${formatBytes(tally.deletedBytes)})` : '';

@@ -6,18 +6,23 @@
  */
 import { createLogger } from '../logger.ts';
 import { migrateLocalToS3, type MigrationItem, type MigrationSummary } from '../files/migrateLocalToS3.ts';
-import { adaptersFromConfig } from '../storage/storageFromConfig.ts';
 import { createProgressBar } from './progressBar.ts';
 import { formatBytes } from './formatBytes.ts';
 import { parseCliArgs, refuseUsage } from './parseCliArgs.ts';
+import { countedAdaptersFor } from './countedAdapters.ts';
 import { loadConfigOrReport, runCommand, withDatabase } from './runCommand.ts';
 
 const CLI = {
   name: 'storage:migrate',
   summary:
     'Moves every file on local disk into S3, checking each copy before the local file goes. Safe to stop and rerun.',
-  options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' } },
-  optionHelp: ['--dry-run   list what would move; change nothing', '--limit N   move at most N files this run'],
+  options: { 'dry-run': { type: 'boolean', default: false }, limit: { type: 'string' }, 'min-age': { type: 'string' } },
+  optionHelp: [
+    '--dry-run     list what would move; change nothing',
+    '--limit N     move at most N files this run',
+    '--min-age N   skip files no row knows that are younger than N minutes (default 60: a running app may still',
+    '              be writing them and about to record them); 0 when no app is running, e.g. after a `cp` restore',
+  ],
 } as const;
 /** Long lists of skips and failures are cut here; the rest are counted. */
 const MAX_LISTED = 50;
@@ -30,6 +35,12 @@ async function main(): Promise<number> {
   if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0))
     return refuseUsage(CLI, `--limit must be a whole number above 0 (got "${args.limit}")`);
   const dryRun = args['dry-run'] ?? false;
+  const minAgeMinutes = args['min-age'] === undefined ? undefined : Number(args['min-age']);
+  if (
+    minAgeMinutes !== undefined &&
+    (args['min-age']?.trim() === '' || !Number.isInteger(minAgeMinutes) || minAgeMinutes < 0)
+  )
+    return refuseUsage(CLI, `--min-age must be a whole number of minutes, 0 or more (got "${args['min-age']}")`);
 
   const config = loadConfigOrReport();
   if (!config) return 1;
@@ -41,7 +52,7 @@ async function main(): Promise<number> {
   const s3Settings = config.s3;
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
-    const { s3, local, backup } = adaptersFromConfig(config);
+    const { s3, local, backup } = countedAdaptersFor(config, db);
     if (!s3) return 1;
     // A dry run reads only the database and the disk, so it works even while S3 is down.
     if (!dryRun && !(await s3.isAvailable())) {
@@ -56,6 +67,7 @@ async function main(): Promise<number> {
       {
         dryRun,
         ...(limit !== undefined && { limit }),
+        ...(minAgeMinutes !== undefined && { minAgeMs: minAgeMinutes * 60_000 }),
         onProgress: ({ files, totalFiles, bytes, totalBytes, failed }) =>
           bar.update(
             files,

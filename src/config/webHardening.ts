@@ -30,7 +30,7 @@ export function readWebHardening({ read, positiveInt }: EnvReaders, problems: st
     problems.push('HEALTHZ_TOKEN must be at least 16 characters long (or unset: then /healthz shows only its status)');
   const headersTimeoutSeconds = positiveInt('HEADERS_TIMEOUT_SECONDS', 30, 600);
   const keepAliveTimeoutSeconds = positiveInt('KEEP_ALIVE_TIMEOUT_SECONDS', 65, 600);
-  const requestTimeoutSeconds = positiveInt('REQUEST_TIMEOUT_SECONDS', 1800, 86_400);
+  const requestTimeoutSeconds = positiveInt('REQUEST_TIMEOUT_SECONDS', 3600, 86_400);
   if (requestTimeoutSeconds < headersTimeoutSeconds)
     problems.push('REQUEST_TIMEOUT_SECONDS must be at least HEADERS_TIMEOUT_SECONDS (Node refuses otherwise)');
   return {

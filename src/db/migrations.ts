@@ -176,7 +176,33 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-  '0010_jobs': {
+  '0010_checksums_and_backup_state': {
+    async up(db: Kysely<unknown>) {
+      // checksum: the full-object CRC64NVME S3 computed when the object at `key` was written
+      // (variants carry their own in the variants JSON); null for files written before, or
+      // still on local disk. backed_up_at: when the backup bucket last held a verified copy of
+      // every object of the file; null means "owed", which is what the backfill looks for.
+      await db.schema
+        .alterTable('stored_files')
+        .addColumn('checksum', 'text')
+        .addColumn('backed_up_at', 'timestamptz')
+        .execute();
+    },
+  },
+  '0011_storage_requests': {
+    async up(db: Kysely<unknown>) {
+      // The S3 requests the app made, per month, bucket and billing class (storage:usage).
+      await db.schema
+        .createTable('storage_requests')
+        .addColumn('month', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull().check(sql`target in ('primary', 'backup')`))
+        .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('put', 'get', 'list', 'delete')`))
+        .addColumn('count', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('storage_requests_pk', ['month', 'target', 'kind'])
+        .execute();
+    },
+  },
+  '0012_jobs': {
     async up(db: Kysely<unknown>) {
       // The job queue (src/jobs/): a row per job, claimed with FOR UPDATE SKIP LOCKED under a
       // lease; the row's own delete, fenced on locked_by, is the commit of the job's effect.
@@ -226,7 +252,7 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
-  '0011_rate_limits': {
+  '0013_rate_limits': {
     async up(db: Kysely<unknown>) {
       // express-rate-limit counts shared by every instance (src/web/databaseRateLimitStore.ts).
       await sql`create table rate_limit_hits (key text primary key, hits integer not null, reset_at timestamptz not null)`.execute(
@@ -235,7 +261,7 @@ const migrations: Record<string, Migration> = {
       await sql`create index rate_limit_hits_reset_at on rate_limit_hits (reset_at)`.execute(db);
     },
   },
-  '0012_read_model_notify': {
+  '0014_read_model_notify': {
     async up(db: Kysely<unknown>) {
       // Every write to a table a cached read model shows tells every instance (src/db/changeFeed.ts).
       // Triggers, not app code, so the worker's writes and raw SQL are heard too.
@@ -248,7 +274,7 @@ const migrations: Record<string, Migration> = {
         );
     },
   },
-  '0013_fallback_blobs': {
+  '0015_fallback_blobs': {
     async up(db: Kysely<unknown>) {
       // The outage store every instance shares (src/files/fallbackBlobs.ts): 1 MiB chunk rows,
       // stored uncompressed (media is compressed already), bounded by one counter row.

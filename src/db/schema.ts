@@ -33,6 +33,10 @@ export interface StoredFilesTable {
   spec_version: number | null;
   /** Every size the server made, largest first (its key is also `key`); null for videos. */
   variants: ColumnType<StoredVariant[] | null, string | null, string | null>;
+  /** The full-object CRC64NVME S3 computed on receipt of the object at `key` (base64); null before checksums, or on local disk. */
+  checksum: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the backup bucket last held a verified copy of every object of this file; null = a copy is owed. */
+  backed_up_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Set when the bytes of a local file vanished (an ephemeral disk was wiped); pages show a placeholder. */
   lost_at: Date | null;
   created_at: CreatedAt;
@@ -60,6 +64,8 @@ export interface StoredVariant {
   height: number;
   bytes: number;
   sha256: string;
+  /** As stored_files.checksum, for this variant's object. */
+  checksum?: string | undefined;
 }
 
 export interface SessionsTable {
@@ -121,6 +127,15 @@ export interface UploadLedgerTable {
   created_at: CreatedAt;
 }
 
+/** S3 requests the app made, per calendar month (UTC, "2026-12"), bucket and billing class. */
+export interface StorageRequestsTable {
+  month: string;
+  target: 'primary' | 'backup';
+  kind: 'put' | 'get' | 'list' | 'delete';
+  /** bigint, read back as a string. */
+  count: ColumnType<string, string, string>;
+}
+
 export interface Database {
   users: UsersTable;
   videos: VideosTable;
@@ -130,6 +145,7 @@ export interface Database {
   direct_uploads: DirectUploadsTable;
   sessions: SessionsTable;
   upload_ledger: UploadLedgerTable;
+  storage_requests: StorageRequestsTable;
   jobs: JobsTable;
   workers: WorkersTable;
   job_schedules: JobSchedulesTable;

@@ -24,9 +24,14 @@ export interface GarbageDeps {
   logger: Logger;
   /** The clock ages are measured against; tests move it forward instead of backdating objects. */
   now?: () => Date;
-  /** S3's multipart operations: incomplete browser uploads under incoming/ are garbage too. */
+  /** S3's multipart operations: incomplete uploads under the app's folders are garbage too. */
   multipart?: MultipartStore;
+  /** The backup bucket: an object there is garbage when no row in S3 uses its key. */
+  backup?: StorageAdapter | undefined;
 }
+
+/** Where a leftover was found: the backup bucket is scanned like S3, and reported apart. */
+export type GarbagePlace = StorageLocation | 'backup';
 
 export interface GarbageOptions {
   /** Only objects at least this old are garbage. */
@@ -37,7 +42,7 @@ export interface GarbageOptions {
 }
 
 export interface GarbageObject {
-  location: StorageLocation;
+  location: GarbagePlace;
   key: string;
   size: number;
   lastModified: Date;
@@ -69,16 +74,20 @@ export interface StaleUpload {
 
 export interface GarbageSummary {
   objects: GarbageObject[];
-  /** Incomplete multipart uploads under incoming/ older than the grace period. */
+  /** Incomplete multipart uploads under the app's folders older than the grace period. */
   staleUploads: StaleUpload[];
-  byLocation: Partial<Record<StorageLocation, LocationTally>>;
-  failures: Array<{ location: StorageLocation; key: string; reason: string }>;
+  byLocation: Partial<Record<GarbagePlace, LocationTally>>;
+  failures: Array<{ location: GarbagePlace; key: string; reason: string }>;
 }
 
 export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions): Promise<GarbageSummary> {
   const now = (deps.now ?? (() => new Date()))();
   const summary: GarbageSummary = { objects: [], staleUploads: [], byLocation: {}, failures: [] };
-  for (const adapter of deps.adapters) {
+  const scans = [
+    ...deps.adapters.map((adapter) => ({ place: adapter.location as GarbagePlace, adapter })),
+    ...(deps.backup ? [{ place: 'backup' as const, adapter: deps.backup }] : []),
+  ];
+  for (const { place, adapter } of scans) {
     const tally: LocationTally = {
       scanned: 0,
       referenced: 0,
@@ -88,9 +97,9 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
       deleted: 0,
       deletedBytes: 0,
     };
-    summary.byLocation[adapter.location] = tally;
+    summary.byLocation[place] = tally;
     // Direct uploads wait under incoming/ until finalized; one never finalized is garbage too.
-    const folders = adapter.location === 's3' ? [...MEDIA_FOLDERS, INCOMING_FOLDER] : MEDIA_FOLDERS;
+    const folders = place === 's3' ? [...MEDIA_FOLDERS, INCOMING_FOLDER] : MEDIA_FOLDERS;
     for (const folder of folders) {
       try {
         for await (const listed of adapter.list(`${folder}/`)) {
@@ -105,7 +114,7 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
             continue;
           }
           const object: GarbageObject = {
-            location: adapter.location,
+            location: place,
             key: listed.key,
             size: listed.size,
             lastModified: listed.lastModified,
@@ -117,26 +126,30 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
           // Deleted right after the reference check, to keep the window for a new row to appear as short as possible.
           if (!isSafeKey(listed.key))
             object.keptBecause = 'its name is not a storage key the app could have made; delete it by hand';
-          else if (options.delete) await deleteGarbage(deps, adapter, object, tally, summary);
+          else if (options.delete) await deleteGarbage(deps, adapter, place, object, tally, summary);
           summary.objects.push(object);
           options.onFound?.(object);
         }
       } catch (error) {
         summary.failures.push({
-          location: adapter.location,
+          location: place,
           key: `${folder}/`,
           reason: `could not list: ${messageOf(error)}`,
         });
-        deps.logger.warn(
-          { location: adapter.location, folder, err: error },
-          `Could not list ${folder}/ in ${adapter.location}`,
-        );
+        deps.logger.warn({ location: place, folder, err: error }, `Could not list ${folder}/ in ${place}`);
       }
     }
   }
   if (deps.multipart) await abortStaleUploads(deps, deps.multipart, now, options, summary);
   return summary;
 }
+
+/**
+ * Every folder the app writes under. An incomplete multipart upload can be left under any of
+ * them, not only incoming/: a form video streamed to S3 under uploads/ by a process that died
+ * mid-upload leaves one too, billed until aborted on a bucket without a lifecycle rule.
+ */
+const MULTIPART_PREFIXES = [...MEDIA_FOLDERS, INCOMING_FOLDER].map((folder) => `${folder}/`);
 
 /** Uploads started longer ago than the grace period can no longer be completed (VIDEO_UPLOAD_LIFETIME_MS is the same 24 h by default). */
 async function abortStaleUploads(
@@ -147,7 +160,8 @@ async function abortStaleUploads(
   summary: GarbageSummary,
 ): Promise<void> {
   try {
-    for await (const upload of multipart.listIncomplete(`${INCOMING_FOLDER}/`)) {
+    for await (const upload of multipart.listIncomplete('')) {
+      if (!MULTIPART_PREFIXES.some((prefix) => upload.key.startsWith(prefix))) continue;
       const ageMs = now.getTime() - upload.initiated.getTime();
       if (ageMs < options.olderThanMs) continue;
       const stale: StaleUpload = { ...upload, ageMs, aborted: false };
@@ -168,7 +182,7 @@ async function abortStaleUploads(
   } catch (error) {
     summary.failures.push({
       location: 's3',
-      key: `${INCOMING_FOLDER}/`,
+      key: MULTIPART_PREFIXES.join(', '),
       reason: `could not list incomplete uploads: ${messageOf(error)}`,
     });
     deps.logger.warn({ err: error }, 'Could not list incomplete multipart uploads');
@@ -178,6 +192,7 @@ async function abortStaleUploads(
 async function deleteGarbage(
   deps: GarbageDeps,
   adapter: StorageAdapter,
+  place: GarbagePlace,
   object: GarbageObject,
   tally: LocationTally,
   summary: GarbageSummary,
@@ -189,11 +204,11 @@ async function deleteGarbage(
     tally.deletedBytes += object.size;
   } catch (error) {
     summary.failures.push({
-      location: adapter.location,
+      location: place,
       key: object.key,
       reason: `could not delete: ${messageOf(error)}`,
     });
-    deps.logger.warn({ key: object.key, location: adapter.location, err: error }, `Could not delete ${object.key}`);
+    deps.logger.warn({ key: object.key, location: place, err: error }, `Could not delete ${object.key}`);
   }
 }
 

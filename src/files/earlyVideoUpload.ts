@@ -24,6 +24,8 @@ export interface EarlyUpload {
   sink: PassThrough;
   /** True once everything written to `sink` is an object in S3; false if S3 failed. Never rejects. */
   stored: Promise<boolean>;
+  /** The checksum S3 computed for the object, once `stored` resolved true. */
+  checksum(): string | undefined;
   /** The object is recorded in a row now: discard() leaves it alone. */
   claim(): void;
   /** Deletes the object unless claimed; once, however often it is called. Call before answering a refused request, and again when it is over. */
@@ -48,8 +50,12 @@ export function createEarlyVideoUploads({
     const sink = new PassThrough();
     // Failures surface through `stored`; the listener keeps a destroyed sink from crashing the process.
     sink.on('error', () => undefined);
+    let checksum: string | undefined;
     const stored = s3.put(key, sink, { contentType: type.mime, cacheControl: IMMUTABLE_CACHE_CONTROL }).then(
-      () => true,
+      (result) => {
+        checksum = result.checksum;
+        return true;
+      },
       (error: unknown) => {
         sink.destroy();
         logger.warn({ key, err: error }, `Streaming ${key} to S3 failed; the spooled copy takes the usual path`);
@@ -63,6 +69,7 @@ export function createEarlyVideoUploads({
       contentType: type.mime,
       sink,
       stored,
+      checksum: () => checksum,
       claim: () => {
         claimed = true;
       },

@@ -16,6 +16,7 @@ import {
   type ListedObject,
   type ObjectInfo,
   type PutOptions,
+  type PutResult,
   type StorageAdapter,
   StorageError,
 } from '../storage/contract.ts';
@@ -101,7 +102,7 @@ export function createDatabaseBlobAdapter({
   return {
     location: 'db',
 
-    async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
+    async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<PutResult> {
       assertSafeKey(key);
       await remove(key);
       await sql`insert into fallback_blobs (key, content_type) values (${key}, ${options.contentType})`.execute(db);
@@ -123,8 +124,10 @@ export function createDatabaseBlobAdapter({
           hash.update(chunk);
           n += 1;
         }
-        await sql`update fallback_blobs set complete = true, sha256 = ${options.sha256 ?? hash.digest('hex')}
+        await sql`update fallback_blobs set complete = true, sha256 = ${hash.digest('hex')}
                   where key = ${key}`.execute(db);
+        // The database computes no checksum of its own: copies are verified against the bytes (crc64nvmeOf).
+        return { checksum: undefined };
       } catch (error) {
         if (!Buffer.isBuffer(body)) body.destroy();
         await remove(key).catch(() => undefined);
@@ -159,7 +162,7 @@ export function createDatabaseBlobAdapter({
 
     async head(key: string): Promise<ObjectInfo | undefined> {
       const info = await completeInfo(key);
-      return info && { size: info.bytes, contentType: info.content_type, sha256: info.sha256 ?? undefined };
+      return info && { size: info.bytes, contentType: info.content_type };
     },
 
     async *list(prefix: string): AsyncIterable<ListedObject> {

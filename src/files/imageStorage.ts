@@ -20,12 +20,13 @@ import type { StoredUpload } from './storedUpload.ts';
 import { createUploadAccounting } from './uploadAccounting.ts';
 import { StorageError, type StorageAdapter, type StorageLocation } from '../storage/contract.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
-import { createFallbackWriter, type ObjectToWrite } from '../storage/fallbackWriter.ts';
+import { createFallbackWriter, type ObjectToWrite, type WrittenObjects } from '../storage/fallbackWriter.ts';
 import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from '../storage/imageUrls.ts';
 import { describeProcessedImage } from './imageRecord.ts';
 import { newObjectKey, type MediaFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
 
 export type { ImageRef } from '../storage/imageUrls.ts';
 
@@ -75,7 +76,7 @@ export interface ImageStorage {
    * fails, the object is deleted again and the promise rejects.
    */
   recordVideoInS3(
-    file: { key: string; contentType: string; bytes: number; sha256: string },
+    file: { key: string; contentType: string; bytes: number; sha256: string; checksum?: string | undefined },
     ownerId: number,
     options?: UploadOptions,
   ): Promise<StoredUpload>;
@@ -119,9 +120,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     row: Omit<NewStoredFileRow, 'location'>,
     options: UploadOptions,
   ): Promise<StoredUpload> {
-    let adapter: StorageAdapter;
+    let written: WrittenObjects;
     try {
-      adapter = await writeObjects(objects);
+      written = await writeObjects(objects);
     } catch (error) {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
       if (error instanceof StorageError && error.code === 'FallbackFull') throw outageStoreFull(error);
@@ -130,9 +131,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       throw storageUnavailable(error);
     }
     return record(
-      adapter,
+      written.adapter,
       objects.map((object) => object.key),
-      row,
+      { ...row, ...checksumColumns(row, written.checksums) },
       options,
     );
   }
@@ -186,6 +187,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         content_type: file.contentType,
         bytes: file.bytes,
         sha256: file.sha256,
+        checksum: file.checksum ?? null,
       },
       options,
     );
@@ -210,7 +212,13 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         if (s3 && file.early && (await file.early.stored)) {
           file.early.claim();
           return recordInS3(
-            { key: file.early.key, contentType: file.early.contentType, bytes: file.size, sha256: file.sha256 },
+            {
+              key: file.early.key,
+              contentType: file.early.contentType,
+              bytes: file.size,
+              sha256: file.sha256,
+              checksum: file.early.checksum(),
+            },
             ownerId,
             options,
           );

@@ -28,7 +28,7 @@ export async function markFileLost(
   );
 }
 
-/** At start-up: every local row whose file is missing is marked lost. Returns how many were. */
+/** At start-up: every local row with none of its objects left is marked lost. Returns how many were. */
 export async function reconcileLocalFiles(db: AppDatabase, local: StorageAdapter, logger: Logger): Promise<number> {
   const rows = await db
     .selectFrom('stored_files')
@@ -40,7 +40,8 @@ export async function reconcileLocalFiles(db: AppDatabase, local: StorageAdapter
   for (const row of rows) {
     const keys = row.variants?.map((variant) => variant.key) ?? [row.key];
     const present = await Promise.all(keys.map((key) => local.head(key)));
-    if (present.some((info) => info === undefined)) {
+    // Some variants left: resync rebuilds the others from the largest (files/repairVariants.ts).
+    if (present.every((info) => info === undefined)) {
       await markFileLost(db, row, logger);
       lost += 1;
     }

@@ -42,6 +42,12 @@ export interface MigrationOptions {
   dryRun?: boolean;
   /** Stop after this many files (the rest wait for the next run). */
   limit?: number;
+  /**
+   * Unrecorded files younger than this are skipped (default LEGACY_FILE_MIN_AGE_MS): they may
+   * still be being written by a running app. 0 takes every file — right when no app is running,
+   * e.g. after restoring files with `cp`, which makes every one of them look new.
+   */
+  minAgeMs?: number;
   onProgress?: (progress: MigrationProgress) => void;
 }
 
@@ -81,7 +87,8 @@ type PlannedItem = MigrationItem & { row: StoredFileRow | undefined };
 export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOptions = {}): Promise<MigrationSummary> {
   const skipped: MigrationSummary['skipped'] = [];
   const failed: MigrationSummary['failed'] = [];
-  const found = [...(await planRows(deps)), ...(await planLegacyFiles(deps, skipped, failed))];
+  const minAgeMs = options.minAgeMs ?? LEGACY_FILE_MIN_AGE_MS;
+  const found = [...(await planRows(deps)), ...(await planLegacyFiles(deps, minAgeMs, skipped, failed))];
   const items = found.slice(0, options.limit ?? Number.POSITIVE_INFINITY);
   const totalBytes = items.reduce((sum, item) => sum + item.bytes, 0);
   const summary: MigrationSummary = {
@@ -174,6 +181,7 @@ async function planRows({ db }: MigrationDeps): Promise<PlannedItem[]> {
 /** Files under the image folders that no row mentions, in either location. */
 async function planLegacyFiles(
   { db, local, now = () => new Date() }: MigrationDeps,
+  minAgeMs: number,
   skipped: MigrationSummary['skipped'],
   failed: MigrationSummary['failed'],
 ): Promise<PlannedItem[]> {
@@ -190,11 +198,10 @@ async function planLegacyFiles(
           continue;
         }
         if (await isKeyKnown(db, file.key)) continue;
-        if (now().getTime() - file.lastModified.getTime() < LEGACY_FILE_MIN_AGE_MS) {
+        if (now().getTime() - file.lastModified.getTime() < minAgeMs) {
           skipped.push({
             key: file.key,
-            reason:
-              'no row knows it, but it was written less than an hour ago (an upload may be about to record it); run again later',
+            reason: `no row knows it, but it was written less than ${minAgeMs === 3_600_000 ? 'an hour' : `${Math.round(minAgeMs / 60_000)} min`} ago (an upload may be about to record it); run again later, or pass --min-age 0 when no app is running`,
           });
           continue;
         }

@@ -7,12 +7,14 @@ import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
 
-/** Whether any row still uses `key` in `location` (the same key may exist in both backends). */
+/** Whether any row that is not lost still uses `key` in `location` (the same key may exist in both backends). */
 export async function isKeyReferenced(db: AppDatabase, key: string, location: StorageLocation): Promise<boolean> {
   const row = await db
     .selectFrom('stored_files')
     .select('id')
     .where('location', '=', location)
+    // A lost file's bytes are gone; what is left of it (a partial copy) is garbage, not in use.
+    .where('lost_at', 'is', null)
     .where((eb) => eb.or([eb('key', '=', key), eb(sql`variants`, '@>', sql`${JSON.stringify([{ key }])}::jsonb`)]))
     .limit(1)
     .executeTakeFirst();

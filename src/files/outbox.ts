@@ -6,6 +6,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
+import { countMissingFromBackup } from '../files/backupState.ts';
 
 export type CopyTarget = 'primary' | 'backup';
 
@@ -26,6 +27,8 @@ export interface OutboxSummary {
   oldestPendingAgeSeconds: number | null;
   backupPending: number;
   oldestBackupAgeSeconds: number | null;
+  /** Files in S3 with no verified copy in the backup bucket yet, queued or not. */
+  backupMissing: number;
   lost: number;
 }
 
@@ -44,6 +47,7 @@ export async function summariseOutbox(db: AppDatabase): Promise<OutboxSummary> {
     .select(db.fn.countAll<string>().as('count'))
     .where('lost_at', 'is not', null)
     .executeTakeFirstOrThrow();
+  const backupMissing = await countMissingFromBackup(db);
   const of = (target: CopyTarget) => rows.find((row) => row.target === target);
   const age = (value: string | null | undefined) =>
     value === null || value === undefined ? null : Math.round(Number(value));
@@ -52,6 +56,7 @@ export async function summariseOutbox(db: AppDatabase): Promise<OutboxSummary> {
     oldestPendingAgeSeconds: age(of('primary')?.oldest),
     backupPending: Number(of('backup')?.count ?? 0),
     oldestBackupAgeSeconds: age(of('backup')?.oldest),
+    backupMissing,
     lost: Number(lost.count),
   };
 }

@@ -17,6 +17,8 @@ import { isMediaFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { processImage, type ImageLimits } from '../images/processImage.ts';
 import { VARIANT_SPEC_VERSION } from '../images/variantSpecs.ts';
+import { checksumColumns } from './recordedChecksums.ts';
+import { queueCopiesOfRewrittenFile } from './rewrittenFile.ts';
 
 export interface RegenerationDeps {
   db: AppDatabase;
@@ -24,6 +26,8 @@ export interface RegenerationDeps {
   writeObjects: FallbackWriter;
   limits: ImageLimits;
   logger: Logger;
+  /** The backup bucket, when configured: it gets the new objects (through the outbox) and loses the replaced ones. */
+  backup?: StorageAdapter | undefined;
 }
 
 export interface RegenerationProgress {
@@ -98,16 +102,24 @@ async function regenerateOne(deps: RegenerationDeps, row: StoredFileRow): Promis
   const input = await readAll(await source.get(sourceKey));
   const processed = await processImage(input, row.folder, deps.limits);
   const { objects, fields } = describeProcessedImage(processed, row.folder, keyPrefixOf(row.key));
-  const target = await deps.writeObjects(objects);
+  const { adapter: target, checksums } = await deps.writeObjects(objects);
 
   // Only if nobody replaced or deleted the image meanwhile; otherwise the new objects are the orphans.
-  const updated = await db
-    .updateTable('stored_files')
-    .set({ ...fields, location: target.location })
-    .where('id', '=', row.id)
-    .where('key', '=', row.key)
-    .where(sql`coalesce(spec_version, 0)`, '=', row.spec_version ?? 0)
-    .executeTakeFirst();
+  const updated = await db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('stored_files')
+      .set({ ...fields, ...checksumColumns(fields, checksums), location: target.location })
+      .where('id', '=', row.id)
+      .where('key', '=', row.key)
+      .where(sql`coalesce(spec_version, 0)`, '=', row.spec_version ?? 0)
+      .executeTakeFirst();
+    if (result.numUpdatedRows > 0n)
+      await queueCopiesOfRewrittenFile(trx, row.id, target.location, {
+        s3Configured: deps.adapterFor('s3') !== undefined,
+        backupConfigured: deps.backup !== undefined,
+      });
+    return result;
+  });
   if (updated.numUpdatedRows === 0n) {
     await deleteUnreferencedObjects(
       db,
@@ -119,4 +131,5 @@ async function regenerateOne(deps: RegenerationDeps, row: StoredFileRow): Promis
   }
   const oldKeys = [row.key, ...(row.variants ?? []).map((variant) => variant.key)];
   await deleteUnreferencedObjects(db, source, oldKeys, logger);
+  if (row.location === 's3' && deps.backup) await deleteUnreferencedObjects(db, deps.backup, oldKeys, logger);
 }

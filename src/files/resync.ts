@@ -12,7 +12,10 @@ import type { Logger } from '../logger.ts';
 import type { StorageAdapter } from '../storage/contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
+import { recordBackedUp } from './backupState.ts';
+import { repairMissingVariants } from './repairVariants.ts';
 import { enqueueCopy } from './outbox.ts';
+import { checksumColumns } from './recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
 export type ResyncStep = 'uploaded' | 'verified' | 'flipped' | 'cleaned';
@@ -48,6 +51,8 @@ export interface PassOptions {
   missingSource?: 'lost' | 'failed';
   /** Called once per primary copy tried, with what became of it. */
   onFile?: (file: StoredFileRow, outcome: 'moved' | 'gone' | 'lost' | 'failed', error?: unknown) => void;
+  /** Called after every row tried (primary or backup), with the pass's tally so far: progress. */
+  onRow?: (summary: ResyncSummary) => void;
 }
 
 export interface ResyncSummary {
@@ -80,18 +85,24 @@ export function createResync(deps: ResyncDeps) {
     await step('cleaned', file.id);
   }
 
-  async function moveToPrimary(pending: PendingCopyRow, file: StoredFileRow): Promise<'moved' | 'gone'> {
+  async function moveToPrimary(pending: PendingCopyRow, claimed: StoredFileRow): Promise<'moved' | 'gone'> {
+    let file = claimed;
     if (pending.state === 'copy') {
       if (file.location === 's3') {
         await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
         return 'gone';
       }
-      await copyVerified(sourceOf(file.location), s3, file, objectsOf(file), () => step('uploaded', file.id));
+      // Some variants gone from their source: rebuilt from the largest left; nothing left: the file is lost.
+      const source = sourceOf(file.location);
+      const repair = await repairMissingVariants({ db, adapter: source, logger }, file);
+      if (repair.state === 'lost') throw new MissingSourceError(file.key);
+      file = repair.row;
+      const checksums = await copyVerified(source, s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('stored_files')
-          .set({ location: 's3' })
+          .set({ location: 's3', ...checksumColumns(file, checksums) })
           .where('id', '=', file.id)
           .where('location', '=', file.location)
           .executeTakeFirst();
@@ -116,8 +127,8 @@ export function createResync(deps: ResyncDeps) {
   async function copyToBackup(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
     if (!backup) return;
     if (file.location !== 's3') throw new Error('waiting for the file to reach the primary bucket first');
-    await copyVerified(s3, backup, file, objectsOf(file));
-    await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+    const checksums = await copyVerified(s3, backup, file, objectsOf(file));
+    await recordBackedUp(db, file, checksums, pending.id);
   }
 
   /**
@@ -169,14 +180,15 @@ export function createResync(deps: ResyncDeps) {
   /**
    * The source is missing: true when the file is safe after all — its row no longer says it
    * waits (someone else flipped it), or every object is in S3 with the recorded size and
-   * SHA-256 (then the row is flipped here).
+   * checksum (then the row is flipped here).
    */
   async function movedMeanwhile(file: StoredFileRow): Promise<boolean> {
     const now = await db.selectFrom('stored_files').select('location').where('id', '=', file.id).executeTakeFirst();
     if (!now || now.location !== file.location) return true;
     for (const object of objectsOf(file)) {
       const info = await s3.head(object.key).catch(() => undefined);
-      if (!info || info.size !== object.size || (info.sha256 !== undefined && info.sha256 !== object.sha256))
+      // Size, and the recorded checksum when the row has one (S3 reports its CRC64NVME).
+      if (!info || info.size !== object.size || (object.checksum !== undefined && info.checksum !== object.checksum))
         return false;
     }
     await db.transaction().execute(async (trx) => {
@@ -248,6 +260,8 @@ export function createResync(deps: ResyncDeps) {
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
             await recordFailure(pending, reason);
             if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
+          } finally {
+            options.onRow?.(summary);
           }
         }
       }

@@ -7,7 +7,10 @@
 import type { AppDatabase } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { BreakerStatus, GuardedAdapter } from '../storage/circuitBreaker.ts';
-import type { StorageLocation } from '../storage/contract.ts';
+import type { PublicReadProbe, PublicReadState } from './publicReadProbe.ts';
+import type { StorageErrorCode, StorageLocation } from '../storage/contract.ts';
+import { publicReadBlockedSentence, s3ProblemSentence } from '../storage/healthCauses.ts';
+import type { MediaDelivery } from '../storage/imageUrls.ts';
 import { summariseOutbox, type OutboxSummary } from './outbox.ts';
 
 export interface StorageHealthReport {
@@ -21,10 +24,17 @@ export interface StorageHealthReport {
       checkedAt: string | undefined;
       breaker: BreakerStatus['state'] | undefined;
       lastError: string | undefined;
+      /** What the health probe itself found wrong (not only the last upload): InvalidCredentials, NoSuchBucket… */
+      problem: StorageErrorCode | undefined;
     };
+    /** How pages link to S3 files (IMAGE_URL_MODE / VIDEO_URL_MODE); undefined in local mode. */
+    delivery: { images: string; videos: string } | undefined;
+    /** In public mode: whether an anonymous browser request for a stored file succeeds. */
+    publicRead: PublicReadState['state'] | undefined;
     pending: { count: number; oldestAgeSeconds: number | null };
     lost: number;
-    backup: { configured: boolean; pending: number; oldestAgeSeconds: number | null };
+    /** missing: files in S3 with no verified copy in the backup bucket (queued or not). */
+    backup: { configured: boolean; pending: number; missing: number; oldestAgeSeconds: number | null };
   };
 }
 
@@ -46,16 +56,23 @@ export function createStorageHealth(deps: {
   backupConfigured: boolean;
   logger: Logger;
   probeEveryMs?: number;
+  /** Named in the report and in reasons. */
+  bucket?: string | undefined;
+  delivery?: MediaDelivery | undefined;
+  publicRead?: PublicReadProbe | undefined;
 }): StorageHealth {
   const { db, s3, logger } = deps;
   const probeEveryMs = deps.probeEveryMs ?? 30_000;
   let reachable: boolean | undefined;
+  let problem: StorageErrorCode | undefined;
+  let publicRead: PublicReadState | undefined;
   let checkedAt: number | undefined;
   let outbox: OutboxSummary = {
     pending: 0,
     oldestPendingAgeSeconds: null,
     backupPending: 0,
     oldestBackupAgeSeconds: null,
+    backupMissing: 0,
     lost: 0,
   };
   let outboxAt = 0;
@@ -66,12 +83,22 @@ export function createStorageHealth(deps: {
 
   const probe = (): Promise<void> => {
     if (!s3) return Promise.resolve();
-    probing ??= s3
-      .isAvailable()
-      .then((ok) => {
+    if (probing !== undefined) return probing;
+    const asked = s3.probe
+      ? s3.probe().then((found) => {
+          problem = found?.code;
+          return found === undefined;
+        })
+      : s3.isAvailable();
+    probing = asked
+      .then(async (ok) => {
         reachable = ok;
+        if (!s3.probe) problem = ok ? undefined : 'Unreachable';
+        // Only a bucket that answers can say whether browsers may read it.
+        publicRead = ok && deps.publicRead ? await deps.publicRead() : undefined;
         checkedAt = Date.now();
       })
+      .catch((error: unknown) => logger.warn({ err: error }, 'The S3 health probe failed'))
       .finally(() => (probing = undefined));
     return probing;
   };
@@ -91,10 +118,8 @@ export function createStorageHealth(deps: {
     const breaker = s3?.breakerStatus();
     const lastFailure = breaker?.lastFailure;
     const reasons: string[] = [];
-    if (s3 && reachable === false)
-      reasons.push(
-        'S3 is not answering; new images are stored on local disk and moved to S3 when it is back. Run `npm run storage:check` for the cause.',
-      );
+    if (s3 && reachable === false) reasons.push(s3ProblemSentence(problem ?? 'Unreachable', deps.bucket));
+    if (publicRead?.state === 'blocked') reasons.push(publicReadBlockedSentence(publicRead.url, publicRead.status));
     if (breaker && breaker.state !== 'closed')
       reasons.push(`The S3 circuit breaker is ${breaker.state} after: ${lastFailure?.message ?? 'a failure'}.`);
     if (lastFailure?.configuration && breaker?.state !== 'closed')
@@ -114,12 +139,17 @@ export function createStorageHealth(deps: {
           checkedAt: checkedAt === undefined ? undefined : new Date(checkedAt).toISOString(),
           breaker: breaker?.state,
           lastError: lastFailure ? `${lastFailure.code} at ${lastFailure.at.toISOString()}` : undefined,
+          problem,
         },
+        delivery:
+          s3 && deps.delivery ? { images: deps.delivery.imageMode, videos: deps.delivery.videoMode } : undefined,
+        publicRead: publicRead?.state,
         pending: { count: outbox.pending, oldestAgeSeconds: outbox.oldestPendingAgeSeconds },
         lost: outbox.lost,
         backup: {
           configured: deps.backupConfigured,
           pending: outbox.backupPending,
+          missing: deps.backupConfigured ? outbox.backupMissing : 0,
           oldestAgeSeconds: outbox.oldestBackupAgeSeconds,
         },
       },

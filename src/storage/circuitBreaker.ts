@@ -101,6 +101,8 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     }
   }
 
+  const seal = adapter.sealChecksum?.bind(adapter);
+  const probeAdapter = adapter.probe?.bind(adapter);
   return {
     location: adapter.location,
     put: (key, body, putOptions) => guarded(() => adapter.put(key, body, putOptions)),
@@ -112,6 +114,16 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
       yield* adapter.list(prefix);
     },
     urlFor: (key) => adapter.urlFor(key),
+    ...(seal && { sealChecksum: (key: string) => guarded(() => seal(key)) }),
+    ...(probeAdapter && {
+      // Like isAvailable, but the breaker keeps the real cause as its last failure.
+      async probe() {
+        const problem = await probeAdapter();
+        if (!problem) succeeded();
+        else if (state === 'closed') failed(problem);
+        return problem;
+      },
+    }),
     async isAvailable() {
       const available = await adapter.isAvailable();
       if (available) succeeded();

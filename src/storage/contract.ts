@@ -12,15 +12,26 @@ export type StorageLocation = 's3' | 'local' | 'db';
 export interface PutOptions {
   contentType: string;
   cacheControl: string;
-  /** Hex SHA-256 of the body, kept with the object so a copy can be verified without reading it back. */
-  sha256?: string;
 }
+
+/**
+ * What the store itself computed from the bytes it received. S3 is asked for a full-object
+ * CRC64NVME on every write (single PUT or multipart alike) and refuses the write if the bytes
+ * it got do not match; we keep its answer, never a value of our own.
+ */
+export interface PutResult {
+  /** Base64 CRC64NVME as S3 reports it; undefined for backends that compute none (local disk). */
+  checksum: string | undefined;
+}
+
+/** Object key → the checksum the store reported for it (undefined: the store computes none). */
+export type Checksums = ReadonlyMap<string, string | undefined>;
 
 export interface ObjectInfo {
   size: number;
   contentType: string | undefined;
-  /** The SHA-256 given at put time, when the backend keeps metadata (S3 does; local disk does not). */
-  sha256?: string;
+  /** The full-object CRC64NVME S3 reports for the stored bytes; undefined when it has none (local disk, objects written before checksums). */
+  checksum?: string | undefined;
 }
 
 /** Bytes `start` to `end` of an object, both inclusive (as in HTTP's `Range: bytes=start-end`). */
@@ -43,7 +54,7 @@ export interface StorageAdapter {
    * are durable (S3 acknowledged them, or the local file was renamed into place): a reader
    * never sees a half-written object. Throws StorageError and leaves nothing behind on failure.
    */
-  put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
+  put(key: string, body: Buffer | Readable, options: PutOptions): Promise<PutResult>;
 
   /**
    * Opens the stored bytes as a stream — only bytes `range.start` to `range.end` (inclusive)
@@ -70,6 +81,21 @@ export interface StorageAdapter {
 
   /** Whether the backend answers right now. Never throws; bounded by the adapter's timeouts. */
   isAvailable(): Promise<boolean>;
+
+  /**
+   * Asks the backend whether it answers and accepts our configuration, and if not, why: resolves
+   * with a StorageError whose code names the cause (Unreachable, Timeout, InvalidCredentials,
+   * NoSuchBucket, WrongRegion, AccessDenied…), or undefined when all is well. Never throws.
+   * Absent on backends that cannot be misconfigured that way (local disk).
+   */
+  probe?(): Promise<StorageError | undefined>;
+
+  /**
+   * Has the store compute and keep a checksum of an object written without one (S3: a copy of
+   * the object onto itself asking for CRC64NVME, keeping its type and cache headers); resolves
+   * with it. Absent on backends that compute none. Throws StorageError ('NotFound' when missing).
+   */
+  sealChecksum?(key: string): Promise<string>;
 }
 
 export type StorageErrorCode =

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.ts';
-import { StorageError, type StorageAdapter } from './contract.ts';
+import { StorageError, type Checksums, type StorageAdapter } from './contract.ts';
 import { IMMUTABLE_CACHE_CONTROL } from './cachePolicy.ts';
 
 export interface ObjectToWrite {
@@ -15,7 +15,13 @@ export interface ObjectToWrite {
   open(): Buffer | Readable;
 }
 
-export type FallbackWriter = (objects: ObjectToWrite[]) => Promise<StorageAdapter>;
+/** Where the objects went, and the checksum the store computed for each key (none on local disk). */
+export interface WrittenObjects {
+  adapter: StorageAdapter;
+  checksums: Checksums;
+}
+
+export type FallbackWriter = (objects: ObjectToWrite[]) => Promise<WrittenObjects>;
 
 export function createFallbackWriter({
   s3,
@@ -26,16 +32,19 @@ export function createFallbackWriter({
   local: StorageAdapter;
   logger: Logger;
 }): FallbackWriter {
-  const writeAll = async (adapter: StorageAdapter, objects: ObjectToWrite[]) => {
+  const writeAll = async (adapter: StorageAdapter, objects: ObjectToWrite[]): Promise<WrittenObjects> => {
     const written: string[] = [];
+    const checksums = new Map<string, string | undefined>();
     try {
       for (const object of objects) {
-        await adapter.put(object.key, object.open(), {
+        const { checksum } = await adapter.put(object.key, object.open(), {
           contentType: object.contentType,
           cacheControl: IMMUTABLE_CACHE_CONTROL,
         });
+        checksums.set(object.key, checksum);
         written.push(object.key);
       }
+      return { adapter, checksums };
     } catch (error) {
       await Promise.all(written.map((key) => adapter.delete(key).catch(() => undefined)));
       throw error;
@@ -45,8 +54,7 @@ export function createFallbackWriter({
   return async (objects) => {
     if (s3) {
       try {
-        await writeAll(s3, objects);
-        return s3;
+        return await writeAll(s3, objects);
       } catch (error) {
         const code = error instanceof StorageError ? error.code : 'Unknown';
         const keys = objects.map((object) => object.key).join(', ');
@@ -56,7 +64,6 @@ export function createFallbackWriter({
         );
       }
     }
-    await writeAll(local, objects);
-    return local;
+    return writeAll(local, objects);
   };
 }

@@ -5,6 +5,7 @@ import type { StorageAdapter } from './contract.ts';
 import { createLocalAdapter } from './adapters/local.ts';
 import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.ts';
 import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.ts';
+import { type RequestKind, withRequestCounting } from './requestCounting.ts';
 import { createS3Client } from './s3Client.ts';
 import { createMultipartStore, type MultipartStore } from './multipartUploads.ts';
 import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.ts';
@@ -129,12 +130,16 @@ function originsFor(settings: S3Settings, mode: UrlMode): string[] {
 export function adaptersFromConfig(
   config: Pick<AppConfig, 's3' | 'localStorageDir'> & Partial<Pick<AppConfig, 'mediaDelivery'>>,
   breaker: BreakerOptions = {},
+  /** Told of every request sent to a bucket (storage:usage prices the month from these). */
+  countRequest?: (target: 'primary' | 'backup', kind: RequestKind) => void,
 ): ConfiguredAdapters {
   const local = createLocalAdapter({ rootDir: config.localStorageDir, publicPath: '/static' });
   if (!config.s3)
     return { s3: undefined, local, backup: undefined, imageOrigins: [], mediaOrigins: [], delivery: PUBLIC_DELIVERY };
-  const s3 = withCircuitBreaker(s3AdapterFor(config.s3), breaker);
-  const backup = config.s3.backup ? s3AdapterFor(config.s3.backup) : undefined;
+  const counted = (adapter: StorageAdapter, target: 'primary' | 'backup') =>
+    countRequest ? withRequestCounting(adapter, (kind) => countRequest(target, kind)) : adapter;
+  const s3 = withCircuitBreaker(counted(s3AdapterFor(config.s3), 'primary'), breaker);
+  const backup = config.s3.backup ? counted(s3AdapterFor(config.s3.backup), 'backup') : undefined;
   const delivery = deliveryFromConfig(config.s3, config.mediaDelivery);
   return {
     s3,

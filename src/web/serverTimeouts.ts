@@ -1,7 +1,7 @@
 /**
  * The HTTP server's timeouts, chosen for uploads over slow phones that must still bound a
- * slow-loris. A 200 MB video at 1 Mbit/s takes about 27 minutes, so the whole request may take
- * REQUEST_TIMEOUT_SECONDS (30 min); what a slow-loris cannot do is go quiet: a connection with
+ * slow-loris. The default largest video (500 MB) at 1.2 Mbit/s takes about 58 minutes, so the whole
+ * request may take REQUEST_TIMEOUT_SECONDS (an hour); what a slow-loris cannot do is go quiet: a connection with
  * no byte in either direction for REQUEST_IDLE_TIMEOUT_SECONDS (60 s) is closed, whatever it
  * is doing, and the request line and headers must arrive within HEADERS_TIMEOUT_SECONDS.
  * Node's defaults let a body sent one byte every 4 s hold a request for 5 minutes.

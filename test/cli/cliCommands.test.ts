@@ -22,6 +22,8 @@ const COMMANDS = {
   'storage:sync': 'src/cli/storageSync.ts',
   'storage:migrate': 'src/cli/storageMigrate.ts',
   'storage:gc': 'src/cli/storageGc.ts',
+  'storage:verify': 'src/cli/storageVerify.ts',
+  'storage:usage': 'src/cli/storageUsage.ts',
   'images:regenerate': 'src/cli/regenerateImages.ts',
 };
 const s3 = inject('s3');

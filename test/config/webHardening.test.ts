@@ -5,20 +5,21 @@ import { type ConfigError, describeConfig, loadConfig } from '../../src/config.t
 const load = (env: Record<string, string>) => loadConfig(env, '/srv/app');
 
 describe('web hardening settings', () => {
-  it('defaults fit a 200 MB video over a slow phone but bound a quiet connection', () => {
+  it('defaults fit the largest default video over a slow phone but bound a quiet connection', () => {
     const config = load({});
     expect(config).toMatchObject({
       healthzToken: undefined,
       signupsPerIpPerHour: 10,
-      requestTimeoutMs: 1_800_000,
+      requestTimeoutMs: 3_600_000,
       headersTimeoutMs: 30_000,
       keepAliveTimeoutMs: 65_000,
       requestIdleTimeoutMs: 60_000,
       refusedBodyLingerMs: 30_000,
       refusedBodyLingerBytes: undefined,
     });
-    // 200 MB at 1 Mbit/s is about 1678 s.
-    expect(config.requestTimeoutMs).toBeGreaterThan(((200 * 1024 * 1024 * 8) / 1_000_000) * 1000);
+    // The default largest video (500 MB) sent through the form at 1.2 Mbit/s takes about 3495 s.
+    expect(config.maxVideoBytes).toBe(500 * 1024 * 1024);
+    expect(config.requestTimeoutMs).toBeGreaterThan(((config.maxVideoBytes * 8) / 1_200_000) * 1000);
   });
 
   it('reads every variable', () => {

@@ -157,7 +157,9 @@ describe.skipIf(browserMissing)(`every page on phones and desktops, axe-core cle
         await page.keyboard.press('Tab');
         expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to main content');
         await page.keyboard.press('Enter');
-        expect(await page.evaluate(() => location.hash)).toBe('#main');
+        // Following the link is a (same-document) navigation: wait for it rather than racing it.
+        await page.waitForURL((url) => url.hash === '#main');
+        expect(new URL(page.url()).hash).toBe('#main');
         await context.close();
         expect(problems).toEqual([]);
       });

@@ -199,6 +199,36 @@ describe('storage:gc', () => {
     },
   );
 
+  it.skipIf(server.kind !== 'minio')(
+    'aborts incomplete uploads under every folder the app writes, not only incoming/ (MinIO only: s3rver lacks ListMultipartUploads)',
+    async () => {
+      const multipart = createMultipartStore({ client: createS3Client(s3SettingsFor(server, bucket)), bucket });
+      // A form video streamed to S3 by a process that died mid-upload, and an image's, and someone else's.
+      const formVideo = `uploads/u3-${randomBytes(16).toString('hex')}.mp4`;
+      const avatar = `avatars/u3-${randomBytes(16).toString('hex')}.webp`;
+      const elsewhere = `backups-of-someone/${randomBytes(8).toString('hex')}`;
+      for (const key of [formVideo, avatar, elsewhere]) await multipart.create(key, 'video/mp4');
+      const tomorrow = () => new Date(Date.now() + 25 * HOUR_MS);
+      const deps: GarbageDeps = { db, adapters: [], logger, multipart, now: tomorrow };
+
+      const aborted = await collectGarbage(deps, { olderThanMs: 24 * HOUR_MS, delete: true });
+      expect(aborted.failures).toEqual([]);
+      expect(aborted.staleUploads.map((upload) => [upload.key, upload.aborted]).sort()).toEqual(
+        [
+          [avatar, true],
+          [formVideo, true],
+        ].sort(),
+      );
+      const client = makeS3Client(server);
+      const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      client.destroy();
+      const left = (listed.Uploads ?? []).map((upload) => upload.Key);
+      expect(left).toContain(elsewhere);
+      expect(left).not.toContain(formVideo);
+      expect(left).not.toContain(avatar);
+    },
+  );
+
   it('reports a backend it cannot list and still scans the others', async () => {
     const settings = s3SettingsFor(server, 'gc-no-such-bucket');
     const missingBucket = createS3Adapter({

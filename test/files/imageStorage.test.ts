@@ -69,7 +69,11 @@ describe('imageStorage', () => {
     expect(variants.map((variant) => variant.width)).toEqual([512, 256, 128, 64]);
     for (const variant of variants) {
       expect(variant.key).toBe(`avatars/u7-${variant.sha256.slice(0, 32)}.webp`);
-      expect(await s3.head(variant.key)).toEqual({ size: variant.bytes, contentType: 'image/webp' });
+      expect(await s3.head(variant.key)).toEqual({
+        size: variant.bytes,
+        contentType: 'image/webp',
+        checksum: variant.checksum,
+      });
       expect(await local.head(variant.key)).toBeUndefined();
     }
     expect(result.file).toMatchObject({

@@ -28,6 +28,7 @@ runStorageAdapterContract(`s3 (${server.kind})`, async () => {
       return (listed.Contents ?? []).map((object) => object.Key ?? '').sort();
     },
     fetchPublic: (url) => fetch(url),
+    computesChecksums: server.kind === 'minio',
     cleanup: async () => {
       client.destroy();
       admin.destroy();

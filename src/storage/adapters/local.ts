@@ -18,6 +18,7 @@ import {
   type ListedObject,
   type ObjectInfo,
   type PutOptions,
+  type PutResult,
   type StorageAdapter,
 } from '../contract.ts';
 
@@ -39,7 +40,7 @@ export function createLocalAdapter({ rootDir, publicPath }: LocalAdapterOptions)
   return {
     location: 'local',
 
-    async put(key: string, body: Buffer | Readable, _options: PutOptions): Promise<void> {
+    async put(key: string, body: Buffer | Readable, _options: PutOptions): Promise<PutResult> {
       const file = fileFor(key);
       await fs.mkdir(path.dirname(file), { recursive: true });
       // Dot-prefixed so the static file server never hands out a partial upload.
@@ -47,6 +48,7 @@ export function createLocalAdapter({ rootDir, publicPath }: LocalAdapterOptions)
       try {
         await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(temp, { flags: 'wx' }));
         await fs.rename(temp, file);
+        return { checksum: undefined };
       } catch (error) {
         await fs.rm(temp, { force: true });
         throw new StorageError('Unknown', `Could not write ${key} to local storage`, { cause: error });

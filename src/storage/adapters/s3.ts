@@ -6,10 +6,12 @@
  */
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -21,9 +23,19 @@ import {
   type ListedObject,
   type ObjectInfo,
   type PutOptions,
+  type PutResult,
   type StorageAdapter,
 } from '../contract.ts';
 import { toStorageError } from '../s3Errors.ts';
+
+/**
+ * Full-object CRC64NVME: unlike SHA-256, S3 reports it for the whole object after a multipart
+ * upload too (SHA-256 would be a checksum of part checksums, "…-3"), so a video's primary and
+ * backup copies compare equal however each was split into parts. The SDK computes it from the
+ * bytes it sends and S3 refuses the write if what arrived differs. Measured on MinIO: an
+ * explicit algorithm is honoured with requestChecksumCalculation WHEN_REQUIRED.
+ */
+const CHECKSUM_ALGORITHM = 'CRC64NVME' as const;
 
 /** Characters encodeURIComponent leaves alone, plus the separator: such a key is its own URL path. */
 const URL_SAFE_KEY = /^[A-Za-z0-9\-_.!~*'()/]+$/;
@@ -39,7 +51,7 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
   return {
     location: 's3',
 
-    async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void> {
+    async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<PutResult> {
       assertSafeKey(key);
       const upload = new Upload({
         client,
@@ -49,13 +61,14 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
           Body: body,
           ContentType: options.contentType,
           CacheControl: options.cacheControl,
-          ...(options.sha256 && { Metadata: { sha256: options.sha256 } }),
+          ChecksumAlgorithm: CHECKSUM_ALGORITHM,
         },
         // A failed multipart upload is aborted rather than leaving billable orphan parts.
         leavePartsOnError: false,
       });
       try {
-        await upload.done();
+        const done = await upload.done();
+        return { checksum: done.ChecksumCRC64NVME };
       } catch (error) {
         throw toStorageError(error, `upload of ${key}`);
       }
@@ -81,8 +94,8 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
     async head(key: string): Promise<ObjectInfo | undefined> {
       assertSafeKey(key);
       try {
-        const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { size: result.ContentLength ?? 0, contentType: result.ContentType, sha256: result.Metadata?.sha256 };
+        const result = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+        return { size: result.ContentLength ?? 0, contentType: result.ContentType, checksum: result.ChecksumCRC64NVME };
       } catch (error) {
         const storageError = toStorageError(error, `HEAD of ${key}`);
         if (storageError.code === 'NotFound') return undefined;
@@ -117,6 +130,42 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       // Keys the app makes need no escaping; skipping the split keeps a page of 60 cards cheap.
       if (URL_SAFE_KEY.test(key)) return `${publicBaseUrl}/${key}`;
       return `${publicBaseUrl}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    },
+
+    async sealChecksum(key: string): Promise<string> {
+      assertSafeKey(key);
+      try {
+        const current = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        // S3 refuses a copy onto itself that changes nothing; REPLACE with the same headers is allowed.
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            CopySource: `${bucket}/${key}`,
+            MetadataDirective: 'REPLACE',
+            ContentType: current.ContentType,
+            CacheControl: current.CacheControl,
+            ChecksumAlgorithm: CHECKSUM_ALGORITHM,
+          }),
+        );
+        const sealed = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+        if (!sealed.ChecksumCRC64NVME) throw new StorageError('Unknown', `S3 kept no checksum for ${key}`);
+        return sealed.ChecksumCRC64NVME;
+      } catch (error) {
+        throw toStorageError(error, `checksum of ${key}`);
+      }
+    },
+
+    async probe(): Promise<StorageError | undefined> {
+      try {
+        // A GET, unlike HeadBucket: its error body names the cause (SignatureDoesNotMatch,
+        // NoSuchBucket, AuthorizationHeaderMalformed…), where a HEAD's 403 or 301 says nothing.
+        // ListBucket is in the least-privilege policy.
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 }));
+        return undefined;
+      } catch (error) {
+        return toStorageError(error, 'health probe (ListObjectsV2)');
+      }
     },
 
     async isAvailable(): Promise<boolean> {
