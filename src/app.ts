@@ -16,6 +16,8 @@ import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/im
 import type { StorageHealth } from './files/storageHealth.ts';
 import { createAuthHandlers } from './routes/auth.ts';
 import { createHealthHandlers } from './routes/health.ts';
+import type { JobsHealthReport } from './jobs/jobsHealth.ts';
+import type { FallbackUsage } from './files/fallbackBlobs.ts';
 import { createHomeHandlers } from './routes/home.ts';
 import { createMediaHandlers } from './routes/media.ts';
 import { createMemberHandlers } from './routes/members.ts';
@@ -36,6 +38,7 @@ import { createSessionMiddleware } from './web/session.ts';
 import { createStaticRoutes } from './web/staticFiles.ts';
 import { fingerprintAssets } from './web/assetFingerprints.ts';
 import { imageUploadRules, videoUploadRules } from './views/uploadRules.ts';
+import type { RateLimitStoreFactory } from './web/databaseRateLimitStore.ts';
 import { createLoginThrottle } from './web/loginThrottle.ts';
 import { createSignupThrottle } from './web/signupThrottle.ts';
 import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
@@ -87,6 +90,14 @@ export interface AppDeps {
   startEarlyVideoUpload?: StartEarlyVideoUpload;
   /** Goes up after each write this process makes (db/writeWatcher.ts): in-memory read models reload then. */
   writeGeneration: () => number;
+  /** Where rate-limit and throttle counts live, shared by every instance (web/databaseRateLimitStore.ts). */
+  rateLimitStore?: RateLimitStoreFactory;
+  /** The shared job queue's figures for /healthz. */
+  jobsHealth?: { report(): Promise<JobsHealthReport> };
+  /** This process's id, shown on /healthz. */
+  instance?: string;
+  /** The outage store in PostgreSQL, whose usage /healthz shows. */
+  outageStore?: { usage(): Promise<FallbackUsage> };
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -158,7 +169,13 @@ export function createApp(deps: AppDeps): Express {
   );
   // Before the session: a cacheable media response must never carry a Set-Cookie.
   const delivery = deps.delivery ?? PUBLIC_DELIVERY;
-  const health = createHealthHandlers({ storageHealth: deps.storageHealth, healthzToken: config.healthzToken });
+  const health = createHealthHandlers({
+    storageHealth: deps.storageHealth,
+    healthzToken: config.healthzToken,
+    jobsHealth: deps.jobsHealth,
+    instance: deps.instance,
+    outageStore: deps.outageStore,
+  });
   const media = createMediaHandlers({
     db,
     adapterFor: imageStorage.adapterFor,
@@ -185,10 +202,14 @@ export function createApp(deps: AppDeps): Express {
   // in memory), then the daily quota (one query).
   const uploadLimit = express
     .Router()
-    .use(createUploadRateLimit({ perMinute: config.uploadsPerMinute }), deps.uploadQuota.guard);
+    .use(
+      createUploadRateLimit({ perMinute: config.uploadsPerMinute, store: deps.rateLimitStore }),
+      deps.uploadQuota.guard,
+    );
   const throttle = createLoginThrottle({
     perAccount: config.loginAttemptsPerAccount,
     perIp: config.loginAttemptsPerIp,
+    store: deps.rateLimitStore,
   });
   const handlers = {
     health,
@@ -216,10 +237,10 @@ export function createApp(deps: AppDeps): Express {
     app,
     sessionRoutes(handlers, {
       uploadLimit,
-      voteLimit: createVoteRateLimit({ perMinute: config.votesPerMinute }),
+      voteLimit: createVoteRateLimit({ perMinute: config.votesPerMinute, store: deps.rateLimitStore }),
       loginPerIp: throttle.perIp,
       loginPerAccount: throttle.perAccount,
-      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour }),
+      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour, store: deps.rateLimitStore }),
     }),
   );
 

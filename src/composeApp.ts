@@ -4,12 +4,18 @@
  * sessions. server.ts and the tests both build the app through here, so the tests exercise
  * exactly the wiring production runs.
  */
+import os from 'node:os';
 import type { Express } from 'express';
 import { createApp } from './app.ts';
+import { type ComposedWorker, composeWorker } from './composeWorker.ts';
+import { createJobQueue } from './jobs/jobQueue.ts';
+import { createJobsHealth } from './jobs/jobsHealth.ts';
 import type { AppConfig } from './config.ts';
-import { openDatabase, type AppDatabase } from './db/database.ts';
+import { type ChangeFeed, createChangeFeed } from './db/changeFeed.ts';
+import { listenSourceFor, openDatabase, type AppDatabase } from './db/database.ts';
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
+import { createDatabaseRateLimitStores } from './web/databaseRateLimitStore.ts';
 import { createImageJobQueue } from './images/imageJobQueue.ts';
 import { createDirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploads } from './uploads/directVideoUploads.ts';
@@ -17,6 +23,7 @@ import { createUploadQuota } from './files/uploadQuota.ts';
 import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
 import { createEarlyVideoUploads } from './files/earlyVideoUpload.ts';
+import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
 import { createImageStorage, type ImageStorage } from './files/imageStorage.ts';
 import { reconcileLocalFiles } from './files/lostFiles.ts';
 import { createResync } from './files/resync.ts';
@@ -37,11 +44,15 @@ export interface ComposedApp {
   db: AppDatabase;
   imageStorage: ImageStorage;
   storageHealth: StorageHealth;
+  /** Changes made by other processes (NOTIFY); the worker's wake-up listens here too. */
+  changeFeed: ChangeFeed;
   /** Undefined when S3 is not configured: there is nowhere to resync to. */
   resyncLoop: ResyncLoop | undefined;
+  /** The job runner inside this process (WORKER=inline); undefined when a separate worker runs it. */
+  worker: ComposedWorker | undefined;
   /** The S3 requests the app makes, recorded for storage:usage. */
   requestLedger: RequestLedger;
-  /** Starts background work: the boot check for lost local files, resync, health probes. */
+  /** Starts background work: the boot check for lost local files, resync, health probes, the inline worker. */
   startBackgroundWork(): Promise<void>;
   /** Stops background timers and closes the database. */
   close(): Promise<void>;
@@ -65,6 +76,8 @@ export async function composeApp(
     dataDir: inMemoryDatabase ? undefined : config.dataDir,
   });
   const db = unwatchedDb.withPlugin(writeWatcher.plugin);
+  // Other instances' and the worker's writes, heard through NOTIFY (db/changeFeed.ts).
+  const changeFeed = await createChangeFeed({ source: listenSourceFor(unwatchedDb), logger });
   let resyncLoop: ResyncLoop | undefined;
   const requestLedger = createRequestLedger({ db: unwatchedDb, logger });
   const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(
@@ -86,6 +99,16 @@ export async function composeApp(
     requestLedger.count,
   );
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
+  // On PostgreSQL with S3, what S3 cannot take during an outage is kept in the database, which
+  // every instance reads and which outlives any instance's disk; otherwise local disk, as before.
+  const outageStore =
+    config.databaseUrl && s3
+      ? createDatabaseBlobAdapter({
+          db,
+          maxFileBytes: config.fallbackMaxFileBytes,
+          maxTotalBytes: config.fallbackMaxTotalBytes,
+        })
+      : undefined;
   // Every path that stores an upload goes through this one object, so each is logged and counted once.
   const imageStorage = createImageStorage({
     db,
@@ -98,9 +121,19 @@ export async function composeApp(
     maxImagePixels: config.maxImagePixels,
     delivery,
     quota: uploadQuota,
+    outageStore,
+    outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
   });
   if (s3) {
-    const resync = createResync({ db, s3, local, backup, logger });
+    const resync = createResync({
+      db,
+      s3,
+      local,
+      backup,
+      outageStore,
+      localDiskIsPrivate: config.databaseUrl !== undefined,
+      logger,
+    });
     resyncLoop = createResyncLoop({
       runPass: resync.runPass,
       s3Usable: () => s3.breakerStatus().state !== 'open',
@@ -139,7 +172,18 @@ export async function composeApp(
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.
   const sessionStore = new DatabaseSessionStore(unwatchedDb);
+  // Rate limits and throttles too: a wrong password must not reload the front page's cache.
+  const rateLimits = createDatabaseRateLimitStores(unwatchedDb);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
+  const instance = `${os.hostname()}:${process.pid}`;
+  const worker =
+    config.worker === 'inline'
+      ? composeWorker({ config, db, changeFeed, s3, local, outageStore, logger, mode: 'inline' })
+      : undefined;
+  const jobsHealth = createJobsHealth({
+    db,
+    queue: worker?.queue ?? createJobQueue({ db, workerId: instance, leaseSeconds: config.jobLeaseSeconds }),
+  });
   const app = createApp({
     config,
     db,
@@ -155,7 +199,12 @@ export async function composeApp(
     directUploads,
     directVideoUploads,
     uploadOrigin: config.s3 ? new URL(bucketBaseUrlFor(config.s3)).origin : undefined,
-    writeGeneration: writeWatcher.generation,
+    // This process's own writes at once (no race with the response), everyone else's on NOTIFY.
+    writeGeneration: () => writeWatcher.generation() + changeFeed.generation(),
+    rateLimitStore: rateLimits.storeFor,
+    jobsHealth,
+    instance,
+    outageStore,
     startEarlyVideoUpload: createEarlyVideoUploads({ s3, logger }),
   });
   return {
@@ -163,7 +212,9 @@ export async function composeApp(
     db,
     imageStorage,
     storageHealth,
+    changeFeed,
     resyncLoop,
+    worker,
     requestLedger,
     async startBackgroundWork() {
       await reconcileLocalFiles(db, local, logger);
@@ -173,12 +224,17 @@ export async function composeApp(
       const report = await storageHealth.refresh();
       if (report.status === 'degraded') logger.warn({ reasons: report.reasons }, 'Storage is degraded at start-up');
       resyncLoop?.start();
+      await worker?.start();
     },
     async close() {
+      // server.ts stops the worker first with its grace deadline; here whatever is left goes back at once.
+      await worker?.stop(Date.now());
       storageHealth.stop();
       await resyncLoop?.drain(0);
       await requestLedger.stop();
       sessionStore.close();
+      rateLimits.close();
+      await changeFeed.close();
       await db.destroy();
     },
   };

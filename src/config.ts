@@ -12,6 +12,7 @@ import { readS3Settings, type S3Settings } from './config/s3Settings.ts';
 import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
 import { readAppEnv, readDatabaseUrl } from './config/databaseSettings.ts';
 import { readWebHardening, type WebHardening } from './config/webHardening.ts';
+import { readWorkerSettings, type WorkerSettings } from './config/workerSettings.ts';
 
 // Defined beside their reader, which config.ts imports (one way); re-exported for everyone else.
 export type { BackupBucketSettings, S3Settings } from './config/s3Settings.ts';
@@ -29,7 +30,7 @@ export interface MediaDeliverySettings {
   signedUrlWindowMinutes: number;
 }
 
-export interface AppConfig extends AbuseLimits, WebHardening {
+export interface AppConfig extends AbuseLimits, WebHardening, WorkerSettings {
   env: 'development' | 'production' | 'test';
   port: number;
   /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
@@ -95,6 +96,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const maxImageMegapixels = positiveInt('MAX_IMAGE_MEGAPIXELS', 50, 500);
   const abuseLimits = readAbuseLimits(readers);
   const webHardening = readWebHardening(readers, problems);
+  const workerSettings = readWorkerSettings(readers, databaseUrl, problems);
   const trustProxyRaw = read('TRUST_PROXY_HOPS');
   const trustProxyHops = trustProxyRaw === undefined ? (appEnv === 'production' ? 1 : 0) : Number(trustProxyRaw);
   if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     maxImagePixels: maxImageMegapixels * 1_000_000,
     ...abuseLimits,
     ...webHardening,
+    ...workerSettings,
     trustProxyHops,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,

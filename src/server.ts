@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   });
   logger.info({ config: describeConfig(config) }, 'Starting VideoVote');
 
-  const { app, resyncLoop, startBackgroundWork, close } = await composeApp(config, { logger }).catch(
+  const { app, resyncLoop, worker, startBackgroundWork, close } = await composeApp(config, { logger }).catch(
     (error: unknown) => {
       // An unreachable database is an operator's fix, said in one sentence; anything else keeps its stack.
       const sentence = config.databaseUrl && explainConnectionError(error, config.databaseUrl);
@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs + 2_000);
     force.unref();
     server.close(async () => {
+      // The inline worker finishes or hands back its jobs first; then the last resync pass.
+      await worker?.stop(deadline - 3_000);
       // Leave a little of the grace period for closing the database.
       const summary = await resyncLoop?.drain(deadline - 1_000);
       if (summary) logger.info(`Before exit: ${summary.moved} image(s) moved to S3, ${summary.failed} still pending`);

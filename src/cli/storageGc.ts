@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     const places: Record<GarbagePlace, string> = {
       s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3',
       local: `local disk (${config.localStorageDir})`,
+      db: 'the outage store in PostgreSQL',
       backup: config.s3?.backup ? `backup bucket "${config.s3.backup.bucket}"` : 'backup bucket',
     };
     if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
@@ -76,7 +77,7 @@ async function main(): Promise<number> {
 }
 
 function describeObject(object: GarbageObject): string {
-  const where = { s3: 'S3    ', backup: 'backup', local: 'local ' }[object.location];
+  const where = { s3: 'S3    ', backup: 'backup', local: 'local ', db: 'db    ' }[object.location];
   const outcome = object.deleted ? '  deleted' : object.keptBecause ? `  (kept: ${object.keptBecause})` : '';
   return `${where}  ${formatAge(object.ageMs).padStart(7)}  ${formatBytes(object.size).padStart(9)}  ${object.key}${outcome}`;
 }

@@ -12,6 +12,7 @@ import type { Database } from './schema.ts';
 import { createEmbeddedDatabase, embeddedDatabaseExists } from './createEmbeddedDatabase.ts';
 import { INT8_TYPE_ID, parseInt8 } from './int8.ts';
 import { lockDatabaseDirectory } from './embeddedLock.ts';
+import { type ListenSource, pgliteListenSource, postgresListenSource } from './listenSource.ts';
 import { migrateToLatest } from './migrations.ts';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
 
@@ -22,6 +23,16 @@ export interface DatabaseOptions {
   databaseUrl: string | undefined;
   /** Directory for the embedded database; undefined keeps it in memory (tests). */
   dataDir: string | undefined;
+}
+
+/** How to LISTEN on each open database: PGlite's client is hidden inside the dialect. */
+const listenSources = new WeakMap<AppDatabase, () => ListenSource>();
+
+/** A LISTEN connection to the database `db` (from openDatabase, before withPlugin) was opened on. */
+export function listenSourceFor(db: AppDatabase): ListenSource {
+  const create = listenSources.get(db);
+  if (!create) throw new Error('listenSourceFor needs the database openDatabase returned');
+  return create();
 }
 
 export async function openDatabase({ databaseUrl, dataDir }: DatabaseOptions): Promise<AppDatabase> {
@@ -51,7 +62,9 @@ function openPostgres(connectionString: string): AppDatabase {
   // pg_terminate_backend) is emitted here; unheard, it would crash the process. pg has already
   // dropped that client, the next query opens a new one, and a query in flight fails on its own.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  listenSources.set(db, () => postgresListenSource(connectionString));
+  return db;
 }
 
 async function openEmbedded(dataDir: string | undefined): Promise<AppDatabase> {
@@ -93,5 +106,7 @@ function kyselyOver(client: PGlite, afterClose: () => void): AppDatabase {
   };
   // Kysely's own PGlite dialect (since 0.29): its adapter declares a single connection, so
   // Kysely queues queries and transactions through one mutex, as PGlite requires.
-  return new Kysely<Database>({ dialect: new PGliteDialect({ pglite: closing }) });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite: closing }) });
+  listenSources.set(db, () => pgliteListenSource(client));
+  return db;
 }

@@ -18,7 +18,8 @@ export interface StoredFilesTable {
   /** The object key, e.g. "avatars/u12-3f9a….jpg"; the same in every backend. */
   key: string;
   /** Where the bytes live now. URLs are computed from this at render time, never stored. */
-  location: 's3' | 'local';
+  /** 'db': kept in the outage store (fallback_blobs) until resync moves it to S3. */
+  location: 's3' | 'local' | 'db';
   content_type: string;
   /** bigint: a video may exceed 2 GiB (read as a checked number, int8.ts). */
   bytes: number;
@@ -145,6 +146,46 @@ export interface Database {
   sessions: SessionsTable;
   upload_ledger: UploadLedgerTable;
   storage_requests: StorageRequestsTable;
+  jobs: JobsTable;
+  workers: WorkersTable;
+  job_schedules: JobSchedulesTable;
+  rate_limit_hits: RateLimitHitsTable;
+}
+
+/** The job queue (src/jobs/jobQueue.ts). */
+export interface JobsTable {
+  /** bigserial: node-pg returns int8 as a string. */
+  id: ColumnType<string, never, never>;
+  kind: string;
+  payload: ColumnType<unknown, string | undefined, string>;
+  dedupe_key: string | null;
+  run_at: ColumnType<Date, Date | undefined, Date>;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  locked_by: string | null;
+  locked_until: Date | null;
+  last_error: string | null;
+  failed_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface WorkersTable {
+  id: string;
+  mode: 'inline' | 'external';
+  started_at: CreatedAt;
+  seen_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface JobSchedulesTable {
+  name: string;
+  next_run_at: Date;
+}
+
+/** express-rate-limit counts shared by every instance (src/web/databaseRateLimitStore.ts). */
+export interface RateLimitHitsTable {
+  key: string;
+  hits: number;
+  reset_at: Date;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -3,7 +3,7 @@
  * may be stale. A Kysely plugin on the app's database sees every query run through it: after an
  * insert, update or delete completes, the generation goes up. The session store writes through
  * the same database without the plugin (composeApp.ts): members touch sessions on every request.
- * Writes by other instances are not seen; caches bound that with a TTL.
+ * Writes by other instances and the worker arrive through the change feed (changeFeed.ts).
  */
 import type {
   KyselyPlugin,

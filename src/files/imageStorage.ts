@@ -12,13 +12,13 @@ import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.ts'
 import type { Logger } from '../logger.ts';
 import type { ImageJobQueue } from '../images/imageJobQueue.ts';
 import { processImage } from '../images/processImage.ts';
-import { notAcceptedVideo, storageUnavailable } from '../refusals/reasons.ts';
+import { notAcceptedVideo, outageFileTooLarge, outageStoreFull, storageUnavailable } from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import { sniffVideoFile } from './sniffVideoType.ts';
 import type { UploadQuota } from './uploadQuota.ts';
 import type { StoredUpload } from './storedUpload.ts';
 import { createUploadAccounting } from './uploadAccounting.ts';
-import type { StorageAdapter, StorageLocation } from '../storage/contract.ts';
+import { StorageError, type StorageAdapter, type StorageLocation } from '../storage/contract.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
 import { createFallbackWriter, type ObjectToWrite, type WrittenObjects } from '../storage/fallbackWriter.ts';
 import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from '../storage/imageUrls.ts';
@@ -101,12 +101,17 @@ export interface ImageStorageDeps {
   delivery?: MediaDelivery;
   /** Counts each stored upload against its owner's daily quota (DAILY_UPLOAD_MB); nothing is counted without it. */
   quota?: Pick<UploadQuota, 'record'>;
+  /** The outage store in PostgreSQL (files/fallbackBlobs.ts): the fallback instead of local disk, when set. */
+  outageStore?: StorageAdapter;
+  outageStoreMaxFileBytes?: number;
 }
 
 export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const { db, s3, local, logger } = deps;
-  const adapterFor = (location: StorageLocation): StorageAdapter | undefined => (location === 's3' ? s3 : local);
-  const writeObjects = createFallbackWriter({ s3, local, logger });
+  const adapterFor = (location: StorageLocation): StorageAdapter | undefined =>
+    location === 's3' ? s3 : location === 'db' ? deps.outageStore : local;
+  // With PostgreSQL and S3, what S3 cannot take now goes to the outage store every instance reads.
+  const writeObjects = createFallbackWriter({ s3, local: deps.outageStore ?? local, logger });
   const storedFileUrl = createStoredFileUrl(adapterFor, deps.delivery);
   const accounted = createUploadAccounting({ logger, quota: deps.quota });
 
@@ -120,6 +125,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       written = await writeObjects(objects);
     } catch (error) {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
+      if (error instanceof StorageError && error.code === 'FallbackFull') throw outageStoreFull(error);
+      if (error instanceof StorageError && error.code === 'FallbackFileTooLarge')
+        throw outageFileTooLarge(Math.round((deps.outageStoreMaxFileBytes ?? 0) / 1024 / 1024), error);
       throw storageUnavailable(error);
     }
     return record(
@@ -144,7 +152,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
           .values({ ...row, location: adapter.location })
           .returningAll()
           .executeTakeFirstOrThrow();
-        if (adapter.location === 'local' && s3) await enqueueCopy(trx, inserted.id, 'primary');
+        if (adapter.location !== 's3' && s3) await enqueueCopy(trx, inserted.id, 'primary');
         if (adapter.location === 's3' && deps.backup) await enqueueCopy(trx, inserted.id, 'backup');
         await options.attach?.(trx, inserted);
         return inserted;

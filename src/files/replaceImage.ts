@@ -44,7 +44,8 @@ export function replacedMessage(
   stored: StoredUpload,
   mode: ImageStorage['mode'],
 ): string {
-  return stored.location === 'local' && mode === 's3'
-    ? `${slot.label} updated. (Cloud storage is unreachable right now, so it is kept on this server for the moment.)`
-    : `${slot.label} updated.`;
+  if (mode !== 's3' || stored.location === 's3') return `${slot.label} updated.`;
+  return stored.location === 'db'
+    ? `${slot.label} updated. (Cloud storage is unreachable right now, so it is kept in the app's database until it is back.)`
+    : `${slot.label} updated. (Cloud storage is unreachable right now, so it is kept on this server for the moment.)`;
 }

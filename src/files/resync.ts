@@ -25,6 +25,13 @@ export interface ResyncDeps {
   s3: StorageAdapter;
   local: StorageAdapter;
   backup?: StorageAdapter | undefined;
+  /** The outage store in PostgreSQL: the source of rows whose location is 'db'. */
+  outageStore?: StorageAdapter | undefined;
+  /**
+   * Several processes share the database but not their disks (PostgreSQL): a 'local' row whose
+   * file is not on this process's disk may be on another's, so it is retried, never marked lost.
+   */
+  localDiskIsPrivate?: boolean;
   logger: Logger;
   /** Called after each step of a primary copy; fault tests use it to kill the process there. */
   onStep?: (step: ResyncStep, fileId: number) => void | Promise<void>;
@@ -63,11 +70,14 @@ const BATCH = 20;
 export function createResync(deps: ResyncDeps) {
   const { db, s3, local, backup, logger } = deps;
   const step = async (name: ResyncStep, fileId: number) => deps.onStep?.(name, fileId);
+  // Where a fallen-back file's bytes wait: this instance's disk, or the outage store every instance shares.
+  const sourceOf = (location: StoredFileRow['location']): StorageAdapter =>
+    location === 'db' && deps.outageStore ? deps.outageStore : local;
 
-  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
+  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow, source: StorageAdapter): Promise<void> {
     await deleteUnreferencedObjects(
       db,
-      local,
+      source,
       objectsOf(file).map((object) => object.key),
       logger,
     );
@@ -78,22 +88,23 @@ export function createResync(deps: ResyncDeps) {
   async function moveToPrimary(pending: PendingCopyRow, claimed: StoredFileRow): Promise<'moved' | 'gone'> {
     let file = claimed;
     if (pending.state === 'copy') {
-      if (file.location !== 'local') {
+      if (file.location === 's3') {
         await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
         return 'gone';
       }
-      // Some variants gone from disk: rebuilt from the largest left; nothing left: the file is lost.
-      const repair = await repairMissingVariants({ db, adapter: local, logger }, file);
+      // Some variants gone from their source: rebuilt from the largest left; nothing left: the file is lost.
+      const source = sourceOf(file.location);
+      const repair = await repairMissingVariants({ db, adapter: source, logger }, file);
       if (repair.state === 'lost') throw new MissingSourceError(file.key);
       file = repair.row;
-      const checksums = await copyVerified(local, s3, file, objectsOf(file), () => step('uploaded', file.id));
+      const checksums = await copyVerified(source, s3, file, objectsOf(file), () => step('uploaded', file.id));
       await step('verified', file.id);
       const flipped = await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('stored_files')
           .set({ location: 's3', ...checksumColumns(file, checksums) })
           .where('id', '=', file.id)
-          .where('location', '=', 'local')
+          .where('location', '=', file.location)
           .executeTakeFirst();
         if (updated.numUpdatedRows === 0n) return false;
         await trx.updateTable('pending_copies').set({ state: 'cleanup' }).where('id', '=', pending.id).execute();
@@ -106,7 +117,10 @@ export function createResync(deps: ResyncDeps) {
       }
       await step('flipped', file.id);
     }
-    await cleanUp(pending, { ...file, location: 's3' });
+    // The cleanup state survives a crash, but not which source it had: try the outage store too.
+    const sources =
+      file.location === 's3' ? [local, ...(deps.outageStore ? [deps.outageStore] : [])] : [sourceOf(file.location)];
+    for (const source of sources) await cleanUp(pending, { ...file, location: 's3' }, source);
     return 'moved';
   }
 
@@ -163,6 +177,33 @@ export function createResync(deps: ResyncDeps) {
     });
   }
 
+  /**
+   * The source is missing: true when the file is safe after all — its row no longer says it
+   * waits (someone else flipped it), or every object is in S3 with the recorded size and
+   * checksum (then the row is flipped here).
+   */
+  async function movedMeanwhile(file: StoredFileRow): Promise<boolean> {
+    const now = await db.selectFrom('stored_files').select('location').where('id', '=', file.id).executeTakeFirst();
+    if (!now || now.location !== file.location) return true;
+    for (const object of objectsOf(file)) {
+      const info = await s3.head(object.key).catch(() => undefined);
+      // Size, and the recorded checksum when the row has one (S3 reports its CRC64NVME).
+      if (!info || info.size !== object.size || (object.checksum !== undefined && info.checksum !== object.checksum))
+        return false;
+    }
+    await db.transaction().execute(async (trx) => {
+      const flipped = await trx
+        .updateTable('stored_files')
+        .set({ location: 's3' })
+        .where('id', '=', file.id)
+        .where('location', '=', file.location)
+        .executeTakeFirst();
+      if (flipped.numUpdatedRows > 0n && backup) await enqueueCopy(trx, file.id, 'backup');
+    });
+    logger.info({ key: file.key }, `${file.key} was already in S3 (moved by another process); recorded it there`);
+    return true;
+  }
+
   async function recordFailure(pending: PendingCopyRow, reason: string): Promise<void> {
     const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
     await db
@@ -197,13 +238,24 @@ export function createResync(deps: ResyncDeps) {
             }
           } catch (error) {
             const missing = error instanceof MissingSourceError && pending.target === 'primary';
-            if (missing && options.missingSource !== 'failed') {
+            // Lost only when truly lost: another process (a CLI, another instance) may have moved it.
+            if (missing && (await movedMeanwhile(file))) {
+              await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+              options.onFile?.(file, 'gone');
+              continue;
+            }
+            const elsewhere = missing && file.location === 'local' && deps.localDiskIsPrivate === true;
+            if (missing && !elsewhere && options.missingSource !== 'failed') {
               await markFileLost(db, file, logger);
               summary.lost += 1;
               options.onFile?.(file, 'lost');
               continue;
             }
-            const reason = error instanceof Error ? error.message : String(error);
+            const reason = elsewhere
+              ? `${file.key} is not on this instance's disk (another instance may hold it)`
+              : error instanceof Error
+                ? error.message
+                : String(error);
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
             await recordFailure(pending, reason);

@@ -53,6 +53,20 @@ export const damagedImage = (cause: unknown) =>
 /** S3 unreachable and no fallback possible (both backends failed, or the upload can only live in S3). */
 export const storageUnavailable = (cause?: unknown) =>
   new Refusal(503, 'Storage is unavailable right now. Please try again in a minute.', { cause });
+/** S3 is down and the outage store in PostgreSQL (files/fallbackBlobs.ts) holds its whole bound. */
+export const outageStoreFull = (cause?: unknown) =>
+  new Refusal(
+    503,
+    'S3 is not answering and the space kept for uploads during an outage is full. Please try again in a few minutes.',
+    { cause },
+  );
+/** S3 is down and this file is larger than the outage store takes per file. */
+export const outageFileTooLarge = (maxMb: number, cause?: unknown) =>
+  new Refusal(
+    503,
+    `S3 is not answering, and until it is back files can be at most ${maxMb} MB. Please try again later.`,
+    { cause },
+  );
 /** Direct (browser-to-S3) uploads cannot be used now: the browser sends the form to the app instead. */
 export const directUploadsUnavailable = () =>
   new Refusal(409, 'Direct uploads are unavailable right now; send the form to the app instead.');

@@ -4,22 +4,55 @@
  * ("degraded"), not turned into a failing check that would restart a working app. Anonymous
  * callers get the status only: the last S3 error, the breaker state and the counts help an
  * attacker time an outage, so they go to a caller with HEALTHZ_TOKEN (and to the logs).
+ * Each instance adds its own id, and the shared job queue's figures (jobs/jobsHealth.ts).
  */
 import type { RequestHandler } from 'express';
 import type { StorageHealth } from '../files/storageHealth.ts';
+import type { FallbackUsage } from '../files/fallbackBlobs.ts';
+import type { JobsHealthReport } from '../jobs/jobsHealth.ts';
 import { hasBearerToken } from '../web/bearerToken.ts';
 
 export function createHealthHandlers({
   storageHealth,
   healthzToken,
+  jobsHealth,
+  instance,
+  outageStore,
 }: {
   storageHealth: StorageHealth;
   healthzToken: string | undefined;
+  jobsHealth?: { report(): Promise<JobsHealthReport> };
+  /** This process, e.g. '<hostname>:<pid>': the figures below the storage view are per instance. */
+  instance?: string;
+  /** The outage store in PostgreSQL (PostgreSQL + S3 only): what it holds for S3. */
+  outageStore?: { usage(): Promise<FallbackUsage> };
 }) {
+  const MB = 1024 * 1024;
   const show: RequestHandler = async (req, res) => {
-    const report = await storageHealth.report();
+    const [storage, jobs, fallback] = await Promise.all([
+      storageHealth.report(),
+      jobsHealth?.report().catch(() => ({ jobs: undefined, reasons: ['The job queue could not be read.'] })),
+      outageStore?.usage().catch(() => undefined),
+    ]);
+    const reasons = [...storage.reasons, ...(jobs?.reasons ?? [])];
+    if (fallback && fallback.bytes >= 0.8 * fallback.limitBytes)
+      reasons.push(
+        `The outage store is ${Math.round((100 * fallback.bytes) / fallback.limitBytes)} % full (${Math.round(fallback.bytes / MB)} of ${Math.round(fallback.limitBytes / MB)} MB) while S3 is down; uploads will be refused when it is full.`,
+      );
+    const status = reasons.length > 0 ? 'degraded' : 'ok';
     res.set('Cache-Control', 'no-store');
-    res.json(hasBearerToken(req, healthzToken) ? report : { status: report.status });
+    res.json(
+      hasBearerToken(req, healthzToken)
+        ? {
+            ...storage,
+            status,
+            reasons,
+            ...(instance && { instance }),
+            ...(jobs?.jobs && { jobs: jobs.jobs }),
+            ...(fallback && { fallback }),
+          }
+        : { status },
+    );
   };
   return { show };
 }

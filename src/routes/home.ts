@@ -8,8 +8,11 @@ import { Refusal } from '../refusals/refusal.ts';
 import { withViewerVotes } from '../videos/votes.ts';
 
 const MAX_PAGE = 10_000;
-/** How long another instance's vote may take to show on this instance's front page. */
-const HOME_PAGE_TTL_MS = 2_000;
+/**
+ * A last resort only: other instances' writes arrive through the change feed (db/changeFeed.ts)
+ * within milliseconds, or within 2 s while its connection is down.
+ */
+const HOME_PAGE_TTL_MS = 30_000;
 
 export function createHomeHandlers({ db, writeGeneration }: { db: AppDatabase; writeGeneration: () => number }) {
   const homePage = createHomePageCache({

@@ -67,11 +67,13 @@ export function createMediaHandlers(deps: MediaRouteDeps) {
 async function serveMedia(deps: MediaRouteDeps, req: Request, res: Response): Promise<void> {
   const segments = (req.params as { key?: string[] | string }).key;
   const key = Array.isArray(segments) ? segments.join('/') : (segments ?? '');
-  if (!isServableKey(key) || !deps.serves(key)) return sendError(res, 404, 'Not found.');
+  if (!isServableKey(key)) return sendError(res, 404, 'Not found.');
 
   const copies = await storedCopiesOf(deps.db, key);
   const first = copies[0];
-  if (first === undefined) return sendError(res, 404, 'Not found.');
+  // Files waiting in the outage store are served here by every instance, whatever the URL mode.
+  if (first === undefined || (!deps.serves(key) && !copies.some((copy) => copy.location === 'db')))
+    return sendError(res, 404, 'Not found.');
 
   const etag = `"${first.sha256}"`;
   res.setHeader('ETag', etag);

@@ -119,7 +119,7 @@ export function createVideoHandlers({
         },
       );
       req.session.flash =
-        created.stored.some((stored) => stored.location === 'local') && imageStorage.mode === 's3'
+        created.stored.some((stored) => stored.location !== 's3') && imageStorage.mode === 's3'
           ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
           : 'Video submitted.';
       res.redirect(303, `/videos/${created.videoId}`);

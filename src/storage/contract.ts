@@ -6,7 +6,8 @@
  */
 import type { Readable } from 'node:stream';
 
-export type StorageLocation = 's3' | 'local';
+/** 'db': the outage store in PostgreSQL (files/fallbackBlobs.ts), used while S3 is down. */
+export type StorageLocation = 's3' | 'local' | 'db';
 
 export interface PutOptions {
   contentType: string;
@@ -106,6 +107,10 @@ export type StorageErrorCode =
   | 'NoSuchBucket'
   | 'WrongRegion'
   | 'ServerError'
+  /** The outage store (files/fallbackBlobs.ts) holds its whole bound. */
+  | 'FallbackFull'
+  /** A file larger than the outage store takes per file. */
+  | 'FallbackFileTooLarge'
   | 'Unknown';
 
 /** A backend failure with a stable code; the original error is kept as `cause`. */

@@ -3,8 +3,8 @@
  * and is read far more often than it changes, and each load is two queries (several
  * milliseconds on the embedded database, where queries run one at a time) — more than
  * rendering the page costs. An entry is used while this process has made no write since it
- * was loaded (see writeWatcher.ts) and for at most `ttlMs`, which bounds how long another
- * instance's writes stay unseen. Only the first pages are kept, so memory stays bounded.
+ * was loaded (see writeWatcher.ts; other processes' writes come through db/changeFeed.ts) and
+ * for at most `ttlMs`, a last resort. Only the first pages are kept, so memory stays bounded.
  */
 export interface HomePageCacheOptions<T> {
   load(page: number): Promise<T>;

@@ -3,18 +3,20 @@
  * attempts count (a 4xx answer), in two budgets per 15 minutes: per account name typed —
  * whether or not that account exists, so the throttle itself reveals nothing — and per
  * client IP (behind Render's proxy, `trust proxy` makes req.ip the real client). Counts live
- * in this instance's memory: with several instances an attacker gets each instance's budget,
- * which docs/hostile-input.md states. Past a budget: 429 with Retry-After and a sentence on the error page.
+ * in the database (databaseRateLimitStore.ts), so several instances share one budget; without
+ * a store (some tests) in this process's memory. Past a budget: 429 with Retry-After and a sentence on the error page.
  */
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Request, RequestHandler } from 'express';
 import { Refusal } from '../refusals/refusal.ts';
+import type { RateLimitStoreFactory } from './databaseRateLimitStore.ts';
 
 const WINDOW_MS = 15 * 60_000;
 
 export interface LoginThrottleOptions {
   perAccount: number;
   perIp: number;
+  store?: RateLimitStoreFactory;
 }
 
 function typedUsername(req: Request): string {
@@ -22,8 +24,9 @@ function typedUsername(req: Request): string {
   return typeof value === 'string' ? value.trim().toLowerCase().slice(0, 64) : '';
 }
 
-function throttle(limit: number, keyGenerator: (req: Request) => string): RequestHandler {
+function throttle(limit: number, keyGenerator: (req: Request) => string, store: Store | undefined): RequestHandler {
   return rateLimit({
+    ...(store && { store }),
     windowMs: WINDOW_MS,
     limit,
     standardHeaders: 'draft-7',
@@ -45,12 +48,12 @@ function throttle(limit: number, keyGenerator: (req: Request) => string): Reques
  * `perIp` goes on both POST /login and POST /signup (one shared budget, so probing names by
  * signing up costs the same as by logging in); `perAccount` on POST /login. Both need a parsed body.
  */
-export function createLoginThrottle({ perAccount, perIp }: LoginThrottleOptions): {
+export function createLoginThrottle({ perAccount, perIp, store }: LoginThrottleOptions): {
   perIp: RequestHandler;
   perAccount: RequestHandler;
 } {
   return {
-    perIp: throttle(perIp, (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
-    perAccount: throttle(perAccount, (req) => `account:${typedUsername(req)}`),
+    perIp: throttle(perIp, (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`, store?.('login-ip:')),
+    perAccount: throttle(perAccount, (req) => `account:${typedUsername(req)}`, store?.('login-account:')),
   };
 }

@@ -2,13 +2,15 @@
  * Per-member rate limits (HOSTILE-INPUT #9 for uploads, and votes): every upload is decoded
  * and stored, and every vote rewrites the ranking, so one account must not be able to keep
  * the app busy for everyone. Counted per member (not per IP: members behind one NAT do not
- * share a budget) and per app instance, in memory. Past the limit the request fails with a
+ * share a budget), in the database when a store is given (databaseRateLimitStore.ts), so every
+ * instance draws on one budget; in this process's memory otherwise. Past the limit the request fails with a
  * 429 Refusal carrying Retry-After; the route's own error handling shows the sentence
  * where the member acted (an upload form, or the error page).
  */
 import { rateLimit } from 'express-rate-limit';
 import type { Request, RequestHandler, Response } from 'express';
 import { Refusal } from '../refusals/refusal.ts';
+import type { RateLimitStoreFactory } from './databaseRateLimitStore.ts';
 
 export interface MemberRateLimitOptions {
   perMinute: number;
@@ -18,6 +20,8 @@ export interface MemberRateLimitOptions {
   name: string;
   /** Requests that never count (checked before the body is read). */
   skip?: (req: Request) => boolean;
+  /** Where the counts live; express-rate-limit's memory store (this process only) when absent. */
+  store?: RateLimitStoreFactory;
 }
 
 declare module 'express-serve-static-core' {
@@ -35,8 +39,15 @@ export function countAsNoUpload(res: Response): void {
   res.locals.noUploadCounted = true;
 }
 
-export function createMemberRateLimit({ perMinute, tooFast, name, skip }: MemberRateLimitOptions): RequestHandler {
+export function createMemberRateLimit({
+  perMinute,
+  tooFast,
+  name,
+  skip,
+  store,
+}: MemberRateLimitOptions): RequestHandler {
   return rateLimit({
+    ...(store && { store: store(`${name}:`) }),
     ...(skip && { skip }),
     // A request a route marked as no upload gives its count back when the answer is sent.
     skipFailedRequests: true,
@@ -55,7 +66,7 @@ export function createMemberRateLimit({ perMinute, tooFast, name, skip }: Member
   });
 }
 
-export function createUploadRateLimit(options: { perMinute: number }): RequestHandler {
+export function createUploadRateLimit(options: { perMinute: number; store?: RateLimitStoreFactory }): RequestHandler {
   return createMemberRateLimit({
     ...options,
     name: 'uploads',
@@ -65,7 +76,7 @@ export function createUploadRateLimit(options: { perMinute: number }): RequestHa
   });
 }
 
-export function createVoteRateLimit(options: { perMinute: number }): RequestHandler {
+export function createVoteRateLimit(options: { perMinute: number; store?: RateLimitStoreFactory }): RequestHandler {
   return createMemberRateLimit({
     ...options,
     name: 'votes',

@@ -24,6 +24,8 @@ export type TestDatabaseKind = 'pglite' | 'postgresql';
 
 export interface TestAppOptions {
   database?: TestDatabaseKind;
+  /** Share this PostgreSQL database (a second instance of the same deployment); the caller drops it. */
+  databaseUrl?: string;
   /** Store images in a fresh public-read bucket on this server. */
   s3?: S3Connection;
   /** Leave the bucket private (no public-read policy), as signed and proxy modes allow. Only MinIO enforces it. */
@@ -46,7 +48,11 @@ export interface TestApp extends ComposedApp {
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const localDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-app-'));
-  const postgres = options.database === 'postgresql' ? await createTestDatabaseUrl() : undefined;
+  const postgres = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => undefined }
+    : options.database === 'postgresql'
+      ? await createTestDatabaseUrl()
+      : undefined;
   if (options.database === 'postgresql' && !postgres) throw new Error('TEST_DATABASE_URL is not set');
 
   let bucket: string | undefined;
