@@ -5,6 +5,7 @@
  * on PostgreSQL, 0.73 ms on PGlite (design §3). Pass the UNWATCHED database, like the
  * session store: a wrong password must not invalidate the front-page cache.
  */
+import { createHash } from 'node:crypto';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
@@ -27,6 +28,14 @@ export class DatabaseRateLimitStore implements Store {
     this.prefix = prefix;
   }
 
+  /**
+   * Keys carry what a client typed (the login throttle counts per typed name), which may hold a
+   * NUL that PostgreSQL text refuses, or be very long; a digest is always valid, bounded text.
+   */
+  private rowKey(key: string): string {
+    return this.prefix + createHash('sha256').update(key).digest('base64url');
+  }
+
   init(options: Options): void {
     this.windowMs = options.windowMs;
   }
@@ -35,7 +44,7 @@ export class DatabaseRateLimitStore implements Store {
     // A counter whose window has ended starts again at 1 with a new window, in the same statement.
     const { rows } = await sql<{ hits: number; reset_at: Date }>`
       insert into rate_limit_hits as r (key, hits, reset_at)
-      values (${this.prefix + key}, 1, now() + make_interval(secs => ${this.windowMs / 1000}))
+      values (${this.rowKey(key)}, 1, now() + make_interval(secs => ${this.windowMs / 1000}))
       on conflict (key) do update set
         hits     = case when r.reset_at <= now() then 1 else r.hits + 1 end,
         reset_at = case when r.reset_at <= now() then excluded.reset_at else r.reset_at end
@@ -47,18 +56,16 @@ export class DatabaseRateLimitStore implements Store {
 
   async decrement(key: string): Promise<void> {
     await sql`update rate_limit_hits set hits = greatest(hits - 1, 0)
-              where key = ${this.prefix + key} and reset_at > now()`.execute(this.db);
+              where key = ${this.rowKey(key)} and reset_at > now()`.execute(this.db);
   }
 
   async resetKey(key: string): Promise<void> {
-    await sql`delete from rate_limit_hits where key = ${this.prefix + key}`.execute(this.db);
+    await sql`delete from rate_limit_hits where key = ${this.rowKey(key)}`.execute(this.db);
   }
 
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
     const { rows } = await sql<{ hits: number; reset_at: Date }>`
-      select hits, reset_at from rate_limit_hits where key = ${this.prefix + key} and reset_at > now()`.execute(
-      this.db,
-    );
+      select hits, reset_at from rate_limit_hits where key = ${this.rowKey(key)} and reset_at > now()`.execute(this.db);
     const row = rows[0];
     return row ? { totalHits: row.hits, resetTime: new Date(row.reset_at) } : undefined;
   }

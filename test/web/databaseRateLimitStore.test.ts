@@ -3,6 +3,7 @@
  * two instances (two composeApp on one PostgreSQL database) share the login throttle, with
  * the same sentence and Retry-After as before.
  */
+import { createHash } from 'node:crypto';
 import type { Options } from 'express-rate-limit';
 import { sql } from 'kysely';
 import request from 'supertest';
@@ -69,7 +70,15 @@ describe.each(availableDatabases(Boolean(process.env.TEST_DATABASE_URL)))('rate-
     expect((await a.increment('ip')).totalHits).toBe(3);
     expect((await other.increment('ip')).totalHits).toBe(1);
     const { rows } = await sql<{ key: string }>`select key from rate_limit_hits order by key`.execute(db);
-    expect(rows.map((row) => row.key)).toEqual(expect.arrayContaining(['shared:ip', 'other:ip']));
+    const digest = createHash('sha256').update('ip').digest('base64url');
+    expect(rows.map((row) => row.key)).toEqual(expect.arrayContaining([`shared:${digest}`, `other:${digest}`]));
+  });
+
+  it('counts keys holding what PostgreSQL text refuses (a NUL in a typed login name)', async () => {
+    const store = storeOn(db, 'nul:', 60_000);
+    await store.increment('bad\u0000name');
+    expect((await store.increment('bad\u0000name')).totalHits).toBe(2);
+    expect((await store.increment('badname')).totalHits).toBe(1);
   });
 });
 
