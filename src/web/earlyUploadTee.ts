@@ -21,25 +21,34 @@ async function writeToSink(sink: EarlyUpload['sink'], chunk: Buffer): Promise<vo
   });
 }
 
-export function createEarlyUploadTee(
-  start: (head: Buffer) => Promise<EarlyUpload | undefined>,
-  onStarted: (upload: EarlyUpload) => void,
-): Transform {
+export interface EarlyUploadTee extends Transform {
+  /**
+   * The upload this tee started, once starting it has settled (undefined if none was). A part
+   * that fails while the upload is still starting (client gone mid-sniff) would otherwise leave
+   * it unseen by whoever cleans up, its object written later and never deleted.
+   */
+  started(): Promise<EarlyUpload | undefined>;
+}
+
+export function createEarlyUploadTee(start: (head: Buffer) => Promise<EarlyUpload | undefined>): EarlyUploadTee {
   let head: Buffer[] = [];
   let headBytes = 0;
   let decided = false;
+  let givenUp = false;
   let upload: EarlyUpload | undefined;
+  let starting: Promise<EarlyUpload | undefined> = Promise.resolve(undefined);
 
   const startWith = async (bytes: Buffer) => {
     decided = true;
-    upload = await start(bytes);
-    if (upload) {
-      onStarted(upload);
-      await writeToSink(upload.sink, bytes);
-    }
+    starting = start(bytes);
+    upload = await starting;
+    if (!upload) return;
+    // Given up while starting: end it with what it has, so discard() can settle and delete it.
+    if (givenUp) return upload.sink.end();
+    await writeToSink(upload.sink, bytes);
   };
 
-  return new Transform({
+  const tee = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       const forward = async () => {
         if (decided) {
@@ -64,8 +73,10 @@ export function createEarlyUploadTee(
     },
     destroy(error, done) {
       // Given up (too large, client gone): finish what was sent; the caller's discard() deletes it.
+      givenUp = true;
       if (upload && !upload.sink.writableEnded && !upload.sink.destroyed) upload.sink.end();
       done(error);
     },
   });
+  return Object.assign(tee, { started: () => starting });
 }

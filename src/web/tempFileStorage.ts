@@ -82,24 +82,21 @@ export function createTempFileStorage({
             done(null, chunk);
           },
         });
-        let early: EarlyUpload | undefined;
         const spool = createWriteStream(filePath, { flags: 'wx', mode: 0o600 });
+        const tee =
+          startEarlyUpload && createEarlyUploadTee((head) => startEarlyUpload(req as Request, file.fieldname, head));
         try {
-          if (startEarlyUpload) {
-            const tee = createEarlyUploadTee(
-              (head) => startEarlyUpload(req as Request, file.fieldname, head),
-              (started) => (early = started),
-            );
-            await pipeline(file.stream, meter, tee, spool);
-          } else {
-            await pipeline(file.stream, meter, spool);
-          }
+          await (tee ? pipeline(file.stream, meter, tee, spool) : pipeline(file.stream, meter, spool));
         } catch (error) {
-          await Promise.all([fs.rm(filePath, { force: true }), early?.discard()]);
+          // The S3 side is settled first (the upload aborted or its object deleted) and the temp
+          // file last: once the spool is gone, nothing of this part is left anywhere.
+          await (await tee?.started())?.discard();
+          await fs.rm(filePath, { force: true });
           // Keep reading (and discarding) the rest of this part so busboy can finish the request.
           file.stream.resume();
           throw error;
         }
+        const early = await tee?.started();
         return { path: filePath, size, sha256: hash.digest('hex'), early } as Partial<SpooledUpload>;
       })();
       spoolingOf(req as Request).push(
@@ -115,15 +112,18 @@ export function createTempFileStorage({
     },
 
     _removeFile(_req, file, callback) {
-      Promise.all([fs.rm(file.path, { force: true }), (file as SpooledUpload).early?.discard()]).then(
-        () => callback(null),
-        callback,
-      );
+      removeSpooledFiles([file as SpooledUpload]).then(() => callback(null), callback);
     },
   };
 }
 
 /** Deletes every spooled file of a request, and any early upload nothing recorded; safe to call whatever happened before. */
 export async function removeSpooledFiles(files: Iterable<{ path: string; early?: EarlyUpload }>): Promise<void> {
-  await Promise.all([...files].flatMap((file) => [fs.rm(file.path, { force: true }), file.early?.discard()]));
+  // S3 first, as when a part fails: a gone temp file then means its object is gone too.
+  await Promise.all(
+    [...files].map(async (file) => {
+      await file.early?.discard();
+      await fs.rm(file.path, { force: true });
+    }),
+  );
 }
