@@ -5,20 +5,11 @@
  */
 import 'dotenv/config';
 import { composeApp } from './composeApp.ts';
-import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config.ts';
+import { describeConfig } from './config.ts';
+import { loadConfigOrExit } from './loadConfigOrExit.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
 import { applyServerTimeouts } from './web/serverTimeouts.ts';
-
-function loadConfigOrExit(): AppConfig {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
-}
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();

@@ -7,7 +7,7 @@
  */
 import 'dotenv/config';
 import { composeWorker } from './composeWorker.ts';
-import { ConfigError, loadConfig, type AppConfig } from './config.ts';
+import { loadConfigOrExit } from './loadConfigOrExit.ts';
 import { createChangeFeed } from './db/changeFeed.ts';
 import { listenSourceFor, openDatabase } from './db/database.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
@@ -18,16 +18,6 @@ import { createLogger, wantsPrettyLogs } from './logger.ts';
 import { adaptersFromConfig } from './storage/storageFromConfig.ts';
 
 const STATUS_EVERY_MS = 60_000;
-
-function loadConfigOrExit(): AppConfig {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
-}
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
