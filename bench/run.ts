@@ -6,6 +6,7 @@
  *   avatars   12 MP avatar uploads at concurrency 8 and 32 vs the naive port
  *   fallback  upload latency with S3 black-holed vs local-only mode
  *   scale     home page p99 with 10,000 videos and 100,000 votes vs 100 videos
+ *   scaleout  home page on two web instances on one PostgreSQL vs one instance (needs BENCH_DATABASE_URL)
  * `--only page,video` runs some; `--tiny` runs all on tiny sizes (the smoke test); `--rounds N`.
  * Progress goes to stderr, the table to stdout. See bench/README.md for each figure.
  */
@@ -20,6 +21,7 @@ import { benchmarkPageRender } from './suite/pageRender.ts';
 import { benchmarkRankingScale } from './suite/rankingScale.ts';
 import type { BenchmarkResult, SuiteContext } from './suite/suiteContext.ts';
 import { formatSuiteTable } from './suite/suiteTable.ts';
+import { benchmarkTwoInstances } from './suite/twoInstances.ts';
 import { benchmarkVideoPassThrough } from './suite/videoPassThrough.ts';
 
 const BENCHMARKS: Record<string, (context: SuiteContext) => Promise<BenchmarkResult>> = {
@@ -28,6 +30,7 @@ const BENCHMARKS: Record<string, (context: SuiteContext) => Promise<BenchmarkRes
   avatars: benchmarkAvatarLoad,
   fallback: benchmarkFallbackLatency,
   scale: benchmarkRankingScale,
+  scaleout: benchmarkTwoInstances,
 };
 
 const USAGE = `npm run bench -- [--only ${Object.keys(BENCHMARKS).join(',')}] [--rounds N] [--tiny]

@@ -8,9 +8,8 @@ import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { appEnvironment } from '../support/appProcess.ts';
 import { loadPage, type PageLoad } from '../support/autocannon.ts';
-import { log } from '../support/log.ts';
 import { summarize } from '../support/stats.ts';
-import { writePhotoFiles } from './photoFiles.ts';
+import { seedImageHeavyHome } from './imageHeavyHome.ts';
 import {
   freshBucket,
   interleaved,
@@ -33,13 +32,8 @@ export async function benchmarkPageRender(context: SuiteContext): Promise<Benchm
   const setup = { workDir, bucket };
 
   const seeding = await startApp(context, setup);
-  const loader = await startHelper(context, 'bench/load/uploadLoad.ts');
-  const photos = await writePhotoFiles(context, members, 'small');
-  await loader.ask({ cmd: 'signUp', origin: seeding.origin, count: members });
-  await loader.ask({ cmd: 'avatars', target: 'app', files: photos.paths, uploads: members, concurrency: members });
-  await loader.ask({ cmd: 'linkVideos', count: cards, files: photos.paths, concurrency: 4 });
+  await seedImageHeavyHome(context, seeding.origin, { members, cards });
   await seeding.stop();
-  log(`page: ${members} members with avatars and ${cards} videos with thumbnails stored in S3`);
 
   // The floor reads a copy of the database, so the app and it never share one PGlite directory.
   const floorData = path.join(workDir, 'floor-data');
