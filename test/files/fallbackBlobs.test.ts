@@ -8,11 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppDatabase, openDatabase } from '../../src/db/database.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AppDatabase } from '../../src/db/database.ts';
 import { createDatabaseBlobAdapter, FALLBACK_CHUNK_BYTES } from '../../src/files/fallbackBlobs.ts';
 import { StorageError } from '../../src/storage/contract.ts';
-import { createTestDatabaseUrl, type TestDatabase } from '../support/postgres.ts';
+import { useFreshDatabase } from '../support/freshDatabase.ts';
 import { availableDatabases } from '../support/testApp.ts';
 
 const MB = 1024 * 1024;
@@ -20,15 +20,7 @@ const put = { contentType: 'image/jpeg', cacheControl: 'public' };
 
 describe.each(availableDatabases(Boolean(process.env.TEST_DATABASE_URL)))('outage store on %s', (kind) => {
   let db: AppDatabase;
-  let postgres: TestDatabase | undefined;
-  beforeAll(async () => {
-    postgres = kind === 'postgresql' ? await createTestDatabaseUrl() : undefined;
-    db = await openDatabase({ databaseUrl: postgres?.url, dataDir: undefined });
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await postgres?.drop();
-  });
+  useFreshDatabase(kind, (opened) => (db = opened));
   beforeEach(async () => {
     await sql`delete from fallback_blobs`.execute(db);
     await sql`update fallback_usage set bytes = 0`.execute(db);
@@ -111,15 +103,7 @@ describe.each(availableDatabases(Boolean(process.env.TEST_DATABASE_URL)))('outag
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)('outage store memory (needs PostgreSQL: TEST_DATABASE_URL)', () => {
   let db: AppDatabase;
-  let postgres: TestDatabase | undefined;
-  beforeAll(async () => {
-    postgres = await createTestDatabaseUrl();
-    db = await openDatabase({ databaseUrl: postgres?.url, dataDir: undefined });
-  });
-  afterAll(async () => {
-    await db?.destroy();
-    await postgres?.drop();
-  });
+  useFreshDatabase('postgresql', (opened) => (db = opened));
 
   it('a 200 MB streamed put and get keep the app within 128 MB of where it started', { timeout: 90_000 }, async () => {
     const store = createDatabaseBlobAdapter({ db, maxFileBytes: 256 * MB, maxTotalBytes: 512 * MB });

@@ -5,31 +5,22 @@
  * jobs exactly once per period, and the runner end to end with NOTIFY wake-up.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AppDatabase, openDatabase } from '../../src/db/database.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AppDatabase } from '../../src/db/database.ts';
 import { createJobQueue, exponentialBackoffSeconds, LeaseLostError } from '../../src/jobs/jobQueue.ts';
 import { createJobRunner, type JobHandler } from '../../src/jobs/jobRunner.ts';
 import { createJobSchedule } from '../../src/jobs/jobSchedule.ts';
 import { createJobWake } from '../../src/jobs/jobWake.ts';
 import { createLogger } from '../../src/logger.ts';
 import { availableDatabases } from '../support/testApp.ts';
-import { createTestDatabaseUrl, type TestDatabase } from '../support/postgres.ts';
+import { useFreshDatabase } from '../support/freshDatabase.ts';
 
 const logger = createLogger({ level: 'silent' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(availableDatabases(Boolean(process.env.TEST_DATABASE_URL)))('job queue on %s', (kind) => {
   let db: AppDatabase;
-  let postgres: TestDatabase | undefined;
-
-  beforeAll(async () => {
-    postgres = kind === 'postgresql' ? await createTestDatabaseUrl() : undefined;
-    db = await openDatabase({ databaseUrl: postgres?.url, dataDir: undefined });
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await postgres?.drop();
-  });
+  useFreshDatabase(kind, (opened) => (db = opened));
   beforeEach(async () => {
     await sql`delete from jobs`.execute(db);
     await sql`delete from job_schedules`.execute(db);

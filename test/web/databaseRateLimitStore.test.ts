@@ -8,9 +8,10 @@ import type { Options } from 'express-rate-limit';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppDatabase, openDatabase } from '../../src/db/database.ts';
+import type { AppDatabase } from '../../src/db/database.ts';
 import { DatabaseRateLimitStore } from '../../src/web/databaseRateLimitStore.ts';
 import { type Agent, csrfTokenFor, signUp, TEST_PASSWORD } from '../support/browserlessMember.ts';
+import { useFreshDatabase } from '../support/freshDatabase.ts';
 import { createTestDatabaseUrl, type TestDatabase } from '../support/postgres.ts';
 import { availableDatabases, createTestApp, type TestApp } from '../support/testApp.ts';
 
@@ -24,15 +25,7 @@ function storeOn(db: AppDatabase, prefix: string, windowMs: number): DatabaseRat
 
 describe.each(availableDatabases(Boolean(process.env.TEST_DATABASE_URL)))('rate-limit store on %s', (kind) => {
   let db: AppDatabase;
-  let postgres: TestDatabase | undefined;
-  beforeAll(async () => {
-    postgres = kind === 'postgresql' ? await createTestDatabaseUrl() : undefined;
-    db = await openDatabase({ databaseUrl: postgres?.url, dataDir: undefined });
-  });
-  afterAll(async () => {
-    await db.destroy();
-    await postgres?.drop();
-  });
+  useFreshDatabase(kind, (opened) => (db = opened));
 
   it('counts, decrements, resets, and keeps one window until it ends', async () => {
     const store = storeOn(db, 'count:', 60_000);
