@@ -64,6 +64,7 @@ describe('npm run bench --tiny', () => {
       const rows = stdout.split('\n').filter((line) => /^ {2}\S/.test(line));
       expect(rows.map((row) => row.trim().split(/\s{2,}/)[0])).toEqual([
         'requests/s: 2 instances summed / 1 instance',
+        'app CPU s per 1,000 requests: 2 instances / 1 instance',
         'p99 latency ms: 2 instances (worse one) / 1 instance',
       ]);
       for (const row of rows) {
