@@ -9,14 +9,11 @@
  * another local row still uses the key; a stopped run resumes where it left off (the outbox
  * remembers), and a finished one finds nothing left to move.
  */
-import { createHash } from 'node:crypto';
-import mime from 'mime-types';
 import type { AppDatabase } from '../db/database.ts';
 import type { StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
-import { isSafeKey, type StorageAdapter } from '../storage/contract.ts';
-import { MEDIA_FOLDERS } from '../storage/keys.ts';
-import { isKeyReferenced } from './objectReferences.ts';
+import type { StorageAdapter } from '../storage/contract.ts';
+import { findLegacyFiles, type LegacyFile, recordLegacyFile } from './legacyLocalFiles.ts';
 import { enqueueCopy } from './outbox.ts';
 import { createResync } from './resync.ts';
 import { MissingSourceError, objectsOf } from './verifiedCopy.ts';
@@ -82,7 +79,7 @@ export interface MigrationSummary {
   failed: Array<{ key: string; fileId: number | undefined; reason: string }>;
 }
 
-type PlannedItem = MigrationItem & { row: StoredFileRow | undefined };
+type PlannedItem = MigrationItem & { row: StoredFileRow | undefined; legacy?: LegacyFile };
 
 export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOptions = {}): Promise<MigrationSummary> {
   const skipped: MigrationSummary['skipped'] = [];
@@ -93,7 +90,7 @@ export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOp
   const totalBytes = items.reduce((sum, item) => sum + item.bytes, 0);
   const summary: MigrationSummary = {
     dryRun: options.dryRun ?? false,
-    planned: { items: items.map(({ row: _row, ...item }) => item), files: items.length, bytes: totalBytes },
+    planned: { items: items.map(({ row: _row, legacy: _legacy, ...item }) => item), files: items.length, bytes: totalBytes },
     leftForLater: found.length - items.length,
     moved: 0,
     movedBytes: 0,
@@ -106,7 +103,7 @@ export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOp
   const byFileId = new Map<number, PlannedItem>();
   for (const item of items) {
     try {
-      const fileId = item.row ? await owe(deps, item.row) : await recordLegacyFile(deps, item);
+      const fileId = item.row ? await owe(deps, item.row) : await recordLegacyFile(deps, item.legacy!);
       if (fileId === undefined) skipped.push({ key: item.key, reason: 'a row for this key appeared meanwhile' });
       else byFileId.set(fileId, { ...item, fileId });
     } catch (error) {
@@ -180,90 +177,30 @@ async function planRows({ db }: MigrationDeps): Promise<PlannedItem[]> {
 
 /** Files under the image folders that no row mentions, in either location. */
 async function planLegacyFiles(
-  { db, local, now = () => new Date() }: MigrationDeps,
+  deps: MigrationDeps,
   minAgeMs: number,
   skipped: MigrationSummary['skipped'],
   failed: MigrationSummary['failed'],
 ): Promise<PlannedItem[]> {
-  const items: PlannedItem[] = [];
-  for (const folder of MEDIA_FOLDERS) {
-    try {
-      for await (const file of local.list(`${folder}/`)) {
-        if (!isSafeKey(file.key)) {
-          // The adapters refuse such names, so the app never made them; an operator must look.
-          skipped.push({
-            key: file.key,
-            reason: 'its name is not a storage key the app could have made; rename or move it by hand',
-          });
-          continue;
-        }
-        if (await isKeyKnown(db, file.key)) continue;
-        if (now().getTime() - file.lastModified.getTime() < minAgeMs) {
-          skipped.push({
-            key: file.key,
-            reason: `no row knows it, but it was written less than ${minAgeMs === 3_600_000 ? 'an hour' : `${Math.round(minAgeMs / 60_000)} min`} ago (an upload may be about to record it); run again later, or pass --min-age 0 when no app is running`,
-          });
-          continue;
-        }
-        items.push({
-          kind: 'legacy',
-          fileId: undefined,
-          key: file.key,
-          folder,
-          objectKeys: [file.key],
-          bytes: file.size,
-          row: undefined,
-        });
-      }
-    } catch (error) {
-      failed.push({ key: `${folder}/`, fileId: undefined, reason: `could not list local files: ${messageOf(error)}` });
-    }
-  }
-  return items.sort((a, b) => a.key.localeCompare(b.key));
+  const scan = await findLegacyFiles(deps, minAgeMs);
+  skipped.push(...scan.skipped);
+  failed.push(...scan.failed.map((failure) => ({ ...failure, fileId: undefined })));
+  return scan.found.map((file) => ({
+    kind: 'legacy',
+    fileId: undefined,
+    key: file.key,
+    folder: file.folder,
+    objectKeys: [file.key],
+    bytes: file.bytes,
+    row: undefined,
+    legacy: file,
+  }));
 }
 
 /** A local row, owed to S3 (its outbox row may exist already: an upload that fell back records one). */
 async function owe({ db }: MigrationDeps, row: StoredFileRow): Promise<number> {
   await enqueueCopy(db, row.id, 'primary');
   return row.id;
-}
-
-/** A legacy file gets a `local` row and its outbox row, in one transaction; undefined when a row for its key appeared meanwhile. */
-async function recordLegacyFile({ db, local }: MigrationDeps, item: PlannedItem): Promise<number | undefined> {
-  const { sha256, bytes } = await hashLocalFile(local, item.key);
-  const contentType = mime.lookup(item.key) || 'application/octet-stream';
-  return db.transaction().execute(async (trx) => {
-    if (await isKeyKnown(trx, item.key)) return undefined;
-    const row = await trx
-      .insertInto('stored_files')
-      .values({
-        owner_id: null,
-        folder: item.folder,
-        key: item.key,
-        location: 'local',
-        content_type: contentType,
-        bytes,
-        sha256,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await enqueueCopy(trx, row.id, 'primary');
-    return row.id;
-  });
-}
-
-async function hashLocalFile(local: StorageAdapter, key: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of await local.get(key)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
-}
-
-async function isKeyKnown(db: AppDatabase, key: string): Promise<boolean> {
-  return (await isKeyReferenced(db, key, 'local')) || (await isKeyReferenced(db, key, 's3'));
 }
 
 function missingMessage(key: string, item: PlannedItem): string {
