@@ -90,7 +90,11 @@ export async function migrateLocalToS3(deps: MigrationDeps, options: MigrationOp
   const totalBytes = items.reduce((sum, item) => sum + item.bytes, 0);
   const summary: MigrationSummary = {
     dryRun: options.dryRun ?? false,
-    planned: { items: items.map(({ row: _row, legacy: _legacy, ...item }) => item), files: items.length, bytes: totalBytes },
+    planned: {
+      items: items.map(({ row: _row, legacy: _legacy, ...item }) => item),
+      files: items.length,
+      bytes: totalBytes,
+    },
     leftForLater: found.length - items.length,
     moved: 0,
     movedBytes: 0,

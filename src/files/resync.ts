@@ -5,7 +5,6 @@
  * `s3` → delete the local copy. The outbox row records how far it got, so a process killed at
  * any step (SIGKILL included) converges when the pass runs again: one object, one row.
  */
-import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { PendingCopyRow, StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -15,6 +14,7 @@ import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { recordBackedUp } from './backupState.ts';
 import { repairMissingVariants } from './repairVariants.ts';
 import { enqueueCopy } from './outbox.ts';
+import { claimDueCopies, recordCopyFailure } from './outboxClaims.ts';
 import { checksumColumns } from './recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
@@ -63,8 +63,6 @@ export interface ResyncSummary {
   failures: Array<{ fileId: number; key: string; target: string; reason: string }>;
 }
 
-// Long enough for one batch; a crashed worker's rows become due again after it.
-const LEASE = sql`interval '2 minutes'`;
 const BATCH = 20;
 
 export function createResync(deps: ResyncDeps) {
@@ -132,52 +130,6 @@ export function createResync(deps: ResyncDeps) {
   }
 
   /**
-   * Takes due outbox rows with a lease, so two instances do not duplicate work. Every step is
-   * safe to repeat (create-only copies, a conditional flip), so an operator's run may take
-   * rows regardless of leases and back-off — e.g. right after a crash.
-   */
-  async function claim(
-    limit: number,
-    ignoreLeases: boolean,
-    after: number,
-    fileIds: readonly number[] | undefined,
-  ): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
-    if (fileIds?.length === 0) return [];
-    const due = db
-      .selectFrom('pending_copies')
-      .select('id')
-      .where('id', '>', after)
-      .$if(!ignoreLeases, (query) => query.where('next_attempt_at', '<=', sql<Date>`now()`))
-      .$if(fileIds !== undefined, (query) =>
-        query.where('file_id', 'in', [...(fileIds ?? [])]).where('target', '=', 'primary'),
-      )
-      .orderBy('id')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked();
-    const claimed = await db
-      .updateTable('pending_copies')
-      .set({ next_attempt_at: sql<Date>`now() + ${LEASE}` })
-      .where('id', 'in', due)
-      .returningAll()
-      .execute();
-    if (claimed.length === 0) return [];
-    const files = await db
-      .selectFrom('stored_files')
-      .selectAll()
-      .where(
-        'id',
-        'in',
-        claimed.map((pending) => pending.file_id),
-      )
-      .execute();
-    return claimed.flatMap((pending) => {
-      const file = files.find((candidate) => candidate.id === pending.file_id);
-      return file ? [{ pending, file }] : [];
-    });
-  }
-
-  /**
    * The source is missing: true when the file is safe after all — its row no longer says it
    * waits (someone else flipped it), or every object is in S3 with the recorded size and
    * checksum (then the row is flipped here).
@@ -204,26 +156,18 @@ export function createResync(deps: ResyncDeps) {
     return true;
   }
 
-  async function recordFailure(pending: PendingCopyRow, reason: string): Promise<void> {
-    const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
-    await db
-      .updateTable('pending_copies')
-      .set({
-        attempts: pending.attempts + 1,
-        last_error: reason.slice(0, 500),
-        next_attempt_at: sql<Date>`now() + make_interval(secs => ${backoffSeconds})`,
-      })
-      .where('id', '=', pending.id)
-      .execute();
-  }
-
   return {
     /** One pass over the due outbox rows (see PassOptions). Each row is tried at most once per pass. */
     async runPass(options: PassOptions = {}): Promise<ResyncSummary> {
       const summary: ResyncSummary = { moved: 0, backedUp: 0, lost: 0, failed: 0, failures: [] };
       let lastId = 0;
       while (options.deadline === undefined || Date.now() < options.deadline) {
-        const batch = await claim(BATCH, options.ignoreLeases ?? false, lastId, options.fileIds);
+        const batch = await claimDueCopies(db, {
+          limit: BATCH,
+          ignoreLeases: options.ignoreLeases ?? false,
+          after: lastId,
+          fileIds: options.fileIds,
+        });
         if (batch.length === 0) break;
         lastId = Math.max(...batch.map(({ pending }) => pending.id));
         for (const { pending, file } of batch) {
@@ -258,7 +202,7 @@ export function createResync(deps: ResyncDeps) {
                 : String(error);
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
-            await recordFailure(pending, reason);
+            await recordCopyFailure(db, pending, reason);
             if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
           } finally {
             options.onRow?.(summary);
