@@ -3,9 +3,9 @@
  * login says the same thing whether the name exists or not; sign-up must say a name is taken,
  * so failed sign-ups share the per-IP throttle with failed logins (see loginThrottle).
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { AppDatabase } from '../db/database.ts';
-import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken } from '../web/csrf.ts';
+import { CSRF_REFILLED_MESSAGE, hasValidCsrfToken, isCsrfRefusal } from '../web/csrf.ts';
 import { decodeTypedFields } from '../web/restoredForm.ts';
 import { checkLogin, createAccount, PASSWORD_MIN_LENGTH, USERNAME_RULE } from '../members/accounts.ts';
 import { showRefusalOn } from '../web/showRefusal.ts';
@@ -109,5 +109,18 @@ export function createAuthHandlers({ db }: { db: AppDatabase }) {
     });
   };
 
-  return { showSignup, signUp, showSignupRefusal, showLogin, logIn, logOut };
+  /**
+   * Log out from a page whose token went stale (open for days, or from before a restart):
+   * a member still signed in is asked once more with a fresh token, never logged out by a
+   * request that may come from another site; a visitor already signed out is simply home.
+   */
+  const showLogoutRefusal: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    if (!isCsrfRefusal(error) || res.headersSent) return next(error);
+    if (req.session?.userId === undefined) return res.redirect(303, '/');
+    res.status(403).render('pages/logout.njk', {
+      logoutError: 'This page had expired, so you are still logged in. Press Log out to log out now.',
+    });
+  };
+
+  return { showSignup, signUp, showSignupRefusal, showLogin, logIn, logOut, showLogoutRefusal };
 }

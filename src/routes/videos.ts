@@ -19,6 +19,7 @@ import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { createVideoSubmissionReceiver, type VideoSubmission } from '../web/receiveVideoSubmission.ts';
 import { readLeadingFields } from '../web/leadingFields.ts';
 import { countAsNoUpload } from '../web/memberRateLimit.ts';
+import { isCsrfRefusal } from '../web/csrf.ts';
 import { takeRestoredForm } from '../web/restoredForm.ts';
 import { isShowableRefusal, refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
 import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.ts';
@@ -167,6 +168,18 @@ export function createVideoHandlers({
     res.redirect(303, typeof back === 'string' && /^\/(?![/\\])/.test(back) ? back : `/videos/${req.params.id}`);
   };
 
+  /**
+   * A vote refused without JavaScript (a stale page's token, voting too fast): the video's
+   * page again, with the status and the sentence next to its vote button and a fresh token,
+   * so one more press counts. votes.js gets the same sentence as JSON.
+   */
+  const showVoteRefusal = showRefusalOn(async (req, res, refusal) => {
+    const voteError = isCsrfRefusal(refusal)
+      ? 'Your vote was not counted: the page had expired. It is fresh now — press Vote again.'
+      : refusal.message;
+    res.status(refusal.status).render('pages/video.njk', { video: await loadVideo(req, res), voteError, ...limits });
+  });
+
   const replaceThumbnail = async (req: Request, res: Response) => {
     const video = await loadOwnVideo(req, res);
     const file = await receiveThumbnail(req, res);
@@ -205,6 +218,7 @@ export function createVideoHandlers({
     submit,
     showSubmitRefusal,
     show,
+    showVoteRefusal,
     vote,
     replaceThumbnail,
     showThumbnailRefusal,

@@ -157,4 +157,40 @@ describe('forms keep what was typed', () => {
     expect(login.status).toBe(403);
     expect(login.text).toContain('value="kept-name"');
   });
+
+  it('a vote or a log-out from a stale page is no dead end: the page again, a fresh token, which then works', async () => {
+    const owner = await signUp(testApp.app, 'stale-voter');
+    const created = await owner
+      .post('/videos')
+      .field('_csrf', await csrfTokenFor(owner, '/videos/new'))
+      .field('title', 'Vote for me')
+      .field('url', 'https://example.com/vote-me');
+    const videoPath = created.headers.location as string;
+    expect(videoPath).toMatch(/^\/videos\/\d+$/);
+
+    const refusedVote = await owner.post(`${videoPath}/vote`).type('form').send({ _csrf: 'stale' });
+    expect(refusedVote.status).toBe(403);
+    expect(refusedVote.text).toContain(
+      'Your vote was not counted: the page had expired. It is fresh now — press Vote again.',
+    );
+    expect(refusedVote.text).toContain('<span id="vote-count">0</span>');
+    const voteToken = csrfTokenIn(refusedVote.text);
+    expect(voteToken).not.toBe('stale');
+    const counted = await owner.post(`${videoPath}/vote`).type('form').send({ _csrf: voteToken });
+    expect(counted.status).toBe(303);
+    expect((await owner.get(videoPath)).text).toContain('<span id="vote-count">1</span>');
+
+    const refusedLogout = await owner.post('/logout').type('form').send({ _csrf: 'stale' });
+    expect(refusedLogout.status).toBe(403);
+    expect(refusedLogout.text).toContain('This page had expired, so you are still logged in.');
+    expect((await owner.get('/profile')).status).toBe(200);
+    const loggedOut = await owner
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfTokenIn(refusedLogout.text) });
+    expect(loggedOut.status).toBe(303);
+    expect((await owner.get('/profile')).status).toBe(302);
+    // Signed out already: a stale log-out simply goes home.
+    expect((await owner.post('/logout').type('form').send({ _csrf: 'stale' })).headers.location).toBe('/');
+  });
 });
