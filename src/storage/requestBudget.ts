@@ -19,6 +19,13 @@ type HandlerOptions = NonNullable<Parameters<NodeHttpHandler['handle']>[1]>;
 /** What the SDK sends without a stated length is cut into parts of this size at most (lib-storage). */
 const UNKNOWN_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A multipart completion is answered only once S3 has joined the parts. AWS sends its 200 at
+ * once and keeps the connection busy with whitespace; MinIO sends its first whitespace (and so
+ * its headers) only after 10 s. More than that is allowed, so joining a long video is not slow.
+ */
+const COMPLETION_ALLOWANCE_MS = 12_000;
+
 /** The body size a request declares: the decoded length of an aws-chunked body, else Content-Length. */
 export function declaredBodyBytes(headers: Record<string, string>): number {
   for (const name of ['x-amz-decoded-content-length', 'content-length']) {
@@ -29,11 +36,19 @@ export function declaredBodyBytes(headers: Record<string, string>): number {
 }
 
 /** The milliseconds a request may take until S3's response headers. */
-export function requestBudgetMs(budget: RequestBudget, request: Pick<HandledRequest, 'headers' | 'body'>): number {
+export function requestBudgetMs(
+  budget: RequestBudget,
+  request: Pick<HandledRequest, 'headers' | 'body'> & Partial<Pick<HandledRequest, 'method' | 'query'>>,
+): number {
   const body: unknown = request.body;
   const streamed = typeof (body as { pipe?: unknown } | undefined)?.pipe === 'function';
   const sent = declaredBodyBytes(request.headers) || (streamed ? UNKNOWN_BODY_BYTES : 0);
-  return budget.slowAfterMs + Math.ceil((sent * 1000) / budget.minBytesPerSecond);
+  const completion = request.method === 'POST' && request.query?.uploadId !== undefined;
+  return (
+    budget.slowAfterMs +
+    Math.ceil((sent * 1000) / budget.minBytesPerSecond) +
+    (completion ? COMPLETION_ALLOWANCE_MS : 0)
+  );
 }
 
 export class BudgetedHttpHandler extends NodeHttpHandler {

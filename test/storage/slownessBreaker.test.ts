@@ -21,6 +21,10 @@ describe('request budget', () => {
     // A stream of unknown length is allowed a whole part's time.
     expect(requestBudgetMs(budget, { headers: {}, body: Readable.from([]) })).toBe(1_500 + 32_000);
     expect(requestBudgetMs(budget, { headers: { 'content-length': 'lots' }, body: '' })).toBe(1_500);
+    // S3 answers a multipart completion once the parts are joined (MinIO's first byte can take 10 s).
+    const completion = { method: 'POST', query: { uploadId: 'abc' }, headers: { 'content-length': '0' }, body: '' };
+    expect(requestBudgetMs(budget, completion)).toBe(13_500);
+    expect(requestBudgetMs(budget, { ...completion, method: 'DELETE' })).toBe(1_500);
   });
 });
 
