@@ -73,9 +73,15 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
       const writer = new HttpMember(origin);
       await writer.signUp(`${prefix}writer`);
       // Warm-up: the first upload loads sharp and fills the pools; it goes to S3 at full speed.
-      proxy.setDelay(0);
       expect((await uploadAvatar(members[0]!, photo)).status).toBe(303);
-      expect(await newestLocations(db, 1)).toEqual(['s3']);
+      const s3Lines = () =>
+        app.server
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('S3'))
+          .slice(-3)
+          .join('\n');
+      expect(await newestLocations(db, 1), s3Lines()).toEqual(['s3']);
       const tokens = await Promise.all(members.map((member) => member.csrfToken('/profile')));
       const rssBefore = await rssOf(pid);
 
@@ -174,12 +180,16 @@ describe.skipIf(!inject('databaseUrlAvailable'))(
       await app.close();
 
       // The same burst with the gate wide open, in the same run: the memory the bound saves.
+      // S3 is fast again while it starts, or its start-up probe would open its breaker at once.
+      proxy.setDelay(0);
       const ungatedApp = await startAppAgainst(s3, proxy.endpoint, database.url, { UPLOADS_IN_FLIGHT: '1000' });
       apps.push(ungatedApp);
       const ungated = await burstOn(ungatedApp, 'ungated');
       process.stderr.write(describeBurst('1000', ungated));
       proxy.setDelay(0);
-      expect(ungated.maxPutsInFlight).toBeGreaterThan(2 * IN_FLIGHT);
+      // Really ungated: nobody was told to come back.
+      expect(ungated.refused).toEqual([]);
+      expect(ungated.stored.length).toBe(ungated.answers.length);
       expect(gated.rssGrowth).toBeLessThan(0.75 * ungated.rssGrowth);
     }, 240_000);
 
