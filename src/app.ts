@@ -47,6 +47,7 @@ import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
 import { lingerOnUnreadBody } from './web/lingeringClose.ts';
 import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
 import { refuseOversizeForms } from './web/declaredLength.ts';
+import { createUploadGate } from './web/uploadGate.ts';
 
 export interface AppDeps {
   config: Pick<
@@ -65,6 +66,8 @@ export interface AppDeps {
     | 'signupsPerIpPerHour'
     | 'refusedBodyLingerMs'
     | 'refusedBodyLingerBytes'
+    | 'uploadsInFlight'
+    | 'uploadWaitMs'
   >;
   db: AppDatabase;
   imageStorage: ImageStorage;
@@ -237,6 +240,7 @@ export function createApp(deps: AppDeps): Express {
     app,
     sessionRoutes(handlers, {
       uploadLimit,
+      uploadSlot: createUploadGate({ limit: config.uploadsInFlight, waitMs: config.uploadWaitMs, logger }).guard,
       voteLimit: createVoteRateLimit({ perMinute: config.votesPerMinute, store: deps.rateLimitStore }),
       loginPerIp: throttle.perIp,
       loginPerAccount: throttle.perAccount,

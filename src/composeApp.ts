@@ -168,6 +168,7 @@ export async function composeApp(
     bucket: config.s3?.bucket,
     delivery,
     publicRead: s3 ? createPublicReadProbe({ db, s3, delivery }) : undefined,
+    slowAfterMs: config.s3SlowAfterMs,
   });
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.

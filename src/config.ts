@@ -13,6 +13,7 @@ import { readAbuseLimits, type AbuseLimits } from './config/abuseLimits.ts';
 import { readAppEnv, readDatabaseUrl } from './config/databaseSettings.ts';
 import { readWebHardening, type WebHardening } from './config/webHardening.ts';
 import { readWorkerSettings, type WorkerSettings } from './config/workerSettings.ts';
+import { readUploadPressure, type UploadPressure } from './config/uploadPressure.ts';
 
 // Defined beside their reader, which config.ts imports (one way); re-exported for everyone else.
 export type { BackupBucketSettings, S3Settings } from './config/s3Settings.ts';
@@ -30,7 +31,7 @@ export interface MediaDeliverySettings {
   signedUrlWindowMinutes: number;
 }
 
-export interface AppConfig extends AbuseLimits, WebHardening, WorkerSettings {
+export interface AppConfig extends AbuseLimits, WebHardening, WorkerSettings, UploadPressure {
   env: 'development' | 'production' | 'test';
   port: number;
   /** Interface to listen on; unset means all (what Render needs). Tests and benchmarks use 127.0.0.1. */
@@ -97,6 +98,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const abuseLimits = readAbuseLimits(readers);
   const webHardening = readWebHardening(readers, problems);
   const workerSettings = readWorkerSettings(readers, databaseUrl, problems);
+  const uploadPressure = readUploadPressure(readers, problems);
   const trustProxyRaw = read('TRUST_PROXY_HOPS');
   const trustProxyHops = trustProxyRaw === undefined ? (appEnv === 'production' ? 1 : 0) : Number(trustProxyRaw);
   if (!Number.isInteger(trustProxyHops) || trustProxyHops < 0 || trustProxyHops > 10) {
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     ...abuseLimits,
     ...webHardening,
     ...workerSettings,
+    ...uploadPressure,
     trustProxyHops,
     resyncIntervalMs: resyncIntervalSeconds * 1000,
     shutdownGraceMs: shutdownGraceSeconds * 1000,

@@ -16,7 +16,7 @@ import {
 } from '../config.ts';
 import { publicBaseUrlFor } from '../storage/adapters/s3.ts';
 import { diagnoseS3, type DiagnosisStep, type S3Diagnosis } from '../storage/diagnoseS3.ts';
-import { createS3Client } from '../storage/s3Client.ts';
+import { createS3Client, s3TimeoutsFor } from '../storage/s3Client.ts';
 import { checkDirectUploadCors } from '../storage/diagnosis/corsCheck.ts';
 import { namingBackupSettings } from '../storage/diagnosis/settingNames.ts';
 import { randomBytes } from 'node:crypto';
@@ -56,7 +56,8 @@ async function main(): Promise<number> {
   // The settings first: against a silent endpoint the steps can take the client's full timeouts.
   const delivery = config.mediaDelivery;
   print([...describeS3Settings(settings, publicBaseUrl, delivery), '']);
-  const client = createS3Client(settings);
+  // The app's own idea of slow (S3_SLOW_MS): a check that passes here passes for uploads.
+  const client = createS3Client(settings, s3TimeoutsFor(config.s3SlowAfterMs));
   let usable: boolean;
   let bucketWorks = false;
   try {

@@ -26,6 +26,8 @@ export interface StorageHealthReport {
       lastError: string | undefined;
       /** What the health probe itself found wrong (not only the last upload): InvalidCredentials, NoSuchBucket… */
       problem: StorageErrorCode | undefined;
+      /** S3_SLOW_MS: a request not answered within this is abandoned as slow (a Timeout opens the breaker). */
+      slowAfterMs: number | undefined;
     };
     /** How pages link to S3 files (IMAGE_URL_MODE / VIDEO_URL_MODE); undefined in local mode. */
     delivery: { images: string; videos: string } | undefined;
@@ -60,6 +62,8 @@ export function createStorageHealth(deps: {
   bucket?: string | undefined;
   delivery?: MediaDelivery | undefined;
   publicRead?: PublicReadProbe | undefined;
+  /** S3_SLOW_MS, named when slowness opened the breaker. */
+  slowAfterMs?: number | undefined;
 }): StorageHealth {
   const { db, s3, logger } = deps;
   const probeEveryMs = deps.probeEveryMs ?? 30_000;
@@ -122,6 +126,10 @@ export function createStorageHealth(deps: {
     if (publicRead?.state === 'blocked') reasons.push(publicReadBlockedSentence(publicRead.url, publicRead.status));
     if (breaker && breaker.state !== 'closed')
       reasons.push(`The S3 circuit breaker is ${breaker.state} after: ${lastFailure?.message ?? 'a failure'}.`);
+    if (breaker && breaker.state !== 'closed' && lastFailure?.code === 'Timeout' && deps.slowAfterMs !== undefined)
+      reasons.push(
+        `S3 is too slow: it did not answer within ${deps.slowAfterMs} ms (S3_SLOW_MS), so new uploads go to the fallback until a trial request is answered in time.`,
+      );
     if (lastFailure?.configuration && breaker?.state !== 'closed')
       reasons.push(
         `S3 rejects our configuration (${lastFailure.code}); fix the AWS_* settings — \`npm run storage:check\` names the cause.`,
@@ -140,6 +148,7 @@ export function createStorageHealth(deps: {
           breaker: breaker?.state,
           lastError: lastFailure ? `${lastFailure.code} at ${lastFailure.at.toISOString()}` : undefined,
           problem,
+          slowAfterMs: s3 ? deps.slowAfterMs : undefined,
         },
         delivery:
           s3 && deps.delivery ? { images: deps.delivery.imageMode, videos: deps.delivery.videoMode } : undefined,

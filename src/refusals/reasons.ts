@@ -70,3 +70,9 @@ export const outageFileTooLarge = (maxMb: number, cause?: unknown) =>
 /** Direct (browser-to-S3) uploads cannot be used now: the browser sends the form to the app instead. */
 export const directUploadsUnavailable = () =>
   new Refusal(409, 'Direct uploads are unavailable right now; send the form to the app instead.');
+/** This instance already receives and stores as many uploads as it takes at once (UPLOADS_IN_FLIGHT). */
+export const tooManyUploadsInFlight = (retryAfterSeconds: number) =>
+  new Refusal(
+    503,
+    `Many uploads are being stored right now, so yours was not taken. Please send it again in ${retryAfterSeconds} seconds.`,
+  );

@@ -47,6 +47,8 @@ export interface RouteHandlers {
 export interface RouteGuards {
   /** Upload rate limit, then the daily quota: one budget across every upload route. */
   uploadLimit: RequestHandler;
+  /** Form uploads this instance takes at once (web/uploadGate.ts); after the limits, so a refused upload holds no slot. */
+  uploadSlot: RequestHandler;
   voteLimit: RequestHandler;
   loginPerIp: RequestHandler;
   loginPerAccount: RequestHandler;
@@ -89,14 +91,14 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
     row('post', '/logout',                  [csrf],                             h.auth.logOut,             h.auth.showLogoutRefusal),
     row('get',  '/users/:username',         [],                                 h.members.show),
     row('get',  '/profile',                 [user],                             h.profile.show),
-    row('post', '/profile/avatar',          [user, g.uploadLimit],              h.profile.replaceAvatar,   h.profile.showAvatarRefusal),
+    row('post', '/profile/avatar',          [user, g.uploadLimit, g.uploadSlot], h.profile.replaceAvatar,   h.profile.showAvatarRefusal),
     row('get',  '/profile/delete',          [user],                             h.profile.confirmDelete),
     row('post', '/profile/delete',          [user],                             h.profile.deleteOwnAccount),
     row('get',  '/videos/new',              [user],                             h.videos.showForm),
-    row('post', '/videos',                  [user, g.uploadLimit],              h.videos.submit,           h.videos.showSubmitRefusal),
+    row('post', '/videos',                  [user, g.uploadLimit, g.uploadSlot], h.videos.submit,           h.videos.showSubmitRefusal),
     row('get',  '/videos/:id',              [],                                 h.videos.show),
     row('post', '/videos/:id/vote',         [user, g.voteLimit, csrf],          h.videos.vote,             h.videos.showVoteRefusal),
-    row('post', '/videos/:id/thumbnail',    [user, g.uploadLimit],              h.videos.replaceThumbnail, h.videos.showThumbnailRefusal),
+    row('post', '/videos/:id/thumbnail',    [user, g.uploadLimit, g.uploadSlot], h.videos.replaceThumbnail, h.videos.showThumbnailRefusal),
     row('get',  '/videos/:id/delete',       [user],                             h.videos.confirmRemove),
     row('post', '/videos/:id/delete',       [user, csrf],                       h.videos.remove),
     ...(di ? [

@@ -3,7 +3,9 @@
  * SDK's own retries) opens the breaker: for the cool-down, calls fail at once and uploads go
  * straight to local disk. Then a single trial call is let through (half-open): success closes
  * the breaker, failure opens it again for twice as long (up to a cap). isAvailable() always
- * runs — it is the health probe — and a successful probe closes the breaker too.
+ * runs — it is the health probe — and a successful probe closes the breaker too, except after
+ * slowness (Timeout): a small probe answering in time says nothing about whether an upload
+ * will, so it only lets the next real call through as the trial (half-open).
  */
 import { StorageError, type StorageAdapter, type StorageErrorCode } from './contract.ts';
 
@@ -55,6 +57,11 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
   const succeeded = () => {
     cooldown = baseCooldown;
     moveTo('closed');
+  };
+
+  const probeAnswered = () => {
+    if (state === 'closed' || lastFailure?.code !== 'Timeout') return succeeded();
+    if (state === 'open') moveTo('half-open');
   };
 
   const failed = (error: unknown) => {
@@ -119,14 +126,14 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
       // Like isAvailable, but the breaker keeps the real cause as its last failure.
       async probe() {
         const problem = await probeAdapter();
-        if (!problem) succeeded();
+        if (!problem) probeAnswered();
         else if (state === 'closed') failed(problem);
         return problem;
       },
     }),
     async isAvailable() {
       const available = await adapter.isAvailable();
-      if (available) succeeded();
+      if (available) probeAnswered();
       else if (state === 'closed')
         failed(new StorageError('Unreachable', 'S3 did not answer the health probe (HeadBucket)'));
       return available;

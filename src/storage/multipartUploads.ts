@@ -64,9 +64,10 @@ export interface MultipartStore {
 }
 
 /**
- * How long a server-side copy of `bytes` may take before S3 answers. The client's own 3 s
- * request timeout is meant for a dead endpoint; MinIO took about 20 s to copy and hash 2 GiB
- * on the test machine, so the wait allows 20 MiB/s plus the usual 3 s.
+ * How long a server-side copy of `bytes` may take before S3 answers. The client's own budget
+ * (S3_SLOW_MS, storage/requestBudget.ts) counts the bytes a request sends, and a copy sends
+ * none; MinIO took about 20 s to copy and hash 2 GiB on the test machine, so the wait allows
+ * 20 MiB/s plus 3 s.
  */
 export function serverSideCopyTimeoutMs(bytes: number): number {
   return 3_000 + Math.ceil(bytes / (20 * 1024 * 1024)) * 1_000;

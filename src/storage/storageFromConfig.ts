@@ -6,7 +6,7 @@ import { createLocalAdapter } from './adapters/local.ts';
 import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.ts';
 import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.ts';
 import { type RequestKind, withRequestCounting } from './requestCounting.ts';
-import { createS3Client } from './s3Client.ts';
+import { createS3Client, s3TimeoutsFor, type S3ClientTimeouts } from './s3Client.ts';
 import { createMultipartStore, type MultipartStore } from './multipartUploads.ts';
 import { createPartUrlSigner, type PartUrlSigner } from './presignedPartUrls.ts';
 import { createPostSigner, type PostSigner } from './presignedPost.ts';
@@ -32,13 +32,17 @@ export interface ConfiguredAdapters {
 
 /**
  * One S3 client per bucket's settings: the adapter and the multipart operations of the same
- * bucket share its connection pool and credentials instead of each building their own.
+ * bucket share its connection pool and credentials instead of each building their own. The
+ * first caller's timeouts stay with the client (adaptersFromConfig comes first at boot).
  */
 const clients = new WeakMap<object, ReturnType<typeof createS3Client>>();
-function clientFor(settings: Parameters<typeof createS3Client>[0]): ReturnType<typeof createS3Client> {
+function clientFor(
+  settings: Parameters<typeof createS3Client>[0],
+  timeouts?: S3ClientTimeouts,
+): ReturnType<typeof createS3Client> {
   let client = clients.get(settings);
   if (!client) {
-    client = createS3Client(settings);
+    client = createS3Client(settings, timeouts);
     clients.set(settings, client);
   }
   return client;
@@ -46,9 +50,10 @@ function clientFor(settings: Parameters<typeof createS3Client>[0]): ReturnType<t
 
 export function s3AdapterFor(
   settings: S3Settings | (BackupBucketSettings & { cdnBaseUrl?: undefined }),
+  timeouts?: S3ClientTimeouts,
 ): StorageAdapter {
   const publicBaseUrl = publicBaseUrlFor({ ...settings, cdnBaseUrl: settings.cdnBaseUrl });
-  return createS3Adapter({ client: clientFor(settings), bucket: settings.bucket, publicBaseUrl });
+  return createS3Adapter({ client: clientFor(settings, timeouts), bucket: settings.bucket, publicBaseUrl });
 }
 
 /** The bucket's own address (never the CDN): what signed URLs point at. */
@@ -128,7 +133,7 @@ function originsFor(settings: S3Settings, mode: UrlMode): string[] {
 }
 
 export function adaptersFromConfig(
-  config: Pick<AppConfig, 's3' | 'localStorageDir'> & Partial<Pick<AppConfig, 'mediaDelivery'>>,
+  config: Pick<AppConfig, 's3' | 'localStorageDir'> & Partial<Pick<AppConfig, 'mediaDelivery' | 's3SlowAfterMs'>>,
   breaker: BreakerOptions = {},
   /** Told of every request sent to a bucket (storage:usage prices the month from these). */
   countRequest?: (target: 'primary' | 'backup', kind: RequestKind) => void,
@@ -138,7 +143,9 @@ export function adaptersFromConfig(
     return { s3: undefined, local, backup: undefined, imageOrigins: [], mediaOrigins: [], delivery: PUBLIC_DELIVERY };
   const counted = (adapter: StorageAdapter, target: 'primary' | 'backup') =>
     countRequest ? withRequestCounting(adapter, (kind) => countRequest(target, kind)) : adapter;
-  const s3 = withCircuitBreaker(counted(s3AdapterFor(config.s3), 'primary'), breaker);
+  // S3_SLOW_MS: what counts as slow for the bucket uploads wait on (the backup is written in the background).
+  const timeouts = s3TimeoutsFor(config.s3SlowAfterMs);
+  const s3 = withCircuitBreaker(counted(s3AdapterFor(config.s3, timeouts), 'primary'), breaker);
   const backup = config.s3.backup ? counted(s3AdapterFor(config.s3.backup), 'backup') : undefined;
   const delivery = deliveryFromConfig(config.s3, config.mediaDelivery);
   return {
