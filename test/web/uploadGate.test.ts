@@ -4,11 +4,11 @@
  * while waiting leaves no place taken. The handler holds each slot until told to answer, so
  * what is in flight is exactly what the test says; every wait is bounded.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Refusal } from '../../src/refusals/refusal.ts';
+import type { Refusal } from '../../src/refusals/refusal.ts';
 import { createUploadGate } from '../../src/web/uploadGate.ts';
 import { captureLogs } from '../support/captureLogs.ts';
 import { waitFor } from '../support/waitFor.ts';
