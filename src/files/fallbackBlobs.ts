@@ -6,7 +6,7 @@
  * ~100 MB; design §2). Bounded per file and in total by one counter row, reserved chunk by
  * chunk in the same transaction that stores the chunk, so the bound holds across instances.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
@@ -99,13 +99,36 @@ export function createDatabaseBlobAdapter({
     return row ? { ...row, bytes: Number(row.bytes) } : undefined;
   }
 
+  /** The staged bytes become `key`, replacing what was there, in one transaction serialised per key. */
+  async function publish(
+    staging: string,
+    key: string,
+    info: { contentType: string; bytes: number; sha256: string },
+  ): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`fallback:${key}`}))`.execute(trx);
+      await sql`
+        with d as (delete from fallback_blobs where key = ${key} returning bytes)
+        update fallback_usage set bytes = greatest(bytes - coalesce((select sum(bytes) from d), 0), 0)`.execute(trx);
+      await sql`insert into fallback_blobs (key, content_type, bytes, sha256, complete)
+                values (${key}, ${info.contentType}, ${info.bytes}, ${info.sha256}, true)`.execute(trx);
+      await sql`update fallback_chunks set key = ${key} where key = ${staging}`.execute(trx);
+      // Its chunks (and their bytes in the counter) now belong to `key`.
+      await sql`delete from fallback_blobs where key = ${staging}`.execute(trx);
+    });
+  }
+
   return {
     location: 'db',
 
     async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<PutResult> {
       assertSafeKey(key);
-      await remove(key);
-      await sql`insert into fallback_blobs (key, content_type) values (${key}, ${options.contentType})`.execute(db);
+      // The bytes go in under a staging name first ('~' is in no storage key, so it cannot
+      // collide), and replace `key` in one transaction at the end: two puts of one key at once
+      // (the same photo sent twice) both succeed, the last one wins, and a reader never sees
+      // half a file.
+      const staging = `${key}~${randomBytes(6).toString('hex')}`;
+      await sql`insert into fallback_blobs (key, content_type) values (${staging}, ${options.contentType})`.execute(db);
       const hash = createHash('sha256');
       let size = 0;
       let n = 0;
@@ -120,17 +143,16 @@ export function createDatabaseBlobAdapter({
                 cause: { limitBytes: maxFileBytes },
               },
             );
-          await storeChunk(key, n, chunk);
+          await storeChunk(staging, n, chunk);
           hash.update(chunk);
           n += 1;
         }
-        await sql`update fallback_blobs set complete = true, sha256 = ${hash.digest('hex')}
-                  where key = ${key}`.execute(db);
+        await publish(staging, key, { contentType: options.contentType, bytes: size, sha256: hash.digest('hex') });
         // The database computes no checksum of its own: copies are verified against the bytes (crc64nvmeOf).
         return { checksum: undefined };
       } catch (error) {
         if (!Buffer.isBuffer(body)) body.destroy();
-        await remove(key).catch(() => undefined);
+        await remove(staging).catch(() => undefined);
         if (error instanceof StorageError) throw error;
         throw new StorageError('Unreachable', `could not keep ${key} in the database`, { cause: error });
       }

@@ -28,6 +28,22 @@ describe.each(availableDatabases(Boolean(process.env.TEST_DATABASE_URL)))('outag
   const rowCount = async () =>
     (await sql<{ n: number }>`select count(*)::int as n from fallback_chunks`.execute(db)).rows[0]?.n;
 
+  it('two puts of one key at once both succeed, one of them wins whole, and the counter holds only it', async () => {
+    const store = createDatabaseBlobAdapter({ db, maxFileBytes: 10 * MB, maxTotalBytes: 20 * MB });
+    const [first, second] = [randomBytes(Math.round(1.5 * MB)), randomBytes(Math.round(1.2 * MB))];
+    // The same photo sent twice in a moment (a double click while S3 is down) lands on one key.
+    await Promise.all([
+      store.put('avatars/u2-same.jpg', Readable.from([first.subarray(0, MB), first.subarray(MB)]), put),
+      store.put('avatars/u2-same.jpg', Readable.from([second.subarray(0, MB), second.subarray(MB)]), put),
+    ]);
+    const kept = await buffer(await store.get('avatars/u2-same.jpg'));
+    expect([first, second].some((bytes) => bytes.equals(kept))).toBe(true);
+    expect(await store.usage()).toMatchObject({ files: 1, bytes: kept.length });
+    const { rows } = await sql<{ key: string }>`select key from fallback_blobs`.execute(db);
+    expect(rows.map((row) => row.key)).toEqual(['avatars/u2-same.jpg']);
+    expect(await rowCount()).toBe(2);
+  });
+
   it('keeps bytes exactly, in 1 MiB chunks, and serves ranges across chunk boundaries', async () => {
     const store = createDatabaseBlobAdapter({ db, maxFileBytes: 10 * MB, maxTotalBytes: 20 * MB });
     const bytes = randomBytes(Math.round(2.5 * MB));
