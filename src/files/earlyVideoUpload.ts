@@ -47,7 +47,8 @@ export function createEarlyVideoUploads({
     const type = (await sniffVideoBytes(head)).accepted;
     if (!type) return undefined;
     const key = newObjectKey('uploads', prefix, type.extension);
-    const sink = new PassThrough();
+    // Room for a few network chunks: with the default 16 KiB each one waited for the S3 side to read it.
+    const sink = new PassThrough({ highWaterMark: 1024 * 1024 });
     // Failures surface through `stored`; the listener keeps a destroyed sink from crashing the process.
     sink.on('error', () => undefined);
     let checksum: string | undefined;
