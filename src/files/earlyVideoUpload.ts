@@ -47,7 +47,9 @@ export function createEarlyVideoUploads({
     const type = (await sniffVideoBytes(head)).accepted;
     if (!type) return undefined;
     const key = newObjectKey('uploads', prefix, type.extension);
-    const sink = new PassThrough();
+    // Room for a few network chunks (with the default 16 KiB each one waited for the S3 side to
+    // read it), handed on one at a time: a byte-mode read() would join what is buffered into a new buffer.
+    const sink = new PassThrough({ writableHighWaterMark: 1024 * 1024, readableObjectMode: true });
     // Failures surface through `stored`; the listener keeps a destroyed sink from crashing the process.
     sink.on('error', () => undefined);
     let checksum: string | undefined;

@@ -67,6 +67,9 @@ export const outageFileTooLarge = (maxMb: number, cause?: unknown) =>
     `S3 is not answering, and until it is back files can be at most ${maxMb} MB. Please try again later.`,
     { cause },
   );
+/** The disk an upload is spooled to is full (or over its quota): nothing of the upload is kept. */
+export const serverDiskFull = (cause?: unknown) =>
+  new Refusal(507, 'The server has no room for this upload right now. Please try again later.', { cause });
 /** Direct (browser-to-S3) uploads cannot be used now: the browser sends the form to the app instead. */
 export const directUploadsUnavailable = () =>
   new Refusal(409, 'Direct uploads are unavailable right now; send the form to the app instead.');

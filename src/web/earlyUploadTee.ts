@@ -9,10 +9,19 @@ import { Transform } from 'node:stream';
 import type { EarlyUpload } from '../files/earlyVideoUpload.ts';
 import { VIDEO_SNIFF_BYTES as SNIFF_BYTES } from '../files/sniffVideoType.ts';
 
+/** True when `chunk` is accepted at once, or when the sink has failed (nothing more is written to it then). */
+function writeNowToSink(sink: EarlyUpload['sink'], chunk: Buffer): boolean {
+  return sink.destroyed || sink.write(chunk);
+}
+
 /** Resolves once `chunk` is accepted, or at once when the sink has failed (nothing more is written to it then). */
 async function writeToSink(sink: EarlyUpload['sink'], chunk: Buffer): Promise<void> {
-  if (sink.destroyed || sink.write(chunk)) return;
-  await new Promise<void>((resolve) => {
+  if (writeNowToSink(sink, chunk)) return;
+  await drainedOrClosed(sink);
+}
+
+function drainedOrClosed(sink: EarlyUpload['sink']): Promise<void> {
+  return new Promise<void>((resolve) => {
     const settle = () => {
       sink.off('drain', settle).off('close', settle);
       resolve();
@@ -49,7 +58,12 @@ export function createEarlyUploadTee(start: (head: Buffer) => Promise<EarlyUploa
   };
 
   const tee = new Transform({
+    // Room for a few network chunks, as the spool and the sink have.
+    highWaterMark: 1024 * 1024,
     transform(chunk: Buffer, _encoding, done) {
+      // The steady state, once per network chunk: no promise unless the sink is full.
+      if (decided && (!upload || writeNowToSink(upload.sink, chunk))) return done(null, chunk);
+      if (decided && upload) return void drainedOrClosed(upload.sink).then(() => done(null, chunk), done);
       const forward = async () => {
         if (decided) {
           if (upload) await writeToSink(upload.sink, chunk);

@@ -4,16 +4,15 @@
  * be 200 MB). Memory stays flat whatever the upload size, and the temp file can be read twice
  * — once for S3, once more for the local fallback if S3 fails halfway.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request } from 'express';
 import type multer from 'multer';
 import type { EarlyUpload } from '../files/earlyVideoUpload.ts';
 import { createEarlyUploadTee } from './earlyUploadTee.ts';
+import { openUploadSpool } from './uploadSpool.ts';
 
 export interface SpooledUpload extends Express.Multer.File {
   sha256: string;
@@ -41,6 +40,8 @@ export interface TempFileStorageOptions {
   /** Starts an early upload for a field's first bytes, or returns undefined to only spool it. */
   startEarlyUpload?: (req: Request, field: string, head: Buffer) => Promise<EarlyUpload | undefined>;
 }
+
+const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 const SPOOLING = Symbol('files being spooled');
 
@@ -70,11 +71,11 @@ export function createTempFileStorage({
       const handling = (async () => {
         beforeFile?.(req as Request, file.fieldname);
         const limit = limitsByField[file.fieldname] ?? 0;
-        await fs.mkdir(tempDir, { recursive: true, mode: 0o700 });
-        const filePath = path.join(tempDir, `upload-${randomBytes(12).toString('hex')}`);
         const hash = createHash('sha256');
         let size = 0;
         const meter = new Transform({
+          // Room for a few network chunks, so a slow disk or S3 write does not stall every one.
+          highWaterMark: STREAM_BUFFER_BYTES,
           transform(chunk: Buffer, _encoding, done) {
             size += chunk.length;
             if (size > limit) return done(new FieldTooLargeError(file.fieldname, limit));
@@ -82,7 +83,7 @@ export function createTempFileStorage({
             done(null, chunk);
           },
         });
-        const spool = createWriteStream(filePath, { flags: 'wx', mode: 0o600 });
+        const { path: filePath, stream: spool } = await openUploadSpool(tempDir);
         const tee =
           startEarlyUpload && createEarlyUploadTee((head) => startEarlyUpload(req as Request, file.fieldname, head));
         try {

@@ -4,6 +4,7 @@ import { csrfRefusal } from './csrf.ts';
 import { fileTooLarge } from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import { FieldTooLargeError } from './tempFileStorage.ts';
+import { spoolRefusal } from './uploadSpool.ts';
 
 export const CSRF_REJECTED = 'CSRF_REJECTED';
 
@@ -21,6 +22,8 @@ export function translateUploadError(error: unknown, limitsByField: Record<strin
   if (error instanceof Refusal) return error;
   if (error instanceof Error && error.message === CSRF_REJECTED) return csrfRefusal();
   if (error instanceof FieldTooLargeError) return fileTooLarge(error.field, error.limitBytes, error);
+  const diskFull = spoolRefusal(error);
+  if (diskFull) return diskFull;
   if (error instanceof multer.MulterError) {
     const field = error.field ?? Object.keys(limitsByField)[0] ?? 'file';
     switch (error.code) {

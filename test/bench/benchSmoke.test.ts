@@ -37,6 +37,7 @@ describe('npm run bench --tiny', () => {
       'MiB/s: app / multer-s3 through Express',
       'server CPU s per upload: app / multer-s3',
       'app RSS growth MiB / 64 MiB budget',
+      'S3 fails halfway: upload s / with S3 up',
       'uploads/s at c=2: app / naive port',
       'peak RSS at c=2: app / naive port',
       'median upload ms: S3 down / local-only',

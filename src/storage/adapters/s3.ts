@@ -27,6 +27,7 @@ import {
   type StorageAdapter,
 } from '../contract.ts';
 import { toStorageError } from '../s3Errors.ts';
+import { uploadStreamInParts } from '../streamedMultipartUpload.ts';
 
 /**
  * Full-object CRC64NVME: unlike SHA-256, S3 reports it for the whole object after a multipart
@@ -53,6 +54,16 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
 
     async put(key: string, body: Buffer | Readable, options: PutOptions): Promise<PutResult> {
       assertSafeKey(key);
+      // A stream (a video on its way in, a copy from another store) is gathered into reused part buffers.
+      if (body instanceof Readable) {
+        try {
+          const { contentType, cacheControl } = options;
+          const target = { client, bucket, key, contentType, cacheControl, checksumAlgorithm: CHECKSUM_ALGORITHM };
+          return await uploadStreamInParts(target, body);
+        } catch (error) {
+          throw toStorageError(error, `upload of ${key}`);
+        }
+      }
       const upload = new Upload({
         client,
         params: {
