@@ -12,6 +12,7 @@ import type { StorageErrorCode, StorageLocation } from '../storage/contract.ts';
 import { publicReadBlockedSentence, s3ProblemSentence } from '../storage/healthCauses.ts';
 import type { MediaDelivery } from '../storage/imageUrls.ts';
 import { summariseOutbox, type OutboxSummary } from './outbox.ts';
+import type { DiskReport, DiskSpace } from './diskSpace.ts';
 
 export interface StorageHealthReport {
   status: 'ok' | 'degraded';
@@ -35,6 +36,8 @@ export interface StorageHealthReport {
     lost: number;
     /** missing: files in S3 with no verified copy in the backup bucket (queued or not). */
     backup: { configured: boolean; pending: number; missing: number; oldestAgeSeconds: number | null };
+    /** Free space of each local directory the app writes to (files/diskSpace.ts). */
+    disks: DiskReport[] | undefined;
   };
 }
 
@@ -60,6 +63,8 @@ export function createStorageHealth(deps: {
   bucket?: string | undefined;
   delivery?: MediaDelivery | undefined;
   publicRead?: PublicReadProbe | undefined;
+  /** The local disks uploads are written to; measured on every report (a statfs each, no I/O on the files). */
+  diskSpace?: DiskSpace | undefined;
 }): StorageHealth {
   const { db, s3, logger } = deps;
   const probeEveryMs = deps.probeEveryMs ?? 30_000;
@@ -114,7 +119,7 @@ export function createStorageHealth(deps: {
     return counting;
   };
 
-  const report = (): StorageHealthReport => {
+  const report = (disks: { reasons: string[]; disks: DiskReport[] } | undefined): StorageHealthReport => {
     const breaker = s3?.breakerStatus();
     const lastFailure = breaker?.lastFailure;
     const reasons: string[] = [];
@@ -128,6 +133,7 @@ export function createStorageHealth(deps: {
       );
     if (outbox.lost > 0)
       reasons.push(`${outbox.lost} image(s) were lost from local disk before reaching S3 and show as placeholders.`);
+    reasons.push(...(disks?.reasons ?? []));
     return {
       status: reasons.length > 0 ? 'degraded' : 'ok',
       reasons,
@@ -152,6 +158,7 @@ export function createStorageHealth(deps: {
           missing: deps.backupConfigured ? outbox.backupMissing : 0,
           oldestAgeSeconds: outbox.oldestBackupAgeSeconds,
         },
+        disks: disks?.disks,
       },
     };
   };
@@ -170,13 +177,16 @@ export function createStorageHealth(deps: {
   return {
     async report() {
       if (s3 && (checkedAt === undefined || Date.now() - checkedAt > probeEveryMs)) void probe();
-      if (Date.now() - outboxAt > OUTBOX_TTL_MS) await count();
+      const [disks] = await Promise.all([
+        deps.diskSpace?.report(),
+        Date.now() - outboxAt > OUTBOX_TTL_MS ? count() : undefined,
+      ]);
       soundAlarm();
-      return report();
+      return report(disks);
     },
     async refresh() {
-      await Promise.all([probe(), count()]);
-      return report();
+      const [disks] = await Promise.all([deps.diskSpace?.report(), probe(), count()]);
+      return report(disks);
     },
     start() {
       timer = setInterval(

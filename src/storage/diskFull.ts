@@ -1,0 +1,14 @@
+/**
+ * A write that failed because the file system has no room left: ENOSPC (no space) or EDQUOT
+ * (over the user's quota). Looks through `cause` chains, because the adapters wrap what fs
+ * said in a StorageError.
+ */
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
+
+export function isDiskFull(error: unknown, seen = new Set<unknown>()): boolean {
+  if (typeof error !== 'object' || error === null || seen.has(error)) return false;
+  seen.add(error);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && DISK_FULL_CODES.has(code)) return true;
+  return isDiskFull((error as { cause?: unknown }).cause, seen);
+}
