@@ -94,6 +94,11 @@ function openPostgres(connectionString: string, settings: pg.PoolConfig): AppDat
   // pg_terminate_backend) is emitted here; unheard, it would crash the process. pg has already
   // dropped that client, the next query opens a new one, and a query in flight fails on its own.
   pool.on('error', () => undefined);
+  // The pool listens only while a client is idle. One checked out (inside a transaction, between
+  // its statements) whose connection the server ends emits 'error' on the client itself, which
+  // unheard crashes the process (found by test/faults/databaseFaults.test.ts). pg has already
+  // failed the client's queries and marked it unusable, so the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   listenSources.set(db, () => postgresListenSource(connectionString));
   return db;
