@@ -34,7 +34,11 @@ export function createErrorRenderer(logger: Logger, options: { showStackTraces: 
     const requestId = res.locals.requestId;
     if (req.accepts(['html', 'json']) === 'json')
       return res.json({ ...(error instanceof Refusal ? refusalJson(error) : { error: message }), requestId });
-    const stack = options.showStackTraces && status >= 500 && error instanceof Error ? error.stack : undefined;
+    // A refusal is ours and its sentence says it all (a database outage included); only a failure's stack helps a developer.
+    const stack =
+      options.showStackTraces && status >= 500 && error instanceof Error && !(error instanceof Refusal)
+        ? error.stack
+        : undefined;
     res.render('pages/error.njk', { status, message, requestId, stack });
   };
 }
