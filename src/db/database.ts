@@ -11,7 +11,8 @@ import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createEmbeddedDatabase, embeddedDatabaseExists } from './createEmbeddedDatabase.ts';
 import { INT8_TYPE_ID, parseInt8 } from './int8.ts';
-import { lockDatabaseDirectory } from './embeddedLock.ts';
+import { EmbeddedDatabaseLockedError, lockDatabaseDirectory } from './embeddedLock.ts';
+import { embeddedDatabaseUnusable, looksLikeDamagedFiles } from './embeddedDatabaseUnusable.ts';
 import { type ListenSource, pgliteListenSource, postgresListenSource } from './listenSource.ts';
 import { migrateToLatest } from './migrations.ts';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
@@ -47,12 +48,16 @@ export async function openDatabase({ databaseUrl, dataDir }: DatabaseOptions): P
     }
     return openPostgres(databaseUrl, SERVING_POOL);
   }
-  const db = await openEmbedded(dataDir);
+  const dir = dataDir && path.join(dataDir, 'pglite');
+  const db = await openEmbedded(dataDir).catch((error: unknown) => {
+    // Another process holding the directory has its own sentence (cli/lockedDatabaseSentence.ts).
+    throw dir && !(error instanceof EmbeddedDatabaseLockedError) ? embeddedDatabaseUnusable(error, dir) : error;
+  });
   try {
     await migrateToLatest(db as Kysely<unknown>);
   } catch (error) {
-    await db.destroy();
-    throw error;
+    await db.destroy().catch(() => undefined);
+    throw dir && looksLikeDamagedFiles(error) ? embeddedDatabaseUnusable(error, dir) : error;
   }
   return db;
 }
