@@ -5,24 +5,22 @@
  */
 import { sql } from 'kysely';
 import type { AppDatabase } from './database.ts';
+import { within } from '../within.ts';
 
 export type DatabaseProbe = () => Promise<string | undefined>;
 
 export function createDatabaseProbe(db: AppDatabase, { timeoutMs = 2_000 } = {}): DatabaseProbe {
-  return async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    });
-    try {
-      await Promise.race([sql`select 1`.execute(db), timedOut]);
-      return undefined;
-    } catch (error) {
-      return `The database is unreachable (${describe(error)}): pages and uploads are answered with 503 until it is back.`;
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const unreachable = (cause: string) =>
+    `The database is unreachable (${cause}): pages and uploads are answered with 503 until it is back.`;
+  return () =>
+    within(
+      sql`select 1`.execute(db).then(
+        () => undefined,
+        (error: unknown) => unreachable(describe(error)),
+      ),
+      timeoutMs,
+      unreachable(`no answer within ${timeoutMs / 1000} s`),
+    );
 }
 
 /** The code and message of what failed, without a stack; AggregateErrors (one attempt per address) by their first attempt. */

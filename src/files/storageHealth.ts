@@ -13,6 +13,7 @@ import { publicReadBlockedSentence, s3ProblemSentence } from '../storage/healthC
 import type { MediaDelivery } from '../storage/imageUrls.ts';
 import { summariseOutbox, type OutboxSummary } from './outbox.ts';
 import type { DiskReport, DiskSpace } from './diskSpace.ts';
+import { within } from '../within.ts';
 
 export interface StorageHealthReport {
   status: 'ok' | 'degraded';
@@ -51,6 +52,7 @@ export interface StorageHealth {
 }
 
 const OUTBOX_TTL_MS = 3_000;
+const COUNT_WITHIN_MS = 2_000;
 const ALARM_EVERY_MS = 60_000;
 
 export function createStorageHealth(deps: {
@@ -177,9 +179,11 @@ export function createStorageHealth(deps: {
   return {
     async report() {
       if (s3 && (checkedAt === undefined || Date.now() - checkedAt > probeEveryMs)) void probe();
+      // A recount waits at most COUNT_WITHIN_MS: with the database silent, the last figures are shown.
+      const recount = Date.now() - outboxAt > OUTBOX_TTL_MS ? count() : undefined;
       const [disks] = await Promise.all([
         deps.diskSpace?.report(),
-        Date.now() - outboxAt > OUTBOX_TTL_MS ? count() : undefined,
+        recount && within(recount, COUNT_WITHIN_MS, undefined),
       ]);
       soundAlarm();
       return report(disks);

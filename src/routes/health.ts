@@ -12,6 +12,10 @@ import type { FallbackUsage } from '../files/fallbackBlobs.ts';
 import type { JobsHealthReport } from '../jobs/jobsHealth.ts';
 import { hasBearerToken } from '../web/bearerToken.ts';
 import type { DatabaseProbe } from '../db/databaseProbe.ts';
+import { within } from '../within.ts';
+
+/** How long /healthz waits for figures read from the database before answering without them. */
+const FIGURES_WITHIN_MS = 2_000;
 
 export function createHealthHandlers({
   storageHealth,
@@ -33,11 +37,13 @@ export function createHealthHandlers({
 }) {
   const MB = 1024 * 1024;
   const show: RequestHandler = async (req, res) => {
+    const jobsUnread = { jobs: undefined, reasons: ['The job queue could not be read.'] };
     const [databaseProblem, storage, jobs, fallback] = await Promise.all([
       database?.(),
       storageHealth.report(),
-      jobsHealth?.report().catch(() => ({ jobs: undefined, reasons: ['The job queue could not be read.'] })),
-      outageStore?.usage().catch(() => undefined),
+      // A silent database would hold these for the pool's query timeout; /healthz answers first.
+      jobsHealth && within(jobsHealth.report(), FIGURES_WITHIN_MS, jobsUnread).catch(() => jobsUnread),
+      outageStore && within(outageStore.usage(), FIGURES_WITHIN_MS, undefined).catch(() => undefined),
     ]);
     // While the database is away the figures below it are stale or missing: its sentence comes first.
     const reasons = [...(databaseProblem ? [databaseProblem] : []), ...storage.reasons, ...(jobs?.reasons ?? [])];
