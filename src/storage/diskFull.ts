@@ -1,9 +1,10 @@
 /**
- * A write that failed because the file system has no room left: ENOSPC (no space) or EDQUOT
- * (over the user's quota). Looks through `cause` chains, because the adapters wrap what fs
- * said in a StorageError.
+ * A write that failed because the disk has no room left: ENOSPC (no space) or EDQUOT (over the
+ * user's quota) from the file system, or PostgreSQL's 53100 disk_full from the outage store
+ * (files/fallbackBlobs.ts), which is the same fault one layer away. Looks through `cause`
+ * chains, because the adapters wrap what fs or the database said in a StorageError.
  */
-const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', '53100']);
 
 export function isDiskFull(error: unknown, seen = new Set<unknown>()): boolean {
   if (typeof error !== 'object' || error === null || seen.has(error)) return false;

@@ -41,6 +41,8 @@ describe('isDiskFull', () => {
   it('sees ENOSPC and EDQUOT through a StorageError', () => {
     expect(isDiskFull(new StorageError('Unknown', 'Could not write', { cause: enospc() }))).toBe(true);
     expect(isDiskFull(withCode('EDQUOT'))).toBe(true);
+    // The outage store in PostgreSQL on a full disk (disk_full), as files/fallbackBlobs.ts wraps it.
+    expect(isDiskFull(new StorageError('Unreachable', 'could not keep it', { cause: withCode('53100') }))).toBe(true);
   });
   it('not other write failures', () => {
     expect(isDiskFull(new StorageError('Unknown', 'Could not write', { cause: withCode('EACCES') }))).toBe(false);
