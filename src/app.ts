@@ -16,6 +16,7 @@ import { PUBLIC_DELIVERY, urlModeForKey, type MediaDelivery } from './storage/im
 import type { StorageHealth } from './files/storageHealth.ts';
 import { createAuthHandlers } from './routes/auth.ts';
 import { createHealthHandlers } from './routes/health.ts';
+import { createDatabaseProbe } from './db/databaseProbe.ts';
 import type { JobsHealthReport } from './jobs/jobsHealth.ts';
 import type { FallbackUsage } from './files/fallbackBlobs.ts';
 import { createHomeHandlers } from './routes/home.ts';
@@ -178,6 +179,7 @@ export function createApp(deps: AppDeps): Express {
     jobsHealth: deps.jobsHealth,
     instance: deps.instance,
     outageStore: deps.outageStore,
+    database: createDatabaseProbe(db),
   });
   const media = createMediaHandlers({
     db,

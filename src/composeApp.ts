@@ -29,6 +29,8 @@ import { reconcileLocalFiles } from './files/lostFiles.ts';
 import { createResync } from './files/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
 import { createStorageHealth, type StorageHealth } from './files/storageHealth.ts';
+import { createDiskSpace, reportingDiskFull } from './files/diskSpace.ts';
+import type { StorageAdapter } from './storage/contract.ts';
 import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
 import { createPublicReadProbe } from './files/publicReadProbe.ts';
 import { createRequestLedger, type RequestLedger } from './files/requestLedger.ts';
@@ -64,11 +66,13 @@ export interface ComposeOptions {
   inMemoryDatabase?: boolean;
   /** Circuit-breaker cool-down; tests shorten it. */
   breakerCooldownMs?: number;
+  /** The local-disk adapter instead of the one the config describes (tests: one whose writes hit a full disk). */
+  localAdapter?: StorageAdapter;
 }
 
 export async function composeApp(
   config: AppConfig,
-  { logger, inMemoryDatabase = false, breakerCooldownMs }: ComposeOptions,
+  { logger, inMemoryDatabase = false, breakerCooldownMs, localAdapter }: ComposeOptions,
 ): Promise<ComposedApp> {
   const writeWatcher = createWriteWatcher();
   const unwatchedDb = await openDatabase({
@@ -80,7 +84,14 @@ export async function composeApp(
   const changeFeed = await createChangeFeed({ source: listenSourceFor(unwatchedDb), logger });
   let resyncLoop: ResyncLoop | undefined;
   const requestLedger = createRequestLedger({ db: unwatchedDb, logger });
-  const { s3, local, backup, imageOrigins, mediaOrigins, delivery } = adaptersFromConfig(
+  const {
+    s3,
+    local: configuredLocal,
+    backup,
+    imageOrigins,
+    mediaOrigins,
+    delivery,
+  } = adaptersFromConfig(
     config,
     {
       cooldownMs: breakerCooldownMs,
@@ -98,6 +109,13 @@ export async function composeApp(
     },
     requestLedger.count,
   );
+  const diskSpace = createDiskSpace({
+    directories: [
+      { dir: config.localStorageDir, setting: 'LOCAL_STORAGE_DIR' },
+      { dir: config.uploadTempDir, setting: 'UPLOAD_TEMP_DIR' },
+    ],
+  });
+  const local = reportingDiskFull(localAdapter ?? configuredLocal, config.localStorageDir, diskSpace);
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
   // On PostgreSQL with S3, what S3 cannot take during an outage is kept in the database, which
   // every instance reads and which outlives any instance's disk; otherwise local disk, as before.
@@ -169,6 +187,7 @@ export async function composeApp(
     delivery,
     publicRead: s3 ? createPublicReadProbe({ db, s3, delivery }) : undefined,
     slowAfterMs: config.s3SlowAfterMs,
+    diskSpace,
   });
   // Sessions are touched on nearly every request and no cached read model shows them, so their
   // writes bypass the write watcher rather than being filtered out by it.

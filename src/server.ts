@@ -8,6 +8,7 @@ import { composeApp } from './composeApp.ts';
 import { describeConfig } from './config.ts';
 import { loadConfigOrExit } from './loadConfigOrExit.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
+import { EmbeddedDatabaseUnusableError } from './db/embeddedDatabaseUnusable.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
 import { applyServerTimeouts } from './web/serverTimeouts.ts';
 
@@ -21,8 +22,11 @@ async function main(): Promise<void> {
 
   const { app, resyncLoop, worker, startBackgroundWork, close } = await composeApp(config, { logger }).catch(
     (error: unknown) => {
-      // An unreachable database is an operator's fix, said in one sentence; anything else keeps its stack.
-      const sentence = config.databaseUrl && explainConnectionError(error, config.databaseUrl);
+      // An unreachable or unusable database is an operator's fix, said in one sentence; anything else keeps its stack.
+      const sentence =
+        error instanceof EmbeddedDatabaseUnusableError
+          ? error.message
+          : config.databaseUrl && explainConnectionError(error, config.databaseUrl);
       if (!sentence) throw error;
       console.error(sentence);
       process.exit(1);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
+import { EmbeddedDatabaseUnusableError } from './embeddedDatabaseUnusable.ts';
 
 /**
  * The PostgreSQL major version the installed PGlite runs (PGlite 0.5: PostgreSQL 18; 0.4 ran 17).
@@ -29,7 +30,7 @@ export function embeddedDatabaseExists(dir: string): boolean {
   if (!existsSync(versionFile)) return false;
   const major = readFileSync(versionFile, 'utf8').trim();
   if (major !== EMBEDDED_POSTGRES_MAJOR) {
-    throw new Error(
+    throw new EmbeddedDatabaseUnusableError(
       `The embedded database in ${dir} was made by PostgreSQL ${major}, and this version of VideoVote runs ` +
         `PostgreSQL ${EMBEDDED_POSTGRES_MAJOR}, which cannot open it. Move that directory aside to start with an ` +
         `empty database; the version of VideoVote that made it (PostgreSQL ${major}) can still open it.`,

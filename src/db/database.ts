@@ -11,7 +11,8 @@ import pg from 'pg';
 import type { Database } from './schema.ts';
 import { createEmbeddedDatabase, embeddedDatabaseExists } from './createEmbeddedDatabase.ts';
 import { INT8_TYPE_ID, parseInt8 } from './int8.ts';
-import { lockDatabaseDirectory } from './embeddedLock.ts';
+import { EmbeddedDatabaseLockedError, lockDatabaseDirectory } from './embeddedLock.ts';
+import { embeddedDatabaseUnusable, looksLikeDamagedFiles } from './embeddedDatabaseUnusable.ts';
 import { type ListenSource, pgliteListenSource, postgresListenSource } from './listenSource.ts';
 import { migrateToLatest } from './migrations.ts';
 import { compileWebAssemblyWithoutTierUp, leanPGliteOptions } from './pgliteTuning.ts';
@@ -36,15 +37,51 @@ export function listenSourceFor(db: AppDatabase): ListenSource {
 }
 
 export async function openDatabase({ databaseUrl, dataDir }: DatabaseOptions): Promise<AppDatabase> {
-  const db = databaseUrl ? openPostgres(databaseUrl) : await openEmbedded(dataDir);
+  if (databaseUrl) {
+    // Migrations on a connection of their own, without the serving pool's statement timeout:
+    // building an index on a large table may rightly take longer than any request may.
+    const migrating = openPostgres(databaseUrl, MIGRATION_POOL);
+    try {
+      await migrateToLatest(migrating as Kysely<unknown>);
+    } finally {
+      await migrating.destroy();
+    }
+    return openPostgres(databaseUrl, SERVING_POOL);
+  }
+  const dir = dataDir && path.join(dataDir, 'pglite');
+  const db = await openEmbedded(dataDir).catch((error: unknown) => {
+    // Another process holding the directory has its own sentence (cli/lockedDatabaseSentence.ts).
+    throw dir && !(error instanceof EmbeddedDatabaseLockedError) ? embeddedDatabaseUnusable(error, dir) : error;
+  });
   try {
     await migrateToLatest(db as Kysely<unknown>);
   } catch (error) {
-    await db.destroy();
-    throw error;
+    await db.destroy().catch(() => undefined);
+    throw dir && looksLikeDamagedFiles(error) ? embeddedDatabaseUnusable(error, dir) : error;
   }
   return db;
 }
+
+/**
+ * How long a request may wait on PostgreSQL before it is answered "the database is not
+ * answering" (a 503, web/errorHandlers.ts) instead of hanging: CONNECT_TIMEOUT_MS for a
+ * connection (a new one, or a free one from the pool), STATEMENT_TIMEOUT_MS for a statement
+ * (the server cancels it), QUERY_TIMEOUT_MS for an answer on an open connection (pg gives up
+ * on a server that went silent, which the server's own timeout cannot notice).
+ */
+export const POSTGRES_TIMEOUTS = { CONNECT_TIMEOUT_MS: 5_000, STATEMENT_TIMEOUT_MS: 20_000, QUERY_TIMEOUT_MS: 25_000 };
+
+const SERVING_POOL: pg.PoolConfig = {
+  max: 10,
+  connectionTimeoutMillis: POSTGRES_TIMEOUTS.CONNECT_TIMEOUT_MS,
+  statement_timeout: POSTGRES_TIMEOUTS.STATEMENT_TIMEOUT_MS,
+  query_timeout: POSTGRES_TIMEOUTS.QUERY_TIMEOUT_MS,
+  // A transaction left open by a request that died holds its locks for at most this long.
+  idle_in_transaction_session_timeout: POSTGRES_TIMEOUTS.STATEMENT_TIMEOUT_MS,
+  // Notices a peer that vanished without closing (a failover) on an idle connection.
+  keepAlive: true,
+};
+const MIGRATION_POOL: pg.PoolConfig = { max: 1, connectionTimeoutMillis: 10_000 };
 
 /** pg's type parsers with int8 (byte counts, COUNT(*)) read as checked numbers; see int8.ts. */
 const int8AsNumber = {
@@ -56,12 +93,17 @@ const int8AsNumber = {
 /** The same for PGlite. */
 const pgliteInt8 = { parsers: { [INT8_TYPE_ID]: parseInt8 } };
 
-function openPostgres(connectionString: string): AppDatabase {
-  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 10_000, types: int8AsNumber });
+function openPostgres(connectionString: string, settings: pg.PoolConfig): AppDatabase {
+  const pool = new pg.Pool({ ...settings, connectionString, types: int8AsNumber });
   // An idle pooled connection that the server ends (a restart, a failover, an admin's
   // pg_terminate_backend) is emitted here; unheard, it would crash the process. pg has already
   // dropped that client, the next query opens a new one, and a query in flight fails on its own.
   pool.on('error', () => undefined);
+  // The pool listens only while a client is idle. One checked out (inside a transaction, between
+  // its statements) whose connection the server ends emits 'error' on the client itself, which
+  // unheard crashes the process (found by test/faults/databaseFaults.test.ts). pg has already
+  // failed the client's queries and marked it unusable, so the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   listenSources.set(db, () => postgresListenSource(connectionString));
   return db;

@@ -6,6 +6,7 @@
 import session from 'express-session';
 import { sql } from 'kysely';
 import type { AppDatabase } from './database.ts';
+import { isDatabaseUnavailable } from './databaseUnavailable.ts';
 
 const DEFAULT_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 15 * 60 * 1000;
@@ -67,7 +68,10 @@ export class DatabaseSessionStore extends session.Store {
       .execute()
       .then(
         () => callback?.(),
-        (error: unknown) => callback?.(error),
+        // express-session touches after the answer is written, and hands an error to next() —
+        // which runs the error handlers a second time for an answer already sent. A touch lost
+        // to a database outage only leaves the old expiry, renewed on the next request.
+        (error: unknown) => callback?.(isDatabaseUnavailable(error) ? undefined : error),
       );
   }
 

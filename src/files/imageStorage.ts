@@ -12,13 +12,22 @@ import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.ts'
 import type { Logger } from '../logger.ts';
 import type { ImageJobQueue } from '../images/imageJobQueue.ts';
 import { processImage } from '../images/processImage.ts';
-import { notAcceptedVideo, outageFileTooLarge, outageStoreFull, storageUnavailable } from '../refusals/reasons.ts';
+import { isDatabaseUnavailable } from '../db/databaseUnavailable.ts';
+import {
+  databaseUnavailable,
+  localDiskFull,
+  notAcceptedVideo,
+  outageFileTooLarge,
+  outageStoreFull,
+  storageUnavailable,
+} from '../refusals/reasons.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import { sniffVideoFile } from './sniffVideoType.ts';
 import type { UploadQuota } from './uploadQuota.ts';
 import type { StoredUpload } from './storedUpload.ts';
 import { createUploadAccounting } from './uploadAccounting.ts';
 import { StorageError, type StorageAdapter, type StorageLocation } from '../storage/contract.ts';
+import { isDiskFull } from '../storage/diskFull.ts';
 import type { EarlyUpload } from './earlyVideoUpload.ts';
 import { createFallbackWriter, type ObjectToWrite, type WrittenObjects } from '../storage/fallbackWriter.ts';
 import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from '../storage/imageUrls.ts';
@@ -125,6 +134,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       written = await writeObjects(objects);
     } catch (error) {
       logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
+      if (isDiskFull(error)) throw localDiskFull(undefined, error);
       if (error instanceof StorageError && error.code === 'FallbackFull') throw outageStoreFull(error);
       if (error instanceof StorageError && error.code === 'FallbackFileTooLarge')
         throw outageFileTooLarge(Math.round((deps.outageStoreMaxFileBytes ?? 0) / 1024 / 1024), error);
@@ -166,6 +176,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
       await deleteUnreferencedObjects(db, adapter, keys, logger);
+      if (isDatabaseUnavailable(error)) throw databaseUnavailable(error);
       throw new Refusal(500, 'Your upload could not be saved. Please try again.', { cause: error });
     }
   }

@@ -12,6 +12,8 @@ import type { StorageErrorCode, StorageLocation } from '../storage/contract.ts';
 import { publicReadBlockedSentence, s3ProblemSentence } from '../storage/healthCauses.ts';
 import type { MediaDelivery } from '../storage/imageUrls.ts';
 import { summariseOutbox, type OutboxSummary } from './outbox.ts';
+import type { DiskReport, DiskSpace } from './diskSpace.ts';
+import { within } from '../within.ts';
 
 export interface StorageHealthReport {
   status: 'ok' | 'degraded';
@@ -37,6 +39,8 @@ export interface StorageHealthReport {
     lost: number;
     /** missing: files in S3 with no verified copy in the backup bucket (queued or not). */
     backup: { configured: boolean; pending: number; missing: number; oldestAgeSeconds: number | null };
+    /** Free space of each local directory the app writes to (files/diskSpace.ts). */
+    disks: DiskReport[] | undefined;
   };
 }
 
@@ -50,6 +54,7 @@ export interface StorageHealth {
 }
 
 const OUTBOX_TTL_MS = 3_000;
+const COUNT_WITHIN_MS = 2_000;
 const ALARM_EVERY_MS = 60_000;
 
 export function createStorageHealth(deps: {
@@ -64,6 +69,8 @@ export function createStorageHealth(deps: {
   publicRead?: PublicReadProbe | undefined;
   /** S3_SLOW_MS, named when slowness opened the breaker. */
   slowAfterMs?: number | undefined;
+  /** The local disks uploads are written to; measured on every report (a statfs each, no I/O on the files). */
+  diskSpace?: DiskSpace | undefined;
 }): StorageHealth {
   const { db, s3, logger } = deps;
   const probeEveryMs = deps.probeEveryMs ?? 30_000;
@@ -118,7 +125,7 @@ export function createStorageHealth(deps: {
     return counting;
   };
 
-  const report = (): StorageHealthReport => {
+  const report = (disks: { reasons: string[]; disks: DiskReport[] } | undefined): StorageHealthReport => {
     const breaker = s3?.breakerStatus();
     const lastFailure = breaker?.lastFailure;
     const reasons: string[] = [];
@@ -136,6 +143,7 @@ export function createStorageHealth(deps: {
       );
     if (outbox.lost > 0)
       reasons.push(`${outbox.lost} image(s) were lost from local disk before reaching S3 and show as placeholders.`);
+    reasons.push(...(disks?.reasons ?? []));
     return {
       status: reasons.length > 0 ? 'degraded' : 'ok',
       reasons,
@@ -161,6 +169,7 @@ export function createStorageHealth(deps: {
           missing: deps.backupConfigured ? outbox.backupMissing : 0,
           oldestAgeSeconds: outbox.oldestBackupAgeSeconds,
         },
+        disks: disks?.disks,
       },
     };
   };
@@ -179,13 +188,18 @@ export function createStorageHealth(deps: {
   return {
     async report() {
       if (s3 && (checkedAt === undefined || Date.now() - checkedAt > probeEveryMs)) void probe();
-      if (Date.now() - outboxAt > OUTBOX_TTL_MS) await count();
+      // A recount waits at most COUNT_WITHIN_MS: with the database silent, the last figures are shown.
+      const recount = Date.now() - outboxAt > OUTBOX_TTL_MS ? count() : undefined;
+      const [disks] = await Promise.all([
+        deps.diskSpace?.report(),
+        recount && within(recount, COUNT_WITHIN_MS, undefined),
+      ]);
       soundAlarm();
-      return report();
+      return report(disks);
     },
     async refresh() {
-      await Promise.all([probe(), count()]);
-      return report();
+      const [disks] = await Promise.all([deps.diskSpace?.report(), probe(), count()]);
+      return report(disks);
     },
     start() {
       timer = setInterval(

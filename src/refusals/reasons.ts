@@ -67,9 +67,24 @@ export const outageFileTooLarge = (maxMb: number, cause?: unknown) =>
     `S3 is not answering, and until it is back files can be at most ${maxMb} MB. Please try again later.`,
     { cause },
   );
-/** The disk an upload is spooled to is full (or over its quota): nothing of the upload is kept. */
-export const serverDiskFull = (cause?: unknown) =>
-  new Refusal(507, 'The server has no room for this upload right now. Please try again later.', { cause });
+/**
+ * The local disk has no room for the upload (ENOSPC): a fallback write while S3 is away, the
+ * local store, or the spool of a form upload. Nothing of it was kept. 507 Insufficient Storage.
+ */
+export const localDiskFull = (field?: string, cause?: unknown) =>
+  new Refusal(
+    507,
+    "The server's disk is full, so your upload could not be kept and nothing was saved. Please try again later.",
+    { cause, field },
+  );
+/**
+ * The database cannot be reached or is restarting (db/databaseUnavailable.ts): nothing was
+ * changed, and the same request will work once it is back. Answered with Retry-After.
+ */
+export const databaseUnavailable = (cause?: unknown) =>
+  new Refusal(503, 'The database is not answering right now, so nothing was changed. Please try again in a minute.', {
+    cause,
+  });
 /** Direct (browser-to-S3) uploads cannot be used now: the browser sends the form to the app instead. */
 export const directUploadsUnavailable = () =>
   new Refusal(409, 'Direct uploads are unavailable right now; send the form to the app instead.');

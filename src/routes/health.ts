@@ -11,6 +11,11 @@ import type { StorageHealth } from '../files/storageHealth.ts';
 import type { FallbackUsage } from '../files/fallbackBlobs.ts';
 import type { JobsHealthReport } from '../jobs/jobsHealth.ts';
 import { hasBearerToken } from '../web/bearerToken.ts';
+import type { DatabaseProbe } from '../db/databaseProbe.ts';
+import { within } from '../within.ts';
+
+/** How long /healthz waits for figures read from the database before answering without them. */
+const FIGURES_WITHIN_MS = 2_000;
 
 export function createHealthHandlers({
   storageHealth,
@@ -18,6 +23,7 @@ export function createHealthHandlers({
   jobsHealth,
   instance,
   outageStore,
+  database,
 }: {
   storageHealth: StorageHealth;
   healthzToken: string | undefined;
@@ -26,15 +32,21 @@ export function createHealthHandlers({
   instance?: string;
   /** The outage store in PostgreSQL (PostgreSQL + S3 only): what it holds for S3. */
   outageStore?: { usage(): Promise<FallbackUsage> };
+  /** Whether the database answers now (db/databaseProbe.ts); bounded in time, so /healthz answers during an outage. */
+  database?: DatabaseProbe;
 }) {
   const MB = 1024 * 1024;
   const show: RequestHandler = async (req, res) => {
-    const [storage, jobs, fallback] = await Promise.all([
+    const jobsUnread = { jobs: undefined, reasons: ['The job queue could not be read.'] };
+    const [databaseProblem, storage, jobs, fallback] = await Promise.all([
+      database?.(),
       storageHealth.report(),
-      jobsHealth?.report().catch(() => ({ jobs: undefined, reasons: ['The job queue could not be read.'] })),
-      outageStore?.usage().catch(() => undefined),
+      // A silent database would hold these for the pool's query timeout; /healthz answers first.
+      jobsHealth && within(jobsHealth.report(), FIGURES_WITHIN_MS, jobsUnread).catch(() => jobsUnread),
+      outageStore && within(outageStore.usage(), FIGURES_WITHIN_MS, undefined).catch(() => undefined),
     ]);
-    const reasons = [...storage.reasons, ...(jobs?.reasons ?? [])];
+    // While the database is away the figures below it are stale or missing: its sentence comes first.
+    const reasons = [...(databaseProblem ? [databaseProblem] : []), ...storage.reasons, ...(jobs?.reasons ?? [])];
     if (fallback && fallback.bytes >= 0.8 * fallback.limitBytes)
       reasons.push(
         `The outage store is ${Math.round((100 * fallback.bytes) / fallback.limitBytes)} % full (${Math.round(fallback.bytes / MB)} of ${Math.round(fallback.limitBytes / MB)} MB) while S3 is down; uploads will be refused when it is full.`,
@@ -47,6 +59,7 @@ export function createHealthHandlers({
             ...storage,
             status,
             reasons,
+            database: { reachable: databaseProblem === undefined },
             ...(instance && { instance }),
             ...(jobs?.jobs && { jobs: jobs.jobs }),
             ...(fallback && { fallback }),

@@ -21,7 +21,7 @@ import { readLeadingFields } from '../web/leadingFields.ts';
 import { countAsNoUpload } from '../web/memberRateLimit.ts';
 import { isCsrfRefusal } from '../web/csrf.ts';
 import { takeRestoredForm } from '../web/restoredForm.ts';
-import { isShowableRefusal, refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
+import { isShowableRefusal, refusalSentence, showRefusalOn, suggestRetry } from '../web/showRefusal.ts';
 import { removeSpooledFiles, whenSpoolingSettles } from '../web/tempFileStorage.ts';
 
 export interface VideoHandlerDeps {
@@ -62,6 +62,7 @@ export function createVideoHandlers({
     values: Partial<VideoFormValues>,
     errors: VideoFormErrors = {},
   ) => {
+    suggestRetry(res, status);
     allowLocalVideoPreview(res);
     res.status(status).render('pages/videoNew.njk', { values, errors, ...limits });
   };

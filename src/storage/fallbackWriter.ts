@@ -37,10 +37,15 @@ export function createFallbackWriter({
     const checksums = new Map<string, string | undefined>();
     try {
       for (const object of objects) {
-        const { checksum } = await adapter.put(object.key, object.open(), {
-          contentType: object.contentType,
-          cacheControl: IMMUTABLE_CACHE_CONTROL,
-        });
+        const body = object.open();
+        const { checksum } = await adapter
+          .put(object.key, body, { contentType: object.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL })
+          .catch((error: unknown) => {
+            // A put that failed before reading its stream to the end (S3 refused at once) leaves
+            // the file open; each video falling back to disk leaked a descriptor on its spool file.
+            if (!Buffer.isBuffer(body)) body.destroy();
+            throw error;
+          });
         checksums.set(object.key, checksum);
         written.push(object.key);
       }

@@ -7,24 +7,38 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
 import { Refusal } from '../refusals/refusal.ts';
-import { refusalJson } from './showRefusal.ts';
+import { databaseUnavailable } from '../refusals/reasons.ts';
+import { isDatabaseUnavailable } from '../db/databaseUnavailable.ts';
+import { refusalJson, suggestRetry } from './showRefusal.ts';
 
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new Refusal(404, 'We could not find that page.'));
 };
 
 export function createErrorRenderer(logger: Logger, options: { showStackTraces: boolean }): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
+  return (thrown: unknown, req, res, _next) => {
+    // An outage of the database is not our bug: the member reads "try again" (503), not a 500.
+    const error = !(thrown instanceof Refusal) && isDatabaseUnavailable(thrown) ? databaseUnavailable(thrown) : thrown;
     const status = httpStatusOf(error);
     const message = sentenceFor(error, status);
     if (status >= 500 && !(error instanceof Refusal))
       logger.error({ err: error, method: req.method, url: req.originalUrl }, 'Request failed');
+    else if (error !== thrown)
+      logger.warn(
+        { err: thrown, method: req.method, url: req.originalUrl },
+        'Request refused: the database is unavailable',
+      );
     if (res.headersSent) return;
     res.status(status);
+    suggestRetry(res, status);
     const requestId = res.locals.requestId;
     if (req.accepts(['html', 'json']) === 'json')
       return res.json({ ...(error instanceof Refusal ? refusalJson(error) : { error: message }), requestId });
-    const stack = options.showStackTraces && status >= 500 && error instanceof Error ? error.stack : undefined;
+    // A refusal is ours and its sentence says it all (a database outage included); only a failure's stack helps a developer.
+    const stack =
+      options.showStackTraces && status >= 500 && error instanceof Error && !(error instanceof Refusal)
+        ? error.stack
+        : undefined;
     res.render('pages/error.njk', { status, message, requestId, stack });
   };
 }

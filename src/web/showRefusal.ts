@@ -23,9 +23,18 @@ export function refusalSentence(refusal: Refusal): string {
   return isCsrfRefusal(refusal) ? CSRF_REFILLED_MESSAGE : refusal.message;
 }
 
+/** Seconds a client should wait before retrying a 503: an outage (S3, the database) is usually over within a minute. */
+export const RETRY_AFTER_SECONDS = 30;
+
+/** Adds Retry-After to a 503 that has none yet (a rate limit sets its own on its 429). */
+export function suggestRetry(res: Response, status: number): void {
+  if (status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+}
+
 export function showRefusalOn(render: (req: Request, res: Response, refusal: Refusal) => unknown): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (!isShowableRefusal(error) || res.headersSent || req.accepts(['html', 'json']) !== 'html') return next(error);
+    suggestRetry(res, error.status);
     Promise.resolve(render(req, res, error)).catch(next);
   };
 }
@@ -38,5 +47,6 @@ export function refusalJson(refusal: Refusal): { error: string; fields?: Record<
 /** For the scripts' JSON endpoints: a refusal is answered as JSON whatever the Accept header says. */
 export const answerRefusalAsJson: ErrorRequestHandler = (error: unknown, _req, res, next) => {
   if (!(error instanceof Refusal) || res.headersSent) return next(error);
+  suggestRetry(res, error.status);
   res.status(error.status).json(refusalJson(error));
 };

@@ -1,10 +1,10 @@
 /** Turns multer and spooling failures into the status and sentence a member should see. */
 import multer from 'multer';
 import { csrfRefusal } from './csrf.ts';
-import { fileTooLarge } from '../refusals/reasons.ts';
+import { fileTooLarge, localDiskFull } from '../refusals/reasons.ts';
+import { isDiskFull } from '../storage/diskFull.ts';
 import { Refusal } from '../refusals/refusal.ts';
 import { FieldTooLargeError } from './tempFileStorage.ts';
-import { spoolRefusal } from './uploadSpool.ts';
 
 export const CSRF_REJECTED = 'CSRF_REJECTED';
 
@@ -22,8 +22,8 @@ export function translateUploadError(error: unknown, limitsByField: Record<strin
   if (error instanceof Refusal) return error;
   if (error instanceof Error && error.message === CSRF_REJECTED) return csrfRefusal();
   if (error instanceof FieldTooLargeError) return fileTooLarge(error.field, error.limitBytes, error);
-  const diskFull = spoolRefusal(error);
-  if (diskFull) return diskFull;
+  // The spool ran out of room (UPLOAD_TEMP_DIR's disk is full); the spool already removed its partial file.
+  if (isDiskFull(error)) return localDiskFull(undefined, error);
   if (error instanceof multer.MulterError) {
     const field = error.field ?? Object.keys(limitsByField)[0] ?? 'file';
     switch (error.code) {

@@ -1,6 +1,6 @@
 /**
  * The private temp file a form upload is spooled to while it arrives — the one place that
- * creates and writes it, so what the disk can refuse (ENOSPC, a quota) is handled here.
+ * creates and writes it (a disk that refuses it, ENOSPC or a quota, becomes 507 in uploadErrors.ts).
  * The spool is what lets an upload survive S3 failing halfway: every byte is on disk until
  * the file is stored somewhere (parts S3 already acknowledged cannot be read back from an S3
  * that has just failed, so keeping only the parts in flight would lose the fallback).
@@ -9,8 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { serverDiskFull } from '../refusals/reasons.ts';
-import type { Refusal } from '../refusals/refusal.ts';
 
 /**
  * Bytes the spool buffers while a write is in flight, written then as one writev. With the
@@ -30,10 +28,4 @@ export async function openUploadSpool(tempDir: string): Promise<UploadSpool> {
   const filePath = path.join(tempDir, `upload-${randomBytes(12).toString('hex')}`);
   const stream = createWriteStream(filePath, { flags: 'wx', mode: 0o600, highWaterMark: SPOOL_BUFFER_BYTES });
   return { path: filePath, stream };
-}
-
-/** The refusal for a spool the disk would not take (full, or over a quota); undefined for any other error. */
-export function spoolRefusal(error: unknown): Refusal | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' ? serverDiskFull(error) : undefined;
 }

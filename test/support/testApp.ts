@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { composeApp, type ComposedApp } from '../../src/composeApp.ts';
 import { loadConfig } from '../../src/config.ts';
+import { createLocalAdapter, type OpenWriteStream } from '../../src/storage/adapters/local.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { publicReadPolicy } from './bucketPolicy.ts';
 import { captureDestination, recordSecret } from './logCapture.ts';
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   backupBucket?: boolean;
   logger?: Logger;
   breakerCooldownMs?: number;
+  /** Opens the local adapter's temp files (storage/adapters/local.ts): a test makes writes fail as a full disk does. */
+  openLocalWrite?: OpenWriteStream;
 }
 
 export interface TestApp extends ComposedApp {
@@ -102,6 +105,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: options.logger ?? createAppLogger(),
     inMemoryDatabase: !postgres,
     breakerCooldownMs: options.breakerCooldownMs,
+    localAdapter: options.openLocalWrite
+      ? createLocalAdapter({
+          rootDir: config.localStorageDir,
+          publicPath: '/static',
+          openWriteStream: options.openLocalWrite,
+        })
+      : undefined,
   });
   return {
     ...composed,

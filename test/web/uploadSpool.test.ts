@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Refusal } from '../../src/refusals/refusal.ts';
 import { translateUploadError } from '../../src/web/uploadErrors.ts';
-import { openUploadSpool, spoolRefusal } from '../../src/web/uploadSpool.ts';
+import { openUploadSpool } from '../../src/web/uploadSpool.ts';
 
 const fsError = (code: string) => Object.assign(new Error(`${code}: write failed`), { code, syscall: 'write' });
 
@@ -36,14 +36,15 @@ describe('the upload spool', () => {
 
   it('turns a full disk or a spent quota into 507 with a sentence, and leaves other errors alone', () => {
     for (const code of ['ENOSPC', 'EDQUOT']) {
-      const refusal = spoolRefusal(fsError(code));
+      const refusal = translateUploadError(fsError(code), { video: 1 });
       expect(refusal).toBeInstanceOf(Refusal);
-      expect(refusal?.status).toBe(507);
-      expect(refusal?.message).toBe('The server has no room for this upload right now. Please try again later.');
-      expect(translateUploadError(fsError(code), { video: 1 })).toMatchObject({ status: 507 });
+      expect(refusal.status).toBe(507);
+      expect(refusal.message).toBe(
+        "The server's disk is full, so your upload could not be kept and nothing was saved. Please try again later.",
+      );
     }
-    expect(spoolRefusal(fsError('EACCES'))).toBeUndefined();
-    expect(spoolRefusal(new Error('no code'))).toBeUndefined();
+    expect(translateUploadError(fsError('EACCES'), { video: 1 }).status).toBe(400);
+    expect(translateUploadError(new Error('no code'), { video: 1 }).status).toBe(400);
     expect(translateUploadError(fsError('EIO'), { video: 1 }).status).toBe(400);
   });
 });

@@ -8,7 +8,7 @@ import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mime from 'mime-types';
 import {
@@ -22,13 +22,24 @@ import {
   type StorageAdapter,
 } from '../contract.ts';
 
+/** Opens the temp file a put writes into; it must fail if the file exists. */
+export type OpenWriteStream = (file: string) => Writable;
+
+const openExclusive: OpenWriteStream = (file) => createWriteStream(file, { flags: 'wx' });
+
 export interface LocalAdapterOptions {
   rootDir: string;
   /** URL prefix the app serves rootDir under, e.g. "/static". */
   publicPath: string;
+  /** The file system boundary of put: tests replace it to make a write fail as a full disk does (ENOSPC). */
+  openWriteStream?: OpenWriteStream;
 }
 
-export function createLocalAdapter({ rootDir, publicPath }: LocalAdapterOptions): StorageAdapter {
+export function createLocalAdapter({
+  rootDir,
+  publicPath,
+  openWriteStream = openExclusive,
+}: LocalAdapterOptions): StorageAdapter {
   const root = path.resolve(rootDir);
   const prefix = publicPath.replace(/\/+$/, '');
 
@@ -40,13 +51,14 @@ export function createLocalAdapter({ rootDir, publicPath }: LocalAdapterOptions)
   return {
     location: 'local',
 
+    /** Writes all of the bytes or none: on any failure (a full disk included) the temp file is removed; the error's cause says why. */
     async put(key: string, body: Buffer | Readable, _options: PutOptions): Promise<PutResult> {
       const file = fileFor(key);
       await fs.mkdir(path.dirname(file), { recursive: true });
       // Dot-prefixed so the static file server never hands out a partial upload.
       const temp = path.join(path.dirname(file), `.tmp-${randomBytes(8).toString('hex')}`);
       try {
-        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(temp, { flags: 'wx' }));
+        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, openWriteStream(temp));
         await fs.rename(temp, file);
         return { checksum: undefined };
       } catch (error) {
