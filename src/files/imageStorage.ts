@@ -30,10 +30,11 @@ import { checksumColumns } from './recordedChecksums.ts';
 
 export type { ImageRef } from '../storage/imageUrls.ts';
 
-/** An image held in memory (images are small, and get decoded whole anyway). */
-export interface ImageFile {
-  buffer: Buffer;
-}
+/**
+ * An image to store: bytes in memory (a direct upload read back from S3), or a form upload
+ * spooled to a temp file that libvips reads while decoding (the caller removes it afterwards).
+ */
+export type ImageFile = { buffer: Buffer } | { path: string; size: number };
 
 /** A large upload already spooled to a temp file, with its size and SHA-256 taken on the way. */
 export interface SpooledFile {
@@ -199,10 +200,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl, deps.delivery),
 
     uploadImage: (file, folder, prefix, ownerId, options = {}) =>
-      accounted(file.buffer.length, ownerId, async () => {
-        const processed = await deps.imageJobs(() =>
-          processImage(file.buffer, folder, { maxPixels: deps.maxImagePixels }),
-        );
+      accounted('buffer' in file ? file.buffer.length : file.size, ownerId, async () => {
+        const input = 'buffer' in file ? file.buffer : { path: file.path };
+        const processed = await deps.imageJobs(() => processImage(input, folder, { maxPixels: deps.maxImagePixels }));
         const { objects, fields } = describeProcessedImage(processed, folder, prefix);
         return storeAndRecord(objects, { ...fields, owner_id: ownerId }, options);
       }),
