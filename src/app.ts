@@ -222,7 +222,12 @@ export function createApp(deps: AppDeps): Express {
     home: createHomeHandlers({ db, writeGeneration: deps.writeGeneration }),
     auth: createAuthHandlers({ db }),
     members: createMemberHandlers({ db }),
-    profile: createProfileHandlers({ db, imageStorage, maxImageBytes: config.maxImageBytes }),
+    profile: createProfileHandlers({
+      db,
+      imageStorage,
+      maxImageBytes: config.maxImageBytes,
+      uploadTempDir: config.uploadTempDir,
+    }),
     videos: createVideoHandlers({
       db,
       imageStorage,

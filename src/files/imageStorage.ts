@@ -1,14 +1,13 @@
 /**
  * The files service (the seed's `upload_image_to_storage`, `get_image_url` and delete), for
- * images and uploaded videos alike: every write of a stored file goes through here. Images go through the pipeline first (the
- * server stores only what it made itself); every upload tries S3 first and falls back to
+ * images and uploaded videos alike (its contract: imageStorageContract.ts). Images go through
+ * the pipeline first (the server stores only what it made itself); every upload tries S3 first and falls back to
  * local disk; the database records where each file ended up, and URLs are built from that
  * record alone — so every file keeps the right URL whatever the current mode.
  */
 import { createReadStream } from 'node:fs';
-import type { Transaction } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
-import type { Database, NewStoredFileRow, StoredFileRow } from '../db/schema.ts';
+import type { NewStoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { ImageJobQueue } from '../images/imageJobQueue.ts';
 import { processImage } from '../images/processImage.ts';
@@ -28,72 +27,19 @@ import type { StoredUpload } from './storedUpload.ts';
 import { createUploadAccounting } from './uploadAccounting.ts';
 import { StorageError, type StorageAdapter, type StorageLocation } from '../storage/contract.ts';
 import { isDiskFull } from '../storage/diskFull.ts';
-import type { EarlyUpload } from './earlyVideoUpload.ts';
 import { createFallbackWriter, type ObjectToWrite, type WrittenObjects } from '../storage/fallbackWriter.ts';
-import { createImageUrlBuilder, createStoredFileUrl, type ImageRef, type MediaDelivery } from '../storage/imageUrls.ts';
+import { createImageUrlBuilder, createStoredFileUrl, type MediaDelivery } from '../storage/imageUrls.ts';
 import { describeProcessedImage } from './imageRecord.ts';
 import { newObjectKey, type MediaFolder } from '../storage/keys.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
 import { checksumColumns } from './recordedChecksums.ts';
 
+import type { ImageStorage, UploadOptions } from './imageStorageContract.ts';
+
 export type { ImageRef } from '../storage/imageUrls.ts';
-
-/** An image held in memory (images are small, and get decoded whole anyway). */
-export interface ImageFile {
-  buffer: Buffer;
-}
-
-/** A large upload already spooled to a temp file, with its size and SHA-256 taken on the way. */
-export interface SpooledFile {
-  path: string;
-  size: number;
-  sha256: string;
-  /** The same bytes streamed on to S3 while they arrived (earlyVideoUpload.ts); used when it got there whole. */
-  early?: EarlyUpload;
-}
-
+export type { ImageFile, ImageStorage, SpooledFile, UploadOptions } from './imageStorageContract.ts';
 export type { StoredUpload } from './storedUpload.ts';
-
-export interface UploadOptions {
-  /**
-   * Runs in the same transaction that records the file, e.g. to point a user's avatar at
-   * it. If it throws, the row is rolled back and the stored bytes are deleted again.
-   */
-  attach?: (trx: Transaction<Database>, file: StoredFileRow) => Promise<void>;
-}
-
-/**
- * Every write of a stored file goes through here. Each store method resolves to the stored
- * upload, or rejects with a Refusal (bytes not acceptable, storage unavailable, the file could
- * not be recorded) and leaves nothing behind. A stored upload is logged and counted against its
- * owner's daily quota once, here; a refused one is logged and not counted.
- */
-export interface ImageStorage {
-  readonly mode: StorageLocation;
-  uploadImage(
-    file: ImageFile,
-    folder: MediaFolder,
-    prefix: string,
-    ownerId: number | null,
-    options?: UploadOptions,
-  ): Promise<StoredUpload>;
-  uploadVideo(file: SpooledFile, prefix: string, ownerId: number, options?: UploadOptions): Promise<StoredUpload>;
-  /**
-   * Records a video that is already in S3 under its final key (a browser-to-S3 upload the app
-   * checked and copied): the row, a backup copy owed, and `attach`, in one transaction. If that
-   * fails, the object is deleted again and the promise rejects.
-   */
-  recordVideoInS3(
-    file: { key: string; contentType: string; bytes: number; sha256: string; checksum?: string | undefined },
-    ownerId: number,
-    options?: UploadOptions,
-  ): Promise<StoredUpload>;
-  getImageUrl(image: ImageRef | string | null | undefined, folder: MediaFolder, width?: number): string;
-  /** Deletes the row, then its objects from wherever they live; does nothing when there is no such file. */
-  deleteFile(fileId: number): Promise<void>;
-  adapterFor(location: StorageLocation): StorageAdapter | undefined;
-}
 
 export interface ImageStorageDeps {
   db: AppDatabase;
@@ -210,10 +156,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     getImageUrl: createImageUrlBuilder(adapterFor, s3 ?? local, deps.placeholderUrl, deps.delivery),
 
     uploadImage: (file, folder, prefix, ownerId, options = {}) =>
-      accounted(file.buffer.length, ownerId, async () => {
-        const processed = await deps.imageJobs(() =>
-          processImage(file.buffer, folder, { maxPixels: deps.maxImagePixels }),
-        );
+      accounted('buffer' in file ? file.buffer.length : file.size, ownerId, async () => {
+        const input = 'buffer' in file ? file.buffer : { path: file.path };
+        const processed = await deps.imageJobs(() => processImage(input, folder, { maxPixels: deps.maxImagePixels }));
         const { objects, fields } = describeProcessedImage(processed, folder, prefix);
         return storeAndRecord(objects, { ...fields, owner_id: ownerId }, options);
       }),

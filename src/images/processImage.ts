@@ -5,6 +5,7 @@
  * after the image data), cropped and resized to the folder's variants, as WebP.
  */
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { OutputInfo } from 'sharp';
 import type { MediaFolder } from '../storage/keys.ts';
 import { damagedImage } from '../refusals/reasons.ts';
@@ -39,8 +40,40 @@ export interface ImageLimits {
   maxPixels: number;
 }
 
-export async function processImage(input: Buffer, folder: MediaFolder, limits: ImageLimits): Promise<ProcessedImage> {
-  await sniffImageType(input);
+/**
+ * An upload spooled to a file: libvips reads it as it decodes, so the encoded bytes are never
+ * held in memory (a 12 MP photo is ~3 MB; a burst of uploads waiting for the queue held them all).
+ */
+export interface ImageFileOnDisk {
+  path: string;
+}
+
+/** The bytes themselves (a direct upload read back from S3, a regenerated original), or a spooled file. */
+export type ImageInput = Buffer | ImageFileOnDisk;
+
+/** Enough of the file's start for file-type to name any format we accept, and for the SVG check. */
+const SNIFF_BYTES = 4100;
+
+async function headOf(input: ImageInput): Promise<Buffer> {
+  if (Buffer.isBuffer(input)) return input;
+  const file = await open(input.path);
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
+/** What sharp opens: the buffer, or the file's path. */
+const sharpInput = (input: ImageInput): Buffer | string => (Buffer.isBuffer(input) ? input : input.path);
+
+export async function processImage(
+  input: ImageInput,
+  folder: MediaFolder,
+  limits: ImageLimits,
+): Promise<ProcessedImage> {
+  await sniffImageType(await headOf(input));
   const sharp = await loadRestrictedSharp();
   const spec = IMAGE_SPECS[folder];
   const header = await readHeader(input);
@@ -65,7 +98,11 @@ export async function processImage(input: Buffer, folder: MediaFolder, limits: I
   const largest = sizes[0]!;
   let pixels: { data: Buffer; info: OutputInfo };
   try {
-    pixels = await sharp(input, { limitInputPixels: limits.maxPixels, failOn: 'truncated', animated: false })
+    pixels = await sharp(sharpInput(input), {
+      limitInputPixels: limits.maxPixels,
+      failOn: 'truncated',
+      animated: false,
+    })
       .autoOrient()
       .resize(largest.width, largest.height, { fit: 'cover', position: sharp.strategy.attention })
       .toColourspace('srgb')
@@ -93,12 +130,12 @@ export async function processImage(input: Buffer, folder: MediaFolder, limits: I
 }
 
 async function readHeader(
-  input: Buffer,
+  input: ImageInput,
 ): Promise<{ width: number; height: number; pageHeight?: number; orientation?: number }> {
   const sharp = await loadRestrictedSharp();
   try {
     // Reads the header only: a pixel bomb is measured here, never decoded.
-    const metadata = await sharp(input, { limitInputPixels: false }).metadata();
+    const metadata = await sharp(sharpInput(input), { limitInputPixels: false }).metadata();
     if (!metadata.width || !metadata.height) throw new Error('no dimensions in the header');
     return {
       width: metadata.width,

@@ -15,9 +15,19 @@ import { countAsNoUpload } from '../web/memberRateLimit.ts';
 import { createImageUploadReceiver } from '../web/receiveImageUpload.ts';
 import { refusalSentence, showRefusalOn } from '../web/showRefusal.ts';
 
-export function createProfileHandlers(deps: { db: AppDatabase; imageStorage: ImageStorage; maxImageBytes: number }) {
+export function createProfileHandlers(deps: {
+  db: AppDatabase;
+  imageStorage: ImageStorage;
+  maxImageBytes: number;
+  /** Where avatar uploads are spooled while they are processed. */
+  uploadTempDir: string;
+}) {
   const { db, imageStorage, maxImageBytes } = deps;
-  const receiveAvatar = createImageUploadReceiver({ field: 'avatar', maxBytes: maxImageBytes });
+  const withAvatarUpload = createImageUploadReceiver({
+    field: 'avatar',
+    maxBytes: maxImageBytes,
+    tempDir: deps.uploadTempDir,
+  });
   const maxMegabytes = megabytes(maxImageBytes);
 
   const renderProfile = async (res: Response, status: number, errors: { avatarError?: string } = {}) => {
@@ -61,12 +71,13 @@ export function createProfileHandlers(deps: { db: AppDatabase; imageStorage: Ima
   /** Refusals (too large, not an image, storage down, stale form, rate limit, quota) are shown by showAvatarRefusal. */
   const replaceAvatar = async (req: Request, res: Response) => {
     const slot = avatarSlot(signedInUser(res).id);
-    const file = await receiveAvatar(req, res);
-    if (!file || file.size === 0) {
-      countAsNoUpload(res);
-      throw noImageChosen('avatar');
-    }
-    const stored = await replaceImage(imageStorage, slot, file);
+    const stored = await withAvatarUpload(req, res, (file) => {
+      if (!file || file.size === 0) {
+        countAsNoUpload(res);
+        throw noImageChosen('avatar');
+      }
+      return replaceImage(imageStorage, slot, file);
+    });
     req.session.flash = replacedMessage(slot, stored, imageStorage.mode);
     res.redirect(303, '/profile');
   };

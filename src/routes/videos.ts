@@ -53,7 +53,11 @@ export function createVideoHandlers({
     tempDir: uploadTempDir,
     startEarlyVideoUpload,
   });
-  const receiveThumbnail = createImageUploadReceiver({ field: 'thumbnail', maxBytes: maxImageBytes });
+  const withThumbnailUpload = createImageUploadReceiver({
+    field: 'thumbnail',
+    maxBytes: maxImageBytes,
+    tempDir: uploadTempDir,
+  });
   const limits = { maxImageMegabytes: megabytes(maxImageBytes), maxVideoMegabytes: megabytes(maxVideoBytes) };
 
   const renderForm = (
@@ -183,13 +187,14 @@ export function createVideoHandlers({
 
   const replaceThumbnail = async (req: Request, res: Response) => {
     const video = await loadOwnVideo(req, res);
-    const file = await receiveThumbnail(req, res);
-    if (!file || file.size === 0) {
-      countAsNoUpload(res);
-      throw noImageChosen('thumbnail');
-    }
     const slot = thumbnailSlot(video.id, video.owner.id);
-    const stored = await replaceImage(imageStorage, slot, file);
+    const stored = await withThumbnailUpload(req, res, (file) => {
+      if (!file || file.size === 0) {
+        countAsNoUpload(res);
+        throw noImageChosen('thumbnail');
+      }
+      return replaceImage(imageStorage, slot, file);
+    });
     req.session.flash = replacedMessage(slot, stored, imageStorage.mode);
     res.redirect(303, slot.page);
   };

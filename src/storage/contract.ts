@@ -76,6 +76,13 @@ export interface StorageAdapter {
   /** Removes the object. Does not throw when it does not exist; throws StorageError on other failures. */
   delete(key: string): Promise<void>;
 
+  /**
+   * Removes every object in `keys` (at most 1000) in one request, as `delete` would each: keys
+   * that do not exist are fine. Throws StorageError, naming the keys left, when any could not be
+   * removed. Absent on backends where one delete costs no round trip (local disk).
+   */
+  deleteMany?(keys: string[]): Promise<void>;
+
   /** The URL a browser uses to fetch the object. Pure string work: no I/O, never throws. */
   urlFor(key: string): string;
 

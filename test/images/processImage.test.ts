@@ -3,6 +3,9 @@
  * status and message when refused; size, orientation, colour space, and no metadata or
  * payload left when accepted.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Refusal } from '../../src/refusals/refusal.ts';
@@ -54,6 +57,25 @@ describe('processImage: accepted images', () => {
       expect(metadata.xmp).toBeUndefined();
       expect(metadata.iptc).toBeUndefined();
       expect(variant.bytes.includes(Buffer.from(hostile.GPS_MARKER))).toBe(false);
+    }
+  });
+
+  it('reads a spooled file exactly as its bytes, and refuses a disguised one from its first bytes', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vv-spooled-'));
+    try {
+      const photo = await hostile.orientedJpeg(6);
+      await writeFile(path.join(dir, 'photo'), photo);
+      const fromFile = await processImage({ path: path.join(dir, 'photo') }, 'avatars', LIMITS);
+      const fromBytes = await processImage(photo, 'avatars', LIMITS);
+      expect(fromFile.variants.map((variant) => variant.sha256)).toEqual(
+        fromBytes.variants.map((variant) => variant.sha256),
+      );
+      await writeFile(path.join(dir, 'tiff'), await hostile.tiffImage());
+      const refused = await processImage({ path: path.join(dir, 'tiff') }, 'avatars', LIMITS).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Refusal);
+      expect((refused as Refusal).status).toBe(415);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

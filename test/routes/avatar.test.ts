@@ -2,6 +2,8 @@
  * Avatar uploads through HTTP, stored in a real S3 server (MinIO in CI), and the fallback
  * proven by stopping S3 for real. Hostile uploads live in test/hostile/uploads.test.ts.
  */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import request from 'supertest';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -68,6 +70,22 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
     const keys = await listObjects(s3, testApp.bucket!);
     expect(keys).toContain(second.split(`/${testApp.bucket}/`)[1]);
     expect(keys).not.toContain(first.split(`/${testApp.bucket}/`)[1]);
+  });
+
+  it('replacing an avatar with several sizes deletes every previous size and leaves no temp file', async () => {
+    const agent = await signUp(testApp.app, 'carol');
+    const bucketKeys = async () => (await listObjects(s3, testApp.bucket!)).filter((key) => key.includes(`/u`));
+    const before = new Set(await bucketKeys());
+    await uploadAvatar(agent, await makeImage('jpeg', 300, 300, '#0000ff'), 'one.jpg');
+    const first = (await bucketKeys()).filter((key) => !before.has(key));
+    expect(first).toHaveLength(3);
+    await uploadAvatar(agent, await makeImage('jpeg', 300, 300, '#ffff00'), 'two.jpg');
+    const after = await bucketKeys();
+    for (const key of first) expect(after).not.toContain(key);
+    expect(after.filter((key) => !before.has(key))).toHaveLength(3);
+    expect(
+      (await readdir(path.join(testApp.localDir, 'upload-tmp'))).filter((name) => name.startsWith('image-')),
+    ).toEqual([]);
   });
 
   it.each([

@@ -147,6 +147,15 @@ export function runStorageAdapterContract(name: string, setUp: () => Promise<Ada
       await expect(adapter.delete(key)).resolves.toBeUndefined();
     });
 
+    it('deletes several keys in one batch (S3), a missing key included', async () => {
+      const keys = [newKey(), newKey(), newKey()];
+      await Promise.all(keys.slice(0, 2).map((key) => adapter.put(key, Buffer.from('bye'), PUT)));
+      // Local disk and the outage store have no batch: each delete there costs no round trip.
+      if (!adapter.deleteMany) return expect(adapter.location).not.toBe('s3');
+      await adapter.deleteMany(keys);
+      for (const key of keys) expect(await adapter.head(key)).toBeUndefined();
+    });
+
     it('leaves nothing behind when the body stream fails midway', async () => {
       const key = newKey();
       const before = await subject.listRaw('avatars');

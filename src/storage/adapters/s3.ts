@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -135,6 +136,24 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       } catch (error) {
         throw toStorageError(error, `delete of ${key}`);
       }
+    },
+
+    async deleteMany(keys: string[]): Promise<void> {
+      for (const key of keys) assertSafeKey(key);
+      let failed: string[];
+      try {
+        // Quiet: S3 lists only the keys it could not delete (a missing key counts as deleted).
+        const result = await client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true },
+          }),
+        );
+        failed = (result.Errors ?? []).map((error) => `${error.Key} (${error.Code})`);
+      } catch (error) {
+        throw toStorageError(error, `delete of ${keys.join(', ')}`);
+      }
+      if (failed.length > 0) throw new StorageError('ServerError', `S3 could not delete ${failed.join(', ')}`);
     },
 
     urlFor(key: string): string {
