@@ -26,6 +26,7 @@ import { mountRoutes, sessionlessRoutes, sessionRoutes } from './routes/routeTab
 import { createVideoHandlers } from './routes/videos.ts';
 import type { StartEarlyVideoUpload } from './files/earlyVideoUpload.ts';
 import { createDirectImageUploadHandlers } from './routes/directImageUploadRoutes.ts';
+import { createDirectUploadStatusHandlers } from './routes/directUploadStatusRoutes.ts';
 import type { DirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploadHandlers } from './routes/directVideoUploadRoutes.ts';
 import type { DirectVideoUploads } from './uploads/directVideoUploads.ts';
@@ -182,7 +183,8 @@ export function createApp(deps: AppDeps): Express {
     serves: (key) => urlModeForKey(delivery, key) === 'proxy',
     logger,
   });
-  mountRoutes(app, sessionlessRoutes({ health, media }));
+  const directUploadStates = createDirectUploadStatusHandlers({ db, imageStorage });
+  mountRoutes(app, sessionlessRoutes({ health, media, directUploadStates }));
 
   app.use(
     createSessionMiddleware({
@@ -227,8 +229,9 @@ export function createApp(deps: AppDeps): Express {
       startEarlyVideoUpload: deps.startEarlyVideoUpload,
     }),
     directImages: deps.directUploads
-      ? createDirectImageUploadHandlers({ directUploads: deps.directUploads, imageStorage })
+      ? createDirectImageUploadHandlers({ directUploads: deps.directUploads })
       : undefined,
+    directUploadStates,
     directVideos: deps.directVideoUploads
       ? createDirectVideoUploadHandlers({ directVideoUploads: deps.directVideoUploads })
       : undefined,
