@@ -124,7 +124,7 @@
   // A page showing "being processed" (an upload finalized before this page loaded) follows it too.
   for (const notice of document.querySelectorAll('[data-direct-upload-status]')) {
     const key = notice.dataset.directUploadStatus;
-    followUpload(statusUrlOf(key), 10 * 60_000).then((settled) => {
+    void followUpload(statusUrlOf(key), 10 * 60_000).then((settled) => {
       if (settled.state === 'stored' || settled.state === 'refused') window.location.assign(doneUrlOf(key));
     });
   }
