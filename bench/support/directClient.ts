@@ -95,8 +95,8 @@ const GIVE_UP_MS = 120_000;
 
 /**
  * What the browser does after finalize: polls GET /uploads/direct/status until the worker has
- * stored the upload, then GET /uploads/direct/done (the confirmation, 303 → /profile).
- * Resolves to the number of polls; throws when refused or not stored in time.
+ * stored the upload (then it opens the page, as the form route's 303 makes it do: not counted
+ * on either side). Resolves to the number of polls; throws when refused or not stored in time.
  */
 export async function followToStored(member: HttpMember, key: string): Promise<number> {
   const query = `?key=${encodeURIComponent(key)}`;
@@ -110,11 +110,7 @@ export async function followToStored(member: HttpMember, key: string): Promise<n
     if (reply.status !== 200)
       throw new Error(`the status of ${key} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
     if (status.state === 'refused') throw new Error(`the worker refused ${key}: ${String(status.refusal)}`);
-    if (status.state !== 'stored') continue;
-    const done = await member.send('GET', `/uploads/direct/done${query}`);
-    if (done.status !== 303 || done.location !== '/profile')
-      throw new Error(`/uploads/direct/done for ${key} answered ${done.status} ${done.location ?? ''}`);
-    return polls;
+    if (status.state === 'stored') return polls;
   }
   throw new Error(`${key} was not stored within ${GIVE_UP_MS / 1000} s`);
 }

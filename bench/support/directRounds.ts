@@ -4,8 +4,7 @@
  * order. Each phase is metered alone (the web app's, the worker's and the S3 server's utime +
  * stime from /proc), from its first request until TRAIL_MS after its last answer, so work a
  * phase leaves running in the background (garbage collection) is charged to it and not the
- * next. The direct flow's processing phase (status polls until every upload is stored, then
- * the confirmation) ends only once the worker has stored them all, so its CPU lands there.
+ * next. The direct flow's processing phase (status polls until every upload is stored) ends only once the worker has stored them all, so its CPU lands there.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCpuMeter } from './cpuTime.ts';
@@ -42,7 +41,7 @@ export const PHASE_LABELS: Record<Phase, string> = {
   presign: 'direct: presign',
   toBucket: 'direct: file → S3 (signed POST)',
   finalize: 'direct: finalize (202, job queued)',
-  processing: 'direct: status polls + confirmation',
+  processing: 'direct: status polls until stored',
   finalizeRefused: 'direct: finalize refused by the sniff',
 };
 
@@ -138,7 +137,8 @@ export function createRounds(setup: RoundSetup) {
     );
     let polls = 0;
     const processing = await run('processing', count, async (index, member) => {
-      polls += await followToStored(member, signed[index]!.upload.key);
+      const pollsMade = await followToStored(member, signed[index]!.upload.key);
+      polls += pollsMade;
     });
     if (processing) processing.polls = polls / count;
     const finalizeRefused = await run('finalizeRefused', count, (index, member) =>

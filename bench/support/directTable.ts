@@ -87,8 +87,8 @@ export function formatDirectTable(r: DirectResults): string {
     row('direct: file → S3 (signed POST)', ...ms('toBucket', 'the app takes no part')),
     row('direct: finalize', ...ms('finalize', 'one 4100-byte ranged GET, the sniff, one transaction; 202')),
     row(
-      'direct: status polls + confirmation',
-      ...ms('processing', `${fixed(of('polls').median, 1)} polls per upload, then GET /uploads/direct/done`),
+      'direct: status polls until stored',
+      ...ms('processing', `${fixed(of('polls').median, 1)} polls per upload (500 ms, then ×1.5)`),
     ),
     row('direct: whole flow', ...ms('direct')),
     ratio('(a) direct whole flow / form upload', 'a'),

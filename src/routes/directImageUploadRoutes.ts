@@ -9,7 +9,7 @@
 import type { RequestHandler } from 'express';
 import type { DirectUploadPurpose, DirectUploads } from '../uploads/directImageUploads.ts';
 import { signedInUser } from '../web/currentUser.ts';
-import { doneUrl, statusUrl } from './directUploadStatusRoutes.ts';
+import { statusUrl } from './directUploadStatusRoutes.ts';
 
 const PURPOSES: DirectUploadPurpose[] = ['avatar', 'thumbnail'];
 
@@ -35,11 +35,13 @@ export function createDirectImageUploadHandlers({ directUploads }: { directUploa
     const key = body.key;
     if (typeof key !== 'string') return res.status(400).json({ error: 'Send the key of the upload to finalize.' });
     const { state, slot } = await directUploads.finalize(signedInUser(res).id, key);
-    // done: where the browser goes once the status says stored (it carries the confirmation there).
+    // The confirmation waits in the session until the page sees the upload stored (directUploadStatusRoutes.ts).
+    // announce: false when the image is one step of a larger submission (a new video's thumbnail) whose own message is pending.
+    if (body.announce !== false) req.session.pendingUploadFlash = { key, label: slot.label };
     res
       .status(202)
       .location(statusUrl(key))
-      .json({ state, statusUrl: statusUrl(key), page: slot.page, done: doneUrl(key) });
+      .json({ state, statusUrl: statusUrl(key), page: slot.page });
   };
 
   return { presign, finalize };

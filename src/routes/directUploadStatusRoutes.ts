@@ -4,23 +4,28 @@
  *   Answered before the session middleware, so a poll costs one primary-key read and never
  *   writes (or touches) the session. The key itself is the credential: 128 random bits only
  *   the member's browser was given (by presign), and the answer reveals no more than its state.
- * - `GET /uploads/direct/done?key=…` — where the browser goes once the upload is stored: puts
- *   the confirmation in the member's flash (as the form route does) and redirects to the page.
  * - `showDirectUploadStates` — a guard for the pages that show an avatar or thumbnail: the
- *   member's unsettled or lately refused uploads, for the "processing" notice beside the image.
+ *   member's unsettled or lately refused uploads, for the "processing" notice beside the image;
+ *   and the confirmation finalize left pending in the session, turned into the page's flash
+ *   once the upload is stored (dropped if it was refused). So the browser needs no extra
+ *   request after the last poll: it simply opens the page.
  */
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { AppDatabase } from '../db/database.ts';
 import type { ImageStorage } from '../files/imageStorage.ts';
 import { replacedMessage } from '../files/replaceImage.ts';
 import { readDirectImageUpload, slotUploadStates } from '../uploads/directUploadStatus.ts';
 
+declare module 'express-session' {
+  interface SessionData {
+    /** The confirmation of a direct image upload still being processed (set by finalize). */
+    pendingUploadFlash: { key: string; label: string };
+  }
+}
+
 const IMAGE_UPLOAD_KEY = /^incoming\/u\d{1,12}\/[0-9a-f]{32}$/;
 
 export const statusUrl = (key: string) => `/uploads/direct/status?key=${encodeURIComponent(key)}`;
-export const doneUrl = (key: string) => `/uploads/direct/done?key=${encodeURIComponent(key)}`;
-
-const LABELS: Record<string, string> = { avatar: 'Avatar', thumbnail: 'Thumbnail' };
 
 function keyOf(query: unknown): string | undefined {
   const key = (query as Record<string, unknown> | undefined)?.key;
@@ -42,30 +47,34 @@ export function createDirectUploadStatusHandlers({
     res.json(found.status);
   };
 
-  const done: RequestHandler = async (req, res) => {
-    const key = keyOf(req.query);
-    const upload = key ? await readDirectImageUpload(db, key) : undefined;
-    if (!upload || upload.userId !== res.locals.currentUser?.id) return res.redirect(303, '/profile');
+  /** The pending confirmation becomes the flash once its upload is stored; a refused or vanished one is dropped. */
+  async function settlePendingFlash(req: Request, memberId: number): Promise<void> {
+    const pending = req.session.pendingUploadFlash;
+    if (!pending) return;
+    const upload = await readDirectImageUpload(db, pending.key);
+    if (upload?.userId === memberId && upload.status.state === 'processing') return;
+    delete req.session.pendingUploadFlash;
     const file =
-      upload.status.state === 'stored' && upload.storedFileId !== null
+      upload?.userId === memberId && upload.status.state === 'stored' && upload.storedFileId !== null
         ? await db.selectFrom('stored_files').selectAll().where('id', '=', upload.storedFileId).executeTakeFirst()
         : undefined;
-    if (file) {
-      const stored = {
-        url: imageStorage.getImageUrl(file, upload.purpose === 'avatar' ? 'avatars' : 'thumbnails'),
-        location: file.location,
-        file,
-      };
-      req.session.flash = replacedMessage({ label: LABELS[upload.purpose] ?? 'Image' }, stored, imageStorage.mode);
-    }
-    res.redirect(303, upload.status.page);
-  };
+    if (!file) return;
+    const stored = {
+      url: imageStorage.getImageUrl(file, file.folder === 'avatars' ? 'avatars' : 'thumbnails'),
+      location: file.location,
+      file,
+    };
+    req.session.flash = replacedMessage({ label: pending.label }, stored, imageStorage.mode);
+  }
 
-  const showDirectUploadStates: RequestHandler = async (_req, res, next) => {
+  const showDirectUploadStates: RequestHandler = async (req, res, next) => {
     const member = res.locals.currentUser;
-    if (member) res.locals.directUploadStates = await slotUploadStates(db, member.id);
+    if (member) {
+      await settlePendingFlash(req, member.id);
+      res.locals.directUploadStates = await slotUploadStates(db, member.id);
+    }
     next();
   };
 
-  return { status, done, showDirectUploadStates };
+  return { status, showDirectUploadStates };
 }

@@ -43,7 +43,7 @@ export interface RouteHandlers {
   /** Present only when S3 and static credentials are configured. */
   directImages?: ReturnType<typeof createDirectImageUploadHandlers>;
   directVideos?: ReturnType<typeof createDirectVideoUploadHandlers>;
-  /** A direct image upload's state after finalize: the polled status, the confirmation, the pages' notice. */
+  /** A direct image upload's state after finalize: the polled status, and the pages' notice and confirmation. */
   directUploadStates: ReturnType<typeof createDirectUploadStatusHandlers>;
 }
 
@@ -109,7 +109,6 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
     ...(di ? [
     row('post', '/uploads/presign',         [csrf, user, g.uploadLimit, json2kb], di.presign,            answerRefusalAsJson),
     row('post', '/uploads/finalize',        [csrf, user, json2kb],              di.finalize,               answerRefusalAsJson),
-    row('get',  '/uploads/direct/done',     [user],                             h.directUploadStates.done),
     ] : []),
     ...(dv ? [
     row('post', '/uploads/videos/start',    [csrf, user, g.uploadLimit, json8kb], dv.start,              answerRefusalAsJson),

@@ -89,12 +89,17 @@ export function createDirectUploads(deps: DirectUploadDeps) {
     return { head: Buffer.concat(chunks), size: info.size };
   }
 
+  const alreadyFinalized = () => new Refusal(409, 'That upload was already finalized.');
+
+  /** Claims the upload as refused (only one finalize can), deletes the temporary object, and throws the refusal. */
   async function refuse(key: string, refusal: Refusal): Promise<never> {
-    await db
+    const claimed = await db
       .updateTable('direct_uploads')
-      .set({ state: 'refused', refusal: refusal.message, settled_at: new Date() })
+      .set({ finalized_at: new Date(), state: 'refused', refusal: refusal.message, settled_at: new Date() })
       .where('key', '=', key)
-      .execute();
+      .where('finalized_at', 'is', null)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows === 0n) throw alreadyFinalized();
     await deleteTemporaryUpload(s3, key, logger);
     throw refusal;
   }
@@ -137,14 +142,7 @@ export function createDirectUploads(deps: DirectUploadDeps) {
       if (upload.purpose === 'video')
         throw new Refusal(400, 'That upload is a video; it is completed with /uploads/videos/complete.');
       const purpose = upload.purpose;
-      // Claimed atomically, so two finalize calls for one upload cannot both queue it.
-      const claimed = await db
-        .updateTable('direct_uploads')
-        .set({ finalized_at: new Date() })
-        .where('key', '=', key)
-        .where('finalized_at', 'is', null)
-        .executeTakeFirst();
-      if (claimed.numUpdatedRows === 0n) throw new Refusal(409, 'That upload was already finalized.');
+      if (upload.finalized_at) throw alreadyFinalized();
       let slot: ImageSlot;
       try {
         const object = await readHead(key);
@@ -154,12 +152,19 @@ export function createDirectUploads(deps: DirectUploadDeps) {
         slot = await directUploadSlot(db, userId, purpose, upload.video_id);
       } catch (error) {
         if (error instanceof Refusal) return refuse(key, error);
-        await deleteTemporaryUpload(s3, key, logger);
+        // Not claimed yet: the object stays, and finalize may be asked again.
         throw error;
       }
-      // The state and the job commit together: a processing upload always has its job.
+      // Claimed atomically with its job, so two finalize calls for one upload cannot both queue
+      // it, and a processing upload always has its job.
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('direct_uploads').set({ state: 'processing' }).where('key', '=', key).execute();
+        const claimed = await trx
+          .updateTable('direct_uploads')
+          .set({ finalized_at: new Date(), state: 'processing' })
+          .where('key', '=', key)
+          .where('finalized_at', 'is', null)
+          .executeTakeFirst();
+        if (claimed.numUpdatedRows === 0n) throw alreadyFinalized();
         await deps.enqueue(trx, DIRECT_IMAGE_JOB, { key }, { dedupeKey: `${DIRECT_IMAGE_JOB}:${key}` });
       });
       return { state: 'processing', slot };

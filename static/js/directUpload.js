@@ -58,7 +58,6 @@
     return last;
   };
   const statusUrlOf = (key) => `/uploads/direct/status?key=${encodeURIComponent(key)}`;
-  const doneUrlOf = (key) => `/uploads/direct/done?key=${encodeURIComponent(key)}`;
 
   // The app's own upload (with progress, formUpload.js) when loaded, else the plain form.
   const sendThroughApp = (form) =>
@@ -111,8 +110,8 @@
         if (!finalized.ok) return fail(finalized.data.error || 'The upload could not be processed.');
         const settled = await followUpload(finalized.data.statusUrl || statusUrlOf(key));
         if (settled.state === 'refused') return fail(settled.refusal || 'The upload could not be processed.');
-        // Stored: the confirmation and the new image. Still processing: the page says so and keeps watching.
-        window.location.assign(settled.state === 'stored' ? doneUrlOf(key) : finalized.data.page);
+        // Stored: the page shows the new image and the confirmation. Still processing: it says so and keeps watching.
+        window.location.assign(finalized.data.page);
         return;
       } catch {
         // Direct upload broke midway (network, CORS, storage): the classic form still works.
@@ -125,7 +124,7 @@
   for (const notice of document.querySelectorAll('[data-direct-upload-status]')) {
     const key = notice.dataset.directUploadStatus;
     void followUpload(statusUrlOf(key), 10 * 60_000).then((settled) => {
-      if (settled.state === 'stored' || settled.state === 'refused') window.location.assign(doneUrlOf(key));
+      if (settled.state === 'stored' || settled.state === 'refused') window.location.reload();
     });
   }
 })();

@@ -212,7 +212,7 @@
       );
       if (!presign.ok) return presign.data.error || 'it was refused.';
       await sendToBucket(presign.data, file, () => undefined);
-      const finalized = await postJson('/uploads/finalize', { key: presign.data.key }, csrfToken);
+      const finalized = await postJson('/uploads/finalize', { key: presign.data.key, announce: false }, csrfToken);
       if (!finalized.ok) return finalized.data.error || 'it could not be processed.';
       // The worker makes the thumbnail's variants; the video's page shows it once they exist.
       const settled = await followUpload(finalized.data.statusUrl);
