@@ -22,7 +22,7 @@ import { createHomeHandlers } from './routes/home.ts';
 import { createMediaHandlers } from './routes/media.ts';
 import { createMemberHandlers } from './routes/members.ts';
 import { createProfileHandlers } from './routes/profile.ts';
-import { mountRoutes, sessionlessRoutes, sessionRoutes } from './routes/routeTable.ts';
+import { mountRoutes, pollingRoutes, sessionlessRoutes, sessionRoutes } from './routes/routeTable.ts';
 import { createVideoHandlers } from './routes/videos.ts';
 import type { StartEarlyVideoUpload } from './files/earlyVideoUpload.ts';
 import { createDirectImageUploadHandlers } from './routes/directImageUploadRoutes.ts';
@@ -162,6 +162,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(refuseControlCharactersInPath);
+  const directUploadStates = createDirectUploadStatusHandlers({ db, imageStorage });
+  mountRoutes(app, pollingRoutes({ directUploadStates }));
   // Pages, CSS and JS go compressed; compression skips images and videos (not compressible).
   app.use(compression());
   app.use(assets.routes);
@@ -183,8 +185,7 @@ export function createApp(deps: AppDeps): Express {
     serves: (key) => urlModeForKey(delivery, key) === 'proxy',
     logger,
   });
-  const directUploadStates = createDirectUploadStatusHandlers({ db, imageStorage });
-  mountRoutes(app, sessionlessRoutes({ health, media, directUploadStates }));
+  mountRoutes(app, sessionlessRoutes({ health, media }));
 
   app.use(
     createSessionMiddleware({

@@ -142,12 +142,10 @@ export async function composeApp(
   }
   const sign = config.s3 ? postSignerFor(config.s3) : undefined;
   const instance = `${os.hostname()}:${process.pid}`;
-  // Adding a job is one insert in the caller's transaction; any queue object can do it.
+  // For /healthz's job figures when no worker runs in this process.
   const jobQueue = createJobQueue({ db, workerId: instance, leaseSeconds: config.jobLeaseSeconds });
   const directUploads =
-    s3 && sign
-      ? createDirectUploads({ db, s3, logger, maxImageBytes: config.maxImageBytes, sign, enqueue: jobQueue.add })
-      : undefined;
+    s3 && sign ? createDirectUploads({ db, s3, logger, maxImageBytes: config.maxImageBytes, sign }) : undefined;
   const videoParts = config.s3 ? multipartUploadsFor(config.s3) : undefined;
   const directVideoUploads =
     s3 && videoParts

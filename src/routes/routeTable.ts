@@ -65,14 +65,21 @@ const row = (
   refusals?: ErrorRequestHandler,
 ): Route => ({ method, path, guards, handler, refusals });
 
+/**
+ * Polled by the browser while a direct upload is processed, so answered first, before
+ * compression, the asset and static routes and the session: one primary-key read, no session
+ * read or write. Small JSON, never cacheable.
+ */
+export function pollingRoutes(h: Pick<RouteHandlers, 'directUploadStates'>): Route[] {
+  return [row('get', '/uploads/direct/status', [], h.directUploadStates.status)];
+}
+
 /** Answered before the session middleware: a cacheable response must never carry a Set-Cookie. */
-export function sessionlessRoutes(h: Pick<RouteHandlers, 'health' | 'media' | 'directUploadStates'>): Route[] {
+export function sessionlessRoutes(h: Pick<RouteHandlers, 'health' | 'media'>): Route[] {
   // biome-ignore format: a table reads best aligned
   return [
-    row('get',  '/healthz',                [], h.health.show),
-    row('get',  MEDIA_ROUTE,               [], h.media.serve),
-    // Polled every second or so while a direct upload is processed: no session read or write.
-    row('get',  '/uploads/direct/status',  [], h.directUploadStates.status),
+    row('get',  '/healthz',   [], h.health.show),
+    row('get',  MEDIA_ROUTE,  [], h.media.serve),
   ];
 }
 

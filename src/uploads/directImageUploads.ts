@@ -3,13 +3,14 @@
  * the bytes never pass through the app; then it asks the app to finalize. Finalizing does only
  * the cheap part in the web process: it checks the upload is the caller's and not finalized
  * already, reads the object's first 4100 bytes (one ranged GET, which also tells its size) to
- * refuse a non-image at once, and then, in one transaction, marks the upload "processing" and
+ * refuse a non-image at once, and then, in one statement, claims the upload as "processing" and
  * queues the `direct-image` job (processDirectImage.ts) that runs the pipeline in the worker.
  * The browser follows the job through the status endpoint (directUploadStatus.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { AppDatabase } from '../db/database.ts';
-import type { JobDatabase } from '../jobs/jobQueue.ts';
+import { sql } from 'kysely';
+import { jobInsert } from '../jobs/jobQueue.ts';
 import type { Logger } from '../logger.ts';
 import type { ImageSlot } from '../files/replaceImage.ts';
 import { sniffImageType } from '../images/sniffImageType.ts';
@@ -39,20 +40,11 @@ export const DIRECT_IMAGE_JOB = 'direct-image';
 
 export type DirectUploadPurpose = 'avatar' | 'thumbnail';
 
-/** Adds the direct-image job inside the caller's transaction (jobs/jobQueue.ts `add`). */
-export type EnqueueJob = (
-  trx: JobDatabase,
-  kind: string,
-  payload: object,
-  options: { dedupeKey: string },
-) => Promise<void>;
-
 export interface DirectUploadDeps {
   db: AppDatabase;
   s3: GuardedAdapter;
   /** Signs a POST policy for exactly this key, type and size limit. */
   sign: PostSigner;
-  enqueue: EnqueueJob;
   maxImageBytes: number;
   logger: Logger;
 }
@@ -155,18 +147,21 @@ export function createDirectUploads(deps: DirectUploadDeps) {
         // Not claimed yet: the object stays, and finalize may be asked again.
         throw error;
       }
-      // Claimed atomically with its job, so two finalize calls for one upload cannot both queue
-      // it, and a processing upload always has its job.
-      await db.transaction().execute(async (trx) => {
-        const claimed = await trx
-          .updateTable('direct_uploads')
-          .set({ finalized_at: new Date(), state: 'processing' })
-          .where('key', '=', key)
-          .where('finalized_at', 'is', null)
-          .executeTakeFirst();
-        if (claimed.numUpdatedRows === 0n) throw alreadyFinalized();
-        await deps.enqueue(trx, DIRECT_IMAGE_JOB, { key }, { dedupeKey: `${DIRECT_IMAGE_JOB}:${key}` });
-      });
+      // Claimed atomically with its job, in one statement: two finalize calls for one upload
+      // cannot both queue it, and a processing upload always has its job.
+      const job = jobInsert(
+        DIRECT_IMAGE_JOB,
+        { key },
+        { dedupeKey: `${DIRECT_IMAGE_JOB}:${key}` },
+        sql`exists (select 1 from claimed)`,
+      );
+      const { rows } = await sql<{ claimed: number }>`
+        with claimed as (
+          update direct_uploads set finalized_at = now(), state = 'processing'
+          where key = ${key} and finalized_at is null returning key),
+        queued as (${job})
+        select count(*)::int as claimed from claimed`.execute(db);
+      if (rows[0]?.claimed !== 1) throw alreadyFinalized();
       return { state: 'processing', slot };
     },
   };

@@ -16,7 +16,6 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { type AppDatabase, openDatabase } from '../../src/db/database.ts';
-import { createJobQueue } from '../../src/jobs/jobQueue.ts';
 import { captureLogs } from '../support/captureLogs.ts';
 import { type GuardedAdapter, withCircuitBreaker } from '../../src/storage/circuitBreaker.ts';
 import { createPostSigner } from '../../src/storage/presignedPost.ts';
@@ -124,7 +123,6 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the worker process (needs Postg
       s3: bucketAdapter,
       logger: captureLogs().logger,
       maxImageBytes: 5 * 1024 * 1024,
-      enqueue: createJobQueue({ db, workerId: 'web', leaseSeconds: 2 }).add,
       sign: createPostSigner({
         client: createS3Client(settings),
         bucket,

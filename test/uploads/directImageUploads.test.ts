@@ -9,7 +9,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppDatabase } from '../../src/db/database.ts';
-import { createJobQueue } from '../../src/jobs/jobQueue.ts';
 import { createPostSigner } from '../../src/storage/presignedPost.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';
 import { createDirectUploads } from '../../src/uploads/directImageUploads.ts';
@@ -52,7 +51,6 @@ describe.each(databases)('direct uploads on $name', ({ postgres }) => {
         s3,
         logger,
         maxImageBytes: 5 * 1024 * 1024,
-        enqueue: createJobQueue({ db, workerId: 'web', leaseSeconds: 30 }).add,
         sign: createPostSigner({
           client: createS3Client(settings),
           bucket,
