@@ -85,7 +85,7 @@ export function formatDirectTable(r: DirectResults): string {
     row('form upload (POST /profile/avatar)', ...ms('form')),
     row('direct: presign', ...ms('presign')),
     row('direct: file → S3 (signed POST)', ...ms('toBucket', 'the app takes no part')),
-    row('direct: finalize', ...ms('finalize', 'one 4100-byte ranged GET, the sniff, one transaction; 202')),
+    row('direct: finalize', ...ms('finalize', 'one 4100-byte ranged GET, the sniff, one statement; 202')),
     row(
       'direct: status polls until stored',
       ...ms('processing', `${fixed(of('polls').median, 1)} polls per upload (500 ms, then ×1.5)`),
