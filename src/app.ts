@@ -23,10 +23,11 @@ import { createHomeHandlers } from './routes/home.ts';
 import { createMediaHandlers } from './routes/media.ts';
 import { createMemberHandlers } from './routes/members.ts';
 import { createProfileHandlers } from './routes/profile.ts';
-import { mountRoutes, sessionlessRoutes, sessionRoutes } from './routes/routeTable.ts';
+import { mountRoutes, pollingRoutes, sessionlessRoutes, sessionRoutes } from './routes/routeTable.ts';
 import { createVideoHandlers } from './routes/videos.ts';
 import type { StartEarlyVideoUpload } from './files/earlyVideoUpload.ts';
 import { createDirectImageUploadHandlers } from './routes/directImageUploadRoutes.ts';
+import { createDirectUploadStatusHandlers } from './routes/directUploadStatusRoutes.ts';
 import type { DirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploadHandlers } from './routes/directVideoUploadRoutes.ts';
 import type { DirectVideoUploads } from './uploads/directVideoUploads.ts';
@@ -165,6 +166,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(refuseControlCharactersInPath);
+  const directUploadStates = createDirectUploadStatusHandlers({ db, imageStorage });
+  mountRoutes(app, pollingRoutes({ directUploadStates }));
   // Pages, CSS and JS go compressed; compression skips images and videos (not compressible).
   app.use(compression());
   app.use(assets.routes);
@@ -237,8 +240,9 @@ export function createApp(deps: AppDeps): Express {
       startEarlyVideoUpload: deps.startEarlyVideoUpload,
     }),
     directImages: deps.directUploads
-      ? createDirectImageUploadHandlers({ directUploads: deps.directUploads, imageStorage })
+      ? createDirectImageUploadHandlers({ directUploads: deps.directUploads })
       : undefined,
+    directUploadStates,
     directVideos: deps.directVideoUploads
       ? createDirectVideoUploadHandlers({ directVideoUploads: deps.directVideoUploads })
       : undefined,

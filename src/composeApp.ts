@@ -16,7 +16,6 @@ import { listenSourceFor, openDatabase, type AppDatabase } from './db/database.t
 import { DatabaseSessionStore } from './db/sessionStore.ts';
 import { createWriteWatcher } from './db/writeWatcher.ts';
 import { createDatabaseRateLimitStores } from './web/databaseRateLimitStore.ts';
-import { createImageJobQueue } from './images/imageJobQueue.ts';
 import { createDirectUploads } from './uploads/directImageUploads.ts';
 import { createDirectVideoUploads } from './uploads/directVideoUploads.ts';
 import { createUploadQuota } from './files/uploadQuota.ts';
@@ -24,7 +23,8 @@ import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
 import { createEarlyVideoUploads } from './files/earlyVideoUpload.ts';
 import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
-import { createImageStorage, type ImageStorage } from './files/imageStorage.ts';
+import type { ImageStorage } from './files/imageStorage.ts';
+import { composeImageStorage } from './files/composeImageStorage.ts';
 import { reconcileLocalFiles } from './files/lostFiles.ts';
 import { createResync } from './files/resync.ts';
 import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
@@ -128,14 +128,12 @@ export async function composeApp(
         })
       : undefined;
   // Every path that stores an upload goes through this one object, so each is logged and counted once.
-  const imageStorage = createImageStorage({
+  const imageStorage = composeImageStorage({
     db,
     s3,
     local,
     backup,
     logger,
-    placeholderUrl: (folder) => `/static/img/${folder}-placeholder.svg`,
-    imageJobs: createImageJobQueue(),
     maxImagePixels: config.maxImagePixels,
     delivery,
     quota: uploadQuota,
@@ -161,10 +159,11 @@ export async function composeApp(
     });
   }
   const sign = config.s3 ? postSignerFor(config.s3) : undefined;
+  const instance = `${os.hostname()}:${process.pid}`;
+  // For /healthz's job figures when no worker runs in this process.
+  const jobQueue = createJobQueue({ db, workerId: instance, leaseSeconds: config.jobLeaseSeconds });
   const directUploads =
-    s3 && sign
-      ? createDirectUploads({ db, s3, imageStorage, logger, maxImageBytes: config.maxImageBytes, sign })
-      : undefined;
+    s3 && sign ? createDirectUploads({ db, s3, logger, maxImageBytes: config.maxImageBytes, sign }) : undefined;
   const videoParts = config.s3 ? multipartUploadsFor(config.s3) : undefined;
   const directVideoUploads =
     s3 && videoParts
@@ -195,15 +194,11 @@ export async function composeApp(
   // Rate limits and throttles too: a wrong password must not reload the front page's cache.
   const rateLimits = createDatabaseRateLimitStores(unwatchedDb);
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
-  const instance = `${os.hostname()}:${process.pid}`;
   const worker =
     config.worker === 'inline'
-      ? composeWorker({ config, db, changeFeed, s3, local, outageStore, logger, mode: 'inline' })
+      ? composeWorker({ config, db, changeFeed, s3, local, outageStore, imageStorage, logger, mode: 'inline' })
       : undefined;
-  const jobsHealth = createJobsHealth({
-    db,
-    queue: worker?.queue ?? createJobQueue({ db, workerId: instance, leaseSeconds: config.jobLeaseSeconds }),
-  });
+  const jobsHealth = createJobsHealth({ db, queue: worker?.queue ?? jobQueue });
   const app = createApp({
     config,
     db,

@@ -19,17 +19,36 @@ import type { Logger } from './logger.ts';
 import type { StorageAdapter } from './storage/contract.ts';
 import type { DatabaseBlobAdapter } from './files/fallbackBlobs.ts';
 import { multipartStoreFor } from './storage/storageFromConfig.ts';
+import type { MediaDelivery } from './storage/imageUrls.ts';
+import { composeImageStorage } from './files/composeImageStorage.ts';
+import type { ImageStorage } from './files/imageStorage.ts';
+import { createUploadQuota } from './files/uploadQuota.ts';
+import { directImageJob } from './uploads/processDirectImage.ts';
 
 const SCHEDULE_EVERY_MS = 60_000;
 
 export interface WorkerParts {
-  config: Pick<AppConfig, 's3' | 'jobLeaseSeconds' | 'workerConcurrency' | 'storageGcEveryHours' | 'maxImagePixels'>;
+  config: Pick<
+    AppConfig,
+    | 's3'
+    | 'jobLeaseSeconds'
+    | 'workerConcurrency'
+    | 'storageGcEveryHours'
+    | 'maxImagePixels'
+    | 'dailyUploadBytes'
+    | 'fallbackMaxFileBytes'
+  >;
   db: AppDatabase;
   changeFeed: ChangeFeed;
   s3: StorageAdapter | undefined;
   local: StorageAdapter;
   /** The outage store in PostgreSQL, when DATABASE_URL and S3 are both set. */
   outageStore?: DatabaseBlobAdapter;
+  /** The backup bucket and URL modes, for the image storage the worker builds when it is not given one. */
+  backup?: StorageAdapter | undefined;
+  delivery?: MediaDelivery;
+  /** The app's own files service (WORKER=inline); a separate worker builds one the same way (composeImageStorage). */
+  imageStorage?: ImageStorage;
   logger: Logger;
   mode: WorkerMode;
   /** Handlers from features that need the app's own services (e.g. direct-image uploads). */
@@ -53,6 +72,22 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
   const id = newWorkerId();
   const queue = createJobQueue({ db, workerId: id, leaseSeconds: config.jobLeaseSeconds });
   const wake = createJobWake();
+  // Direct uploads go to S3 only, so their images are processed only where S3 is configured.
+  const imageStorage =
+    s3 &&
+    (parts.imageStorage ??
+      composeImageStorage({
+        db,
+        s3,
+        local,
+        backup: parts.backup,
+        logger,
+        maxImagePixels: config.maxImagePixels,
+        delivery: parts.delivery,
+        quota: createUploadQuota({ db, dailyBytes: config.dailyUploadBytes }),
+        outageStore: parts.outageStore,
+        outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
+      }));
   const handlers: JobHandler[] = [
     storageGcJob({
       db,
@@ -69,6 +104,7 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
       limits: { maxPixels: config.maxImagePixels },
       logger,
     }),
+    ...(s3 && imageStorage ? [directImageJob({ db, s3, imageStorage, logger }) as JobHandler] : []),
     ...(parts.extraHandlers ?? []),
   ];
   const runner = createJobRunner({

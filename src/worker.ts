@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   });
   const changeFeed = await createChangeFeed({ source: listenSourceFor(db), logger });
   let resyncLoop: ResyncLoop | undefined;
-  const { s3, local, backup } = adaptersFromConfig(config, {
+  const { s3, local, backup, delivery } = adaptersFromConfig(config, {
     onStateChange(state) {
       if (state === 'closed') resyncLoop?.kick();
     },
@@ -48,7 +48,18 @@ async function main(): Promise<void> {
         maxTotalBytes: config.fallbackMaxTotalBytes,
       })
     : undefined;
-  const worker = composeWorker({ config, db, changeFeed, s3, local, outageStore, logger, mode: 'external' });
+  const worker = composeWorker({
+    config,
+    db,
+    changeFeed,
+    s3,
+    local,
+    outageStore,
+    backup,
+    delivery,
+    logger,
+    mode: 'external',
+  });
   await worker.start();
   // Files waiting in the outage store (and backup copies) go to S3 from here too, under the
   // outbox's leases beside the web instances; a new one wakes this loop at once (NOTIFY outbox).

@@ -42,6 +42,8 @@ export interface AppProcessOptions {
 export interface AppProcess {
   pid: number;
   origin: string;
+  /** The environment it was started with (a worker process for the same deployment gets the same). */
+  env: Record<string, string>;
   localStorageDir: string;
   /** The app's log lines (stdout; LOG_LEVEL=warn, so warnings and errors only). Stderr is kept for failure messages. */
   warnings(): string[];
@@ -121,7 +123,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     throw error;
   }
   if (child.pid === undefined) throw new Error('The app process has no pid');
-  return { pid: child.pid, origin, localStorageDir, warnings: output.warnings, stop };
+  return { pid: child.pid, origin, env, localStorageDir, warnings: output.warnings, stop };
 }
 
 /** Ready when /healthz answers and (by default) reports S3 reachable, else uploads would fall back to disk. */

@@ -1,13 +1,15 @@
 /**
  * The browser's direct-upload flow (static/js/directUpload.js) over plain HTTP, as a bench
  * member: `POST /uploads/presign` with the CSRF token in X-CSRF-Token, then the signed form
- * fields and the file straight to the bucket, then `POST /uploads/finalize`. Plus the
+ * fields and the file straight to the bucket, then `POST /uploads/finalize` (202: the worker
+ * processes it) and the status polls until it is stored. Plus the
  * refusals bench:direct uses to price the bytes handling alone: the same photo with its magic
- * bytes overwritten is read whole (by the form route, or back from S3 by finalize) and only
- * then refused by the format sniff, before any pixel is decoded.
+ * bytes overwritten is read whole by the form route and only then refused by the format sniff,
+ * while finalize refuses it from its first 4100 bytes.
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpMember, Reply } from './httpMember.ts';
 
 /** Connections to the S3 server, kept apart from the app's (httpMember's agent). */
@@ -69,17 +71,48 @@ export async function sendToBucket(upload: SignedUpload, fileName: string, bytes
 }
 
 /**
- * POST /uploads/finalize. `expect: 'stored'` wants 200 and the profile page; `'refused'`
- * wants the 415 the format sniff gives an unrecognisable file.
+ * POST /uploads/finalize. `expect: 'stored'` wants 202 (the job queued) and the profile page;
+ * `'refused'` wants the 415 the format sniff gives an unrecognisable file.
  */
 export async function finalize(member: HttpMember, key: string, expect: 'stored' | 'refused'): Promise<void> {
   const reply = await postJson(member, '/uploads/finalize', { key });
-  const answer = parseJson(reply) as { redirect?: unknown };
-  const ok = expect === 'stored' ? reply.status === 200 && answer.redirect === '/profile' : reply.status === 415;
+  const answer = parseJson(reply) as { page?: unknown; state?: unknown };
+  const ok =
+    expect === 'stored'
+      ? reply.status === 202 && answer.state === 'processing' && answer.page === '/profile'
+      : reply.status === 415;
   if (!ok)
     throw new Error(
-      `finalize of ${key} by ${member.username} answered ${reply.status} (wanted ${expect === 'stored' ? '200 → /profile' : '415'}): ${reply.body.slice(0, 300)}`,
+      `finalize of ${key} by ${member.username} answered ${reply.status} (wanted ${expect === 'stored' ? '202 processing → /profile' : '415'}): ${reply.body.slice(0, 300)}`,
     );
+}
+
+/** directUpload.js's cadence: the first poll after 500 ms, then 1.5× longer each time, at most 4 s. */
+const FIRST_POLL_MS = 500;
+const POLL_BACKOFF = 1.5;
+const LONGEST_POLL_MS = 4_000;
+const GIVE_UP_MS = 120_000;
+
+/**
+ * What the browser does after finalize: polls GET /uploads/direct/status until the worker has
+ * stored the upload (then it opens the page, as the form route's 303 makes it do: not counted
+ * on either side). Resolves to the number of polls; throws when refused or not stored in time.
+ */
+export async function followToStored(member: HttpMember, key: string): Promise<number> {
+  const query = `?key=${encodeURIComponent(key)}`;
+  const started = Date.now();
+  let delay = FIRST_POLL_MS;
+  for (let polls = 1; Date.now() - started < GIVE_UP_MS; polls++) {
+    await sleep(delay);
+    delay = Math.min(delay * POLL_BACKOFF, LONGEST_POLL_MS);
+    const reply = await member.send('GET', `/uploads/direct/status${query}`, { accept: 'application/json' });
+    const status = parseJson(reply) as { state?: unknown; refusal?: unknown };
+    if (reply.status !== 200)
+      throw new Error(`the status of ${key} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+    if (status.state === 'refused') throw new Error(`the worker refused ${key}: ${String(status.refusal)}`);
+    if (status.state === 'stored') return polls;
+  }
+  throw new Error(`${key} was not stored within ${GIVE_UP_MS / 1000} s`);
 }
 
 /** POST /profile/avatar with a file the sniff refuses: the whole body is received, then 415. */

@@ -1,14 +1,16 @@
 /**
  * bench:direct's rounds: the app's CPU per avatar upload through the form route and through
  * the direct-to-S3 flow, phase by phase, on the same photos and members, in alternating
- * order. Each phase is metered alone (the app process's utime + stime from /proc, and the
- * S3 server's), from its first request until TRAIL_MS after its last answer, so work a phase
- * leaves running in the background (garbage collection) is charged to it and not the next.
+ * order. Each phase is metered alone (the web app's, the worker's and the S3 server's utime +
+ * stime from /proc), from its first request until TRAIL_MS after its last answer, so work a
+ * phase leaves running in the background (garbage collection) is charged to it and not the
+ * next. The direct flow's processing phase (status polls until every upload is stored) ends only once the worker has stored them all, so its CPU lands there.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCpuMeter } from './cpuTime.ts';
 import {
   finalize,
+  followToStored,
   presign,
   refusedFormUpload,
   sendToBucket,
@@ -22,7 +24,15 @@ import { fixed } from './stats.ts';
 
 const TRAIL_MS = 200;
 
-export const PHASES = ['form', 'formRefused', 'presign', 'toBucket', 'finalize', 'finalizeRefused'] as const;
+export const PHASES = [
+  'form',
+  'formRefused',
+  'presign',
+  'toBucket',
+  'finalize',
+  'processing',
+  'finalizeRefused',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const PHASE_LABELS: Record<Phase, string> = {
@@ -30,23 +40,29 @@ export const PHASE_LABELS: Record<Phase, string> = {
   formRefused: 'form upload refused by the sniff',
   presign: 'direct: presign',
   toBucket: 'direct: file → S3 (signed POST)',
-  finalize: 'direct: finalize',
+  finalize: 'direct: finalize (202, job queued)',
+  processing: 'direct: status polls until stored',
   finalizeRefused: 'direct: finalize refused by the sniff',
 };
 
 /**
- * CPU milliseconds per item of a phase: the app's; the S3 server's (NaN for s3rver, which runs
- * inside the benchmark); the rest of the machine's (neither those nor the benchmark itself).
+ * CPU milliseconds per item of a phase: the web app's; the S3 server's (NaN for s3rver, which
+ * runs inside the benchmark); the rest of the machine's (neither those nor the benchmark
+ * itself). The worker's, in total over the phase (its work is per stored upload, whichever
+ * phase it falls in); and for the processing phase, the status polls per upload.
  */
 export interface PhaseCpu {
   app: number;
   s3: number;
   other: number;
+  workerTotal: number;
+  polls?: number;
 }
 export type RoundCpu = Record<Phase, PhaseCpu>;
 
 export interface RoundSetup {
   appPid: number;
+  workerPid: number;
   s3Pid: number | undefined;
   members: HttpMember[];
   photos: Photo[];
@@ -69,16 +85,21 @@ export function createRounds(setup: RoundSetup) {
 
   /** Runs `work`, then reads the CPU it cost per item. */
   async function metered(phase: Phase, items: number, work: () => Promise<void>): Promise<PhaseCpu> {
-    const meter = startCpuMeter({ app: setup.appPid, s3: setup.s3Pid });
+    const meter = startCpuMeter({ app: setup.appPid, worker: setup.workerPid, s3: setup.s3Pid });
     const started = performance.now();
     await work();
     const seconds = (performance.now() - started) / 1000;
     await sleep(TRAIL_MS);
     const used = meter.read();
     const perItem = (name: string) => (used[name] === undefined ? Number.NaN : (used[name] * 1000) / items);
-    const cpu = { app: perItem('app'), s3: perItem('s3'), other: perItem('other') };
+    const cpu = {
+      app: perItem('app'),
+      s3: perItem('s3'),
+      other: perItem('other'),
+      workerTotal: (used.worker ?? Number.NaN) * 1000,
+    };
     log(
-      `  ${PHASE_LABELS[phase].padEnd(40)} ${items} in ${fixed(seconds, 1)} s; CPU ms each: app ${fixed(cpu.app, 1)}, S3 server ${Number.isNaN(cpu.s3) ? 'n/a' : fixed(cpu.s3, 1)}, rest of the machine ${fixed(cpu.other, 1)}`,
+      `  ${PHASE_LABELS[phase].padEnd(40)} ${items} in ${fixed(seconds, 1)} s; CPU ms each: app ${fixed(cpu.app, 1)}, worker ${fixed(cpu.workerTotal / items, 1)}, S3 server ${Number.isNaN(cpu.s3) ? 'n/a' : fixed(cpu.s3, 1)}, rest of the machine ${fixed(cpu.other, 1)}`,
     );
     return cpu;
   }
@@ -114,11 +135,17 @@ export function createRounds(setup: RoundSetup) {
     const finalized = await run('finalize', count, (index, member) =>
       finalize(member, signed[index]!.upload.key, 'stored'),
     );
+    let polls = 0;
+    const processing = await run('processing', count, async (index, member) => {
+      const pollsMade = await followToStored(member, signed[index]!.upload.key);
+      polls += pollsMade;
+    });
+    if (processing) processing.polls = polls / count;
     const finalizeRefused = await run('finalizeRefused', count, (index, member) =>
       finalize(member, signed[count + index]!.upload.key, 'refused'),
     );
-    if (presigned && toBucket && finalized && finalizeRefused)
-      Object.assign(into, { presign: presigned, toBucket, finalize: finalized, finalizeRefused });
+    if (presigned && toBucket && finalized && processing && finalizeRefused)
+      Object.assign(into, { presign: presigned, toBucket, finalize: finalized, processing, finalizeRefused });
   }
 
   return {

@@ -307,6 +307,23 @@ const migrations: Record<string, Migration> = {
       await sql`insert into fallback_usage default values`.execute(db);
     },
   },
+  '0016_direct_upload_state': {
+    async up(db: Kysely<unknown>) {
+      // A direct image upload is processed by a worker job after finalize answers: the row says
+      // how far it got, why it was refused, and which stored file it became (uploads/processDirectImage.ts).
+      await sql`
+        alter table direct_uploads
+          add column state text not null default 'signed'
+            check (state in ('signed', 'processing', 'stored', 'refused')),
+          add column refusal text,
+          add column stored_file_id integer references stored_files (id) on delete set null,
+          add column settled_at timestamptz`.execute(db);
+      // The pages' "processing" notice looks up a member's latest finalized image uploads.
+      await sql`create index direct_uploads_member_finalized on direct_uploads (user_id, finalized_at) where finalized_at is not null`.execute(
+        db,
+      );
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

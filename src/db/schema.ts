@@ -116,7 +116,16 @@ export interface DirectUploadsTable {
   file_name: ColumnType<string | null, string | null | undefined, never>;
   file_last_modified: ColumnType<number | null, number | null | undefined, never>;
   file_head_sha256: ColumnType<string | null, string | null | undefined, never>;
+  /** Images: signed → processing (finalize queued the job) → stored or refused (the job's outcome). */
+  state: ColumnType<DirectUploadState, DirectUploadState | undefined, DirectUploadState>;
+  /** The sentence the member is shown when the job refused the bytes. */
+  refusal: ColumnType<string | null, string | null | undefined, string | null>;
+  stored_file_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When the job stored or refused it. */
+  settled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
+
+export type DirectUploadState = 'signed' | 'processing' | 'stored' | 'refused';
 
 /** Bytes each member uploaded, for the daily upload quota (rows older than a day are pruned). */
 export interface UploadLedgerTable {

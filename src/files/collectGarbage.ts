@@ -15,6 +15,17 @@ import { isKeyReferenced } from './objectReferences.ts';
 
 const INCOMING_FOLDER = 'incoming';
 
+/** A direct upload finalized and queued whose job has not run yet (a worker down for a day): its bytes are still needed. */
+async function isAwaitingProcessing(db: AppDatabase, key: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('direct_uploads')
+    .select('key')
+    .where('key', '=', key)
+    .where('state', '=', 'processing')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export const DEFAULT_GRACE_HOURS = 24;
 
 export interface GarbageDeps {
@@ -104,7 +115,10 @@ export async function collectGarbage(deps: GarbageDeps, options: GarbageOptions)
       try {
         for await (const listed of adapter.list(`${folder}/`)) {
           tally.scanned += 1;
-          if (await isKeyReferenced(deps.db, listed.key, adapter.location)) {
+          if (
+            (await isKeyReferenced(deps.db, listed.key, adapter.location)) ||
+            (folder === INCOMING_FOLDER && (await isAwaitingProcessing(deps.db, listed.key)))
+          ) {
             tally.referenced += 1;
             continue;
           }

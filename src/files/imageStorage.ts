@@ -31,6 +31,7 @@ import { createFallbackWriter, type ObjectToWrite, type WrittenObjects } from '.
 import { createImageUrlBuilder, createStoredFileUrl, type MediaDelivery } from '../storage/imageUrls.ts';
 import { describeProcessedImage } from './imageRecord.ts';
 import { newObjectKey, type MediaFolder } from '../storage/keys.ts';
+import { LeaseLostError } from '../jobs/jobQueue.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { enqueueCopy } from './outbox.ts';
 import { checksumColumns } from './recordedChecksums.ts';
@@ -119,6 +120,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
         file: recorded,
       };
     } catch (error) {
+      // A job that lost its lease: the worker now holding it may be about to record these same
+      // (content-addressed) objects, so they stay; storage:gc removes them if nobody does.
+      if (error instanceof LeaseLostError) throw error;
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
       logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
       await deleteUnreferencedObjects(db, adapter, keys, logger);

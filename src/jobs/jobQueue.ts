@@ -7,7 +7,7 @@
  * LeaseLostError, and its transaction rolls back — so each effect commits exactly once.
  * Why our own table and not a library: /work/coord/issue14-design.md §1 (measured).
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
 
 /** The app database or a transaction on it: jobs are added inside the caller's transaction. */
@@ -61,6 +61,25 @@ export function exponentialBackoffSeconds(attempts: number): number {
   return base * (0.8 + Math.random() * 0.4);
 }
 
+/**
+ * The insert that adds a job, as SQL to run inside the caller's own statement: `when` (e.g.
+ * `exists (select 1 from claimed)` after a data-modifying CTE) adds it only if that holds, so a
+ * state change and its job commit together in one round trip. `add` runs it on its own.
+ */
+export function jobInsert(
+  kind: string,
+  payload: object,
+  options: AddJobOptions = {},
+  when: RawBuilder<unknown> = sql`true`,
+) {
+  return sql`
+    insert into jobs (kind, payload, dedupe_key, run_at, max_attempts)
+    select ${kind}, ${JSON.stringify(payload)}::jsonb, ${options.dedupeKey ?? null},
+           coalesce(${options.runAt ?? null}::timestamptz, now()), ${options.maxAttempts ?? 8}
+    where ${when}
+    on conflict (dedupe_key) do nothing`;
+}
+
 export type JobQueue = ReturnType<typeof createJobQueue>;
 
 interface JobRow {
@@ -94,11 +113,7 @@ export function createJobQueue({
     leaseSeconds,
 
     async add(trx: JobDatabase, kind: string, payload: object, options: AddJobOptions = {}): Promise<void> {
-      await sql`
-        insert into jobs (kind, payload, dedupe_key, run_at, max_attempts)
-        values (${kind}, ${JSON.stringify(payload)}::jsonb, ${options.dedupeKey ?? null},
-                coalesce(${options.runAt ?? null}::timestamptz, now()), ${options.maxAttempts ?? 8})
-        on conflict (dedupe_key) do nothing`.execute(trx);
+      await jobInsert(kind, payload, options).execute(trx);
     },
 
     /** The oldest due job of these kinds, now leased to this worker; undefined when none is due. */

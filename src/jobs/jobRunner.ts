@@ -48,6 +48,8 @@ export interface JobRunner {
 interface Running {
   job: ClaimedJob;
   abort: AbortController;
+  /** Its fenced finish was done: the row is gone (or going) and the heartbeat must not miss it. */
+  finished: boolean;
 }
 
 export function createJobRunner({
@@ -70,13 +72,16 @@ export function createJobRunner({
   async function runOne(job: ClaimedJob): Promise<void> {
     const handler = byKind.get(job.kind);
     const abort = new AbortController();
-    running.set(job.id, { job, abort });
+    const entry: Running = { job, abort, finished: false };
+    running.set(job.id, entry);
     let completed = false;
     const ctx: JobContext = {
       signal: abort.signal,
       async complete(trx) {
         await queue.complete(trx, job);
         completed = true;
+        // A handler may still work after its commit (cleanup); its row is gone, which is no lost lease.
+        entry.finished = true;
       },
       step: async (name) => onStep?.(name, job),
     };
@@ -116,11 +121,11 @@ export function createJobRunner({
   }
 
   async function heartbeat(): Promise<void> {
-    const ids = [...running.keys()];
+    const ids = [...running.values()].filter((entry) => !entry.finished).map((entry) => entry.job.id);
     if (ids.length === 0) return;
     const kept = new Set(await queue.heartbeat(ids));
     for (const id of ids)
-      if (!kept.has(id) && running.has(id)) {
+      if (!kept.has(id) && running.has(id) && !running.get(id)?.finished) {
         logger.warn({ jobId: id }, 'lost the lease of a running job; aborting it');
         running.get(id)?.abort.abort(new LeaseLostError(id));
       }

@@ -44,6 +44,9 @@ export const notYourVideo = () => new Refusal(403, 'Only the member who submitte
 export const noSuchUpload = () => new Refusal(404, 'There is no such upload.');
 export const notYourUpload = () => new Refusal(403, 'That upload is not yours.');
 export const uploadNotInStorage = () => new Refusal(400, 'The upload did not reach storage. Please try again.');
+/** A direct image upload the worker tried to process again and again without success (not a fault of the bytes). */
+export const directImageNotProcessed = () =>
+  new Refusal(503, 'Your picture could not be processed just now. Please upload it again in a few minutes.');
 export const damagedImage = (cause: unknown) =>
   new Refusal(
     422,

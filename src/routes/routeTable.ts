@@ -11,6 +11,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import type { createAuthHandlers } from './auth.ts';
 import type { createDirectImageUploadHandlers } from './directImageUploadRoutes.ts';
+import type { createDirectUploadStatusHandlers } from './directUploadStatusRoutes.ts';
 import type { createDirectVideoUploadHandlers } from './directVideoUploadRoutes.ts';
 import type { createHealthHandlers } from './health.ts';
 import type { createHomeHandlers } from './home.ts';
@@ -42,6 +43,8 @@ export interface RouteHandlers {
   /** Present only when S3 and static credentials are configured. */
   directImages?: ReturnType<typeof createDirectImageUploadHandlers>;
   directVideos?: ReturnType<typeof createDirectVideoUploadHandlers>;
+  /** A direct image upload's state after finalize: the polled status, and the pages' notice and confirmation. */
+  directUploadStates: ReturnType<typeof createDirectUploadStatusHandlers>;
 }
 
 export interface RouteGuards {
@@ -64,6 +67,15 @@ const row = (
   refusals?: ErrorRequestHandler,
 ): Route => ({ method, path, guards, handler, refusals });
 
+/**
+ * Polled by the browser while a direct upload is processed, so answered first, before
+ * compression, the asset and static routes and the session: one primary-key read, no session
+ * read or write. Small JSON, never cacheable.
+ */
+export function pollingRoutes(h: Pick<RouteHandlers, 'directUploadStates'>): Route[] {
+  return [row('get', '/uploads/direct/status', [], h.directUploadStates.status)];
+}
+
 /** Answered before the session middleware: a cacheable response must never carry a Set-Cookie. */
 export function sessionlessRoutes(h: Pick<RouteHandlers, 'health' | 'media'>): Route[] {
   // biome-ignore format: a table reads best aligned
@@ -81,6 +93,8 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
   // Up to 625 parts' ETags (5000 MB in 8 MiB parts).
   const json64kb = express.json({ limit: '64kb' });
   const { directImages: di, directVideos: dv } = h;
+  // The member's unsettled direct image uploads, for the notice beside the avatar or thumbnail.
+  const uploadStates = h.directUploadStates.showDirectUploadStates;
   // biome-ignore format: a table reads best aligned
   return [
     row('get',  '/',                        [],                                 h.home.show),
@@ -90,13 +104,13 @@ export function sessionRoutes(h: RouteHandlers, g: RouteGuards): Route[] {
     row('post', '/login',                   [g.loginPerIp, g.loginPerAccount],  h.auth.logIn),
     row('post', '/logout',                  [csrf],                             h.auth.logOut,             h.auth.showLogoutRefusal),
     row('get',  '/users/:username',         [],                                 h.members.show),
-    row('get',  '/profile',                 [user],                             h.profile.show),
+    row('get',  '/profile',                 [user, uploadStates],               h.profile.show),
     row('post', '/profile/avatar',          [user, g.uploadLimit, g.uploadSlot], h.profile.replaceAvatar,   h.profile.showAvatarRefusal),
     row('get',  '/profile/delete',          [user],                             h.profile.confirmDelete),
     row('post', '/profile/delete',          [user],                             h.profile.deleteOwnAccount),
     row('get',  '/videos/new',              [user],                             h.videos.showForm),
     row('post', '/videos',                  [user, g.uploadLimit, g.uploadSlot], h.videos.submit,           h.videos.showSubmitRefusal),
-    row('get',  '/videos/:id',              [],                                 h.videos.show),
+    row('get',  '/videos/:id',              [uploadStates],                     h.videos.show),
     row('post', '/videos/:id/vote',         [user, g.voteLimit, csrf],          h.videos.vote,             h.videos.showVoteRefusal),
     row('post', '/videos/:id/thumbnail',    [user, g.uploadLimit, g.uploadSlot], h.videos.replaceThumbnail, h.videos.showThumbnailRefusal),
     row('get',  '/videos/:id/delete',       [user],                             h.videos.confirmRemove),

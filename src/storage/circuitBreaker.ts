@@ -110,6 +110,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
 
   const seal = adapter.sealChecksum?.bind(adapter);
   const probeAdapter = adapter.probe?.bind(adapter);
+  const readHead = adapter.readHead?.bind(adapter);
   return {
     location: adapter.location,
     put: (key, body, putOptions) => guarded(() => adapter.put(key, body, putOptions)),
@@ -122,6 +123,7 @@ export function withCircuitBreaker(adapter: StorageAdapter, options: BreakerOpti
     },
     urlFor: (key) => adapter.urlFor(key),
     ...(seal && { sealChecksum: (key: string) => guarded(() => seal(key)) }),
+    ...(readHead && { readHead: (key: string, bytes: number) => guarded(() => readHead(key, bytes)) }),
     ...(probeAdapter && {
       // Like isAvailable, but the breaker keeps the real cause as its last failure.
       async probe() {

@@ -68,6 +68,13 @@ export interface StorageAdapter {
   head(key: string): Promise<ObjectInfo | undefined>;
 
   /**
+   * The first `bytes` bytes of the object and its total size, in one request (S3: a ranged GET,
+   * the size from Content-Range), or undefined when there is no object. Cheaper than head + get
+   * for a format sniff. Throws StorageError otherwise. Absent on backends that do not need it.
+   */
+  readHead?(key: string, bytes: number): Promise<{ head: Buffer; size: number } | undefined>;
+
+  /**
    * Every object whose key starts with `prefix` (e.g. "avatars/"), in pages, temp files
    * excluded. Throws StorageError when the backend cannot be listed.
    */

@@ -14,6 +14,7 @@ const LIST_PAGE = 1000;
 export function withRequestCounting(adapter: StorageAdapter, count: (kind: RequestKind) => void): StorageAdapter {
   const seal = adapter.sealChecksum?.bind(adapter);
   const probe = adapter.probe?.bind(adapter);
+  const readHead = adapter.readHead?.bind(adapter);
   return {
     location: adapter.location,
     put(key, body, options) {
@@ -53,6 +54,12 @@ export function withRequestCounting(adapter: StorageAdapter, count: (kind: Reque
         count('put');
         count('get');
         return seal(key);
+      },
+    }),
+    ...(readHead && {
+      readHead(key: string, bytes: number) {
+        count('get');
+        return readHead(key, bytes);
       },
     }),
     ...(probe && {

@@ -32,12 +32,39 @@
       request.send(form);
     });
 
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // Finalize answered 202: the worker processes the image. Polls the status (500 ms, then
+  // backing off to 4 s) until it is stored or refused; resolves to the last status, never throws.
+  const followUpload = async (statusUrl, giveUpMs = 60_000) => {
+    const started = Date.now();
+    let delay = 500;
+    let last = { state: 'processing' };
+    while (Date.now() - started < giveUpMs) {
+      await sleep(delay);
+      delay = Math.min(delay * 1.5, 4_000);
+      try {
+        const response = await fetch(statusUrl, {
+          headers: { accept: 'application/json' },
+          credentials: 'same-origin',
+        });
+        if (!response.ok) continue;
+        last = await response.json();
+        if (last.state === 'stored' || last.state === 'refused') return last;
+      } catch {
+        // A dropped poll: the next one asks again.
+      }
+    }
+    return last;
+  };
+  const statusUrlOf = (key) => `/uploads/direct/status?key=${encodeURIComponent(key)}`;
+
   // The app's own upload (with progress, formUpload.js) when loaded, else the plain form.
   const sendThroughApp = (form) =>
     window.videoVoteFormUpload ? window.videoVoteFormUpload.submit(form) : form.submit();
 
   // Shared with directVideoUpload.js, which sends a video's thumbnail the same way.
-  window.videoVoteDirectUpload = { postJson, sendToBucket, sendThroughApp };
+  window.videoVoteDirectUpload = { postJson, sendToBucket, sendThroughApp, followUpload };
 
   for (const form of document.querySelectorAll('form[data-direct-upload]')) {
     form.addEventListener('submit', async (event) => {
@@ -78,13 +105,26 @@
         });
         if (progress) progress.value = 1;
         show('Uploaded 100%. Processing…');
-        const finalized = await postJson('/uploads/finalize', { key: presign.data.key }, csrfToken);
+        const key = presign.data.key;
+        const finalized = await postJson('/uploads/finalize', { key }, csrfToken);
         if (!finalized.ok) return fail(finalized.data.error || 'The upload could not be processed.');
-        window.location.assign(finalized.data.redirect);
+        const settled = await followUpload(finalized.data.statusUrl || statusUrlOf(key));
+        if (settled.state === 'refused') return fail(settled.refusal || 'The upload could not be processed.');
+        // Stored: the page shows the new image and the confirmation. Still processing: it says so and keeps watching.
+        window.location.assign(finalized.data.page);
+        return;
       } catch {
         // Direct upload broke midway (network, CORS, storage): the classic form still works.
         sendThroughApp(form);
       }
+    });
+  }
+
+  // A page showing "being processed" (an upload finalized before this page loaded) follows it too.
+  for (const notice of document.querySelectorAll('[data-direct-upload-status]')) {
+    const key = notice.dataset.directUploadStatus;
+    void followUpload(statusUrlOf(key), 10 * 60_000).then((settled) => {
+      if (settled.state === 'stored' || settled.state === 'refused') window.location.reload();
     });
   }
 })();

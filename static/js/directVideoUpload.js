@@ -10,7 +10,7 @@
 (() => {
   const PARALLEL_PARTS = 4;
   const ATTEMPTS_PER_PART = 3;
-  const { postJson, sendToBucket, sendThroughApp } = window.videoVoteDirectUpload;
+  const { postJson, sendToBucket, sendThroughApp, followUpload } = window.videoVoteDirectUpload;
   const resume = window.videoVoteUploadResume;
   /** Refusals of the form itself: resuming would not help, and starting afresh would be refused the same way. */
   const FORM_REFUSALS = [413, 415, 422];
@@ -213,7 +213,10 @@
       if (!presign.ok) return presign.data.error || 'it was refused.';
       await sendToBucket(presign.data, file, () => undefined);
       const finalized = await postJson('/uploads/finalize', { key: presign.data.key, announce: false }, csrfToken);
-      return finalized.ok ? undefined : finalized.data.error || 'it could not be processed.';
+      if (!finalized.ok) return finalized.data.error || 'it could not be processed.';
+      // The worker makes the thumbnail's variants; the video's page shows it once they exist.
+      const settled = await followUpload(finalized.data.statusUrl);
+      return settled.state === 'refused' ? settled.refusal || 'it could not be processed.' : undefined;
     } catch {
       return 'storage could not be reached.';
     }

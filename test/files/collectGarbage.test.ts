@@ -250,4 +250,29 @@ describe('storage:gc', () => {
     });
     expect(summary.byLocation.local?.scanned).toBeGreaterThan(0);
   });
+  it('keeps an old temporary object whose direct upload still waits for its job, and collects it once settled', async () => {
+    const member = await db
+      .insertInto('users')
+      .values({ username: `gc-${randomBytes(4).toString('hex')}`, password_hash: 'x' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const key = `incoming/u${member.id}/${randomBytes(16).toString('hex')}`;
+    await store(s3, key);
+    await db
+      .insertInto('direct_uploads')
+      .values({ key, user_id: member.id, purpose: 'avatar', video_id: null, max_bytes: 1000, state: 'processing' })
+      .execute();
+    const dayAfter = () => new Date(Date.now() + 25 * HOUR_MS);
+    const found: string[] = [];
+    const options = {
+      olderThanMs: 24 * HOUR_MS,
+      delete: false,
+      onFound: (object: { key: string }) => found.push(object.key),
+    };
+    await collectGarbage({ db, adapters: [s3], logger, now: dayAfter }, options);
+    expect(found).not.toContain(key);
+    await db.updateTable('direct_uploads').set({ state: 'stored' }).where('key', '=', key).execute();
+    await collectGarbage({ db, adapters: [s3], logger, now: dayAfter }, options);
+    expect(found).toContain(key);
+  });
 });

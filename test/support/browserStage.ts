@@ -21,9 +21,12 @@ export interface BrowserStage {
   close(): Promise<void>;
 }
 
-export async function startBrowserStage(): Promise<BrowserStage> {
+/** `startWorker: false` leaves the app's inline job runner stopped (testApp.worker.start() runs it later). */
+export async function startBrowserStage({ startWorker = true } = {}): Promise<BrowserStage> {
   const s3 = await startS3Server();
   const testApp = await createTestApp({ s3 });
+  // Direct image uploads are processed by the job runner, as `npm start` runs it (WORKER=inline).
+  if (startWorker) await testApp.worker?.start();
   const server = await listenOnLoopback(testApp.app);
   const browser = await launchChromium();
   const fileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-e2e-'));

@@ -1,5 +1,5 @@
 /**
- * What the direct-upload tests stand on: an in-memory database with two members, a fresh
+ * What the direct-upload tests stand on: an in-memory database (or PostgreSQL) with two members, a fresh
  * bucket on the shared S3 server behind the circuit breaker, local disk, and image storage
  * wired as composeApp wires it.
  */
@@ -29,11 +29,13 @@ export interface DirectUploadSetting {
   close(): Promise<void>;
 }
 
+/** `databaseUrl`: an empty PostgreSQL database instead of the in-memory embedded one. */
 export async function openDirectUploadSetting(
   server: S3Connection,
   bucketPrefix: string,
+  databaseUrl?: string,
 ): Promise<DirectUploadSetting> {
-  const db = await openDatabase({ databaseUrl: undefined, dataDir: undefined });
+  const db = await openDatabase({ databaseUrl, dataDir: undefined });
   const bucket = `${bucketPrefix}-${randomBytes(4).toString('hex')}`;
   await createBucket(server, bucket);
   const localDir = await fs.mkdtemp(path.join(os.tmpdir(), `vv-${bucketPrefix}-`));

@@ -103,6 +103,26 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
       }
     },
 
+    async readHead(key: string, bytes: number): Promise<{ head: Buffer; size: number } | undefined> {
+      assertSafeKey(key);
+      try {
+        const result = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${Math.max(0, bytes - 1)}` }),
+        );
+        if (!(result.Body instanceof Readable)) throw new StorageError('Unknown', `S3 returned no body for ${key}`);
+        const chunks: Buffer[] = [];
+        for await (const chunk of result.Body) chunks.push(chunk as Buffer);
+        const head = Buffer.concat(chunks);
+        // "bytes 0-4095/3217734"; a server that ignored the range answered with the whole object.
+        const total = /\/(\d+)$/.exec(result.ContentRange ?? '')?.[1];
+        return { head: head.subarray(0, bytes), size: total ? Number(total) : head.length };
+      } catch (error) {
+        const storageError = toStorageError(error, `ranged GET of ${key}`);
+        if (storageError.code === 'NotFound') return undefined;
+        throw storageError;
+      }
+    },
+
     async head(key: string): Promise<ObjectInfo | undefined> {
       assertSafeKey(key);
       try {
