@@ -10,6 +10,7 @@ import { loadConfigOrExit } from './loadConfigOrExit.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
 import { EmbeddedDatabaseUnusableError } from './db/embeddedDatabaseUnusable.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
+import { closeKeptAliveConnections } from './web/closeKeptAliveConnections.ts';
 import { applyServerTimeouts } from './web/serverTimeouts.ts';
 
 async function main(): Promise<void> {
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
       logger.info('Shut down cleanly');
       process.exit(0);
     });
-    server.closeIdleConnections();
+    closeKeptAliveConnections(server);
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

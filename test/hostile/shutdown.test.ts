@@ -93,6 +93,75 @@ describe('SIGTERM', () => {
     await expectInFlightUploadToFinish();
   }, 120_000);
 
+  it('#19 a client that keeps its connection alive and busy is told to close, and cannot hold the drain open', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-keepalive-'));
+    const server = await startServerProcess({
+      DATA_DIR: path.join(dir, 'data'),
+      LOCAL_STORAGE_DIR: path.join(dir, 'static'),
+      UPLOAD_TEMP_DIR: path.join(dir, 'tmp'),
+      SHUTDOWN_GRACE_SECONDS: '20',
+      LOG_LEVEL: 'info',
+    });
+    // One socket, reused for every request, one request after another: a browser or Render's proxy.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = () =>
+      new Promise<{ status: number; connection: string | undefined; socket: unknown }>((resolve, reject) => {
+        const request = http.get(`${server.origin}/healthz`, { agent }, (response) => {
+          response.resume();
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              connection: response.headers.connection,
+              socket: request.socket,
+            }),
+          );
+        });
+        request.on('error', reject);
+      });
+    try {
+      expect((await ask()).connection).toBe('keep-alive');
+      // A request is in flight on that socket when the signal lands, so it is not idle then.
+      const body = 'username=someone&password=not-sent-yet';
+      const inFlight = http.request(`${server.origin}/login`, {
+        agent,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+      });
+      const answered = new Promise<number>((resolve, reject) => {
+        inFlight.on('response', (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        inFlight.on('error', reject);
+      });
+      inFlight.write(body.slice(0, 10));
+      await sleep(300);
+      const exited = server.stop('SIGTERM');
+      await waitFor('the drain to begin', async () => server.output().includes('SIGTERM received'), { intervalMs: 50 });
+      inFlight.end(body.slice(10));
+      expect(await answered).toBe(403);
+      // The same client goes on asking on its kept-alive socket: it is told to close, then cannot connect.
+      const seen: string[] = [];
+      const deadline = Date.now() + 10_000;
+      let refused = false;
+      while (Date.now() < deadline && !refused) {
+        try {
+          seen.push((await ask()).connection ?? '');
+        } catch {
+          refused = true;
+        }
+      }
+      expect(refused, `${seen.length} answers after SIGTERM, the last: ${seen.slice(-3).join(', ')}`).toBe(true);
+      expect(seen.filter((connection) => connection !== 'close')).toEqual([]);
+      expect(await exited).toBe(0);
+      expect(server.output()).toContain('Shut down cleanly');
+    } finally {
+      agent.destroy();
+      await server.stop('SIGKILL');
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("#19 the same drain when the app is started exactly as render.yaml's startCommand says, through sh -c", async () => {
     const startCommand = /^\s*startCommand:\s*(.+?)\s*$/m.exec(
       await fs.readFile(path.resolve(import.meta.dirname, '../../render.yaml'), 'utf8'),
