@@ -62,6 +62,11 @@ function openPostgres(connectionString: string): AppDatabase {
   // pg_terminate_backend) is emitted here; unheard, it would crash the process. pg has already
   // dropped that client, the next query opens a new one, and a query in flight fails on its own.
   pool.on('error', () => undefined);
+  // pg-pool listens only on idle clients. A checked-out one with no query in flight (a
+  // transaction between statements, waiting on S3) gets the server's "terminating connection"
+  // as an 'error' event nobody hears, which crashed the process on every PostgreSQL restart.
+  // Heard here, the client is marked unusable, its next query fails, and release drops it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   listenSources.set(db, () => postgresListenSource(connectionString));
   return db;
