@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { PendingCopyRow, StoredFileRow } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { StorageAdapter } from '../storage/contract.ts';
+import { StorageError, type StorageAdapter } from '../storage/contract.ts';
 import { markFileLost } from './lostFiles.ts';
 import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { recordBackedUp } from './backupState.ts';
@@ -66,6 +66,8 @@ export interface ResyncSummary {
 // Long enough for one batch; a crashed worker's rows become due again after it.
 const LEASE = sql`interval '2 minutes'`;
 const BATCH = 20;
+/** Before a copy that failed because S3 was unreachable is tried again, however often it failed. */
+const OUTAGE_RETRY_SECONDS = 5;
 
 export function createResync(deps: ResyncDeps) {
   const { db, s3, local, backup, logger } = deps;
@@ -204,8 +206,12 @@ export function createResync(deps: ResyncDeps) {
     return true;
   }
 
-  async function recordFailure(pending: PendingCopyRow, reason: string): Promise<void> {
-    const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
+  async function recordFailure(pending: PendingCopyRow, reason: string, error: unknown): Promise<void> {
+    // S3 away is not this file's fault: backing off by its attempt count left files that met a
+    // few outages in the outage store for five minutes after S3 was back (the soak run). A pass
+    // runs only while the breaker lets one through, so a short fixed retry cannot spin.
+    const outage = error instanceof StorageError && error.code === 'Unreachable';
+    const backoffSeconds = outage ? OUTAGE_RETRY_SECONDS : Math.min(5 * 2 ** pending.attempts, 300);
     await db
       .updateTable('pending_copies')
       .set({
@@ -258,7 +264,7 @@ export function createResync(deps: ResyncDeps) {
                 : String(error);
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
-            await recordFailure(pending, reason);
+            await recordFailure(pending, reason, error);
             if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
           } finally {
             options.onRow?.(summary);
