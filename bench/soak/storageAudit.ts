@@ -42,14 +42,18 @@ export interface StorageAudit {
   videoIds: number[];
 }
 
-/** Polls until nothing waits for S3 any more (outbox and outage store empty), or `withinMs` has passed. */
+/**
+ * Polls until nothing waits for S3 any more — no copy owed, no row outside S3 — or `withinMs`
+ * has passed. Blobs no row waits on are not resync's to move but storage:gc's to remove; the
+ * audit after gc counts what is left of them.
+ */
 export async function waitForResync(databaseUrl: string, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const waiting = await withDatabase(databaseUrl, async (db) => {
       const { rows } = await db.query<{ n: number }>(
         `select (select count(*) from pending_copies where target = 'primary')::int
-              + (select count(*) from fallback_blobs)::int as n`,
+              + (select count(*) from stored_files where location <> 's3' and lost_at is null)::int as n`,
       );
       return rows[0]?.n ?? 0;
     }).catch(() => Number.POSITIVE_INFINITY);

@@ -85,6 +85,11 @@ async function main(): Promise<number> {
       },
     );
     printSummary(summary, places, shouldDelete, s3 !== undefined);
+    // Half-written blobs (the writer was killed, or the database went away mid-write) are never listed as files.
+    if (outageStore && shouldDelete) {
+      const abandoned = await outageStore.deleteAbandoned(hours * 3_600);
+      console.log(`${places.db}: deleted ${abandoned} half-written blob(s) older than ${hours} h.`);
+    }
     return summary.failures.length > 0 ? 1 : 0;
   });
 }
