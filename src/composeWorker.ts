@@ -91,7 +91,8 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
   const handlers: JobHandler[] = [
     storageGcJob({
       db,
-      adapters: s3 ? [s3, local] : [local],
+      // The outage store too: a blob whose row was never written (the database went away between the two) is garbage.
+      adapters: s3 ? [s3, local, ...(parts.outageStore ? [parts.outageStore] : [])] : [local],
       multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
       outageStore: parts.outageStore,
       logger,

@@ -37,6 +37,8 @@ export interface AppProcessOptions {
   extraEnv?: Record<string, string>;
   /** 's3-reachable' (default): ready once /healthz says S3 answers; 'listening': once /healthz answers at all (local-only or S3 down on purpose). */
   readiness?: 's3-reachable' | 'listening';
+  /** A fixed port, so a restarted app answers where the old one did (bench/soak); a free one when unset. */
+  port?: number;
 }
 
 export interface AppProcess {
@@ -47,6 +49,8 @@ export interface AppProcess {
   localStorageDir: string;
   /** The app's log lines (stdout; LOG_LEVEL=warn, so warnings and errors only). Stderr is kept for failure messages. */
   warnings(): string[];
+  /** The last few kB of its stdout and stderr together, for a failure message. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -86,7 +90,7 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
 }
 
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const localStorageDir = path.join(options.workDir, 'static');
   const env = appEnvironment(options, port);
   const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
@@ -123,7 +127,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     throw error;
   }
   if (child.pid === undefined) throw new Error('The app process has no pid');
-  return { pid: child.pid, origin, env, localStorageDir, warnings: output.warnings, stop };
+  return { pid: child.pid, origin, env, localStorageDir, warnings: output.warnings, output: output.tail, stop };
 }
 
 /** Ready when /healthz answers and (by default) reports S3 reachable, else uploads would fall back to disk. */

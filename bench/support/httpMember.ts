@@ -10,10 +10,35 @@ import { randomBytes } from 'node:crypto';
 const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 const PASSWORD = 'bench horse battery staple';
 
+/** One request as a load generator counts it: status 0 when no answer came (refused, reset, timed out). */
+export interface ReplyRecord {
+  method: string;
+  path: string;
+  status: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Set by a load generator (bench/soak): every request of every member is reported here, and bounded in time. */
+const observation: { listener?: (record: ReplyRecord) => void; timeoutMs?: number } = {};
+
+/** Reports every request's outcome to `listener`, and gives up on a request after `timeoutMs` (status 0). */
+export function observeReplies(listener: (record: ReplyRecord) => void, timeoutMs: number): void {
+  observation.listener = listener;
+  observation.timeoutMs = timeoutMs;
+}
+
 export interface Reply {
   status: number;
   location: string | undefined;
   body: string;
+}
+
+export interface FormFile {
+  field: string;
+  fileName: string;
+  contentType: string;
+  bytes: Buffer;
 }
 
 export class HttpMember {
@@ -62,30 +87,54 @@ export class HttpMember {
     }
   }
 
-  /** A multipart form as a browser sends it: the text fields in order, then the file. */
-  postForm(
-    path: string,
-    fields: Record<string, string>,
-    file: { field: string; fileName: string; contentType: string; bytes: Buffer },
-  ): Promise<Reply> {
+  /** A multipart form as a browser sends it: the text fields in order, then the file (or files, in order). */
+  postForm(path: string, fields: Record<string, string>, file: FormFile | FormFile[]): Promise<Reply> {
     const boundary = `----bench${randomBytes(12).toString('hex')}`;
     const fieldParts = Object.entries(fields).map(
       ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
     );
-    const head = Buffer.from(
-      `${fieldParts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.fileName}"\r\nContent-Type: ${file.contentType}\r\n\r\n`,
-    );
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    return this.send('POST', path, { 'content-type': `multipart/form-data; boundary=${boundary}` }, [
-      head,
-      file.bytes,
-      tail,
-    ]);
+    const parts: Buffer[] = [Buffer.from(fieldParts.join(''))];
+    for (const each of Array.isArray(file) ? file : [file]) {
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${each.field}"; filename="${each.fileName}"\r\nContent-Type: ${each.contentType}\r\n\r\n`,
+        ),
+        each.bytes,
+        Buffer.from('\r\n'),
+      );
+    }
+    parts.push(Buffer.from(`--${boundary}--\r\n`));
+    return this.send('POST', path, { 'content-type': `multipart/form-data; boundary=${boundary}` }, parts);
   }
 
   /** One request as this member (cookies, `X-Forwarded-Proto: https`); bench/direct.ts sends its own through it. */
   send(method: string, path: string, headers: Record<string, string> = {}, body: Buffer[] = []): Promise<Reply> {
     const length = body.reduce((total, part) => total + part.length, 0);
+    const { listener, timeoutMs } = observation;
+    if (!listener) return this.sendOnce(method, path, headers, body, length, timeoutMs);
+    const startedAt = Date.now();
+    const report = (status: number) =>
+      listener({ method, path: path.split('?')[0] ?? path, status, startedAt, endedAt: Date.now() });
+    return this.sendOnce(method, path, headers, body, length, timeoutMs).then(
+      (reply) => {
+        report(reply.status);
+        return reply;
+      },
+      (error: unknown) => {
+        report(0);
+        throw error;
+      },
+    );
+  }
+
+  private sendOnce(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer[],
+    length: number,
+    timeoutMs: number | undefined,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const request = http.request(
         `${this.origin}${path}`,
@@ -115,6 +164,10 @@ export class HttpMember {
           );
         },
       );
+      if (timeoutMs !== undefined)
+        request.setTimeout(timeoutMs, () =>
+          request.destroy(new Error(`no answer to ${method} ${path} within ${timeoutMs / 1000} s`)),
+        );
       request.on('error', reject);
       for (const part of body) request.write(part);
       request.end();

@@ -4,6 +4,7 @@
  * period (24 h by default); deletes them only with --delete. Exits non-zero only when a
  * listing or a deletion failed. See src/files/collectGarbage.ts for what counts as garbage.
  */
+import { createDatabaseBlobAdapter } from '../files/fallbackBlobs.ts';
 import { createLogger } from '../logger.ts';
 import {
   collectGarbage,
@@ -46,6 +47,16 @@ async function main(): Promise<number> {
   const logger = createLogger({ level: 'error' });
   return withDatabase(config, async (db) => {
     const { s3, local, backup } = countedAdaptersFor(config, db);
+    // With PostgreSQL and S3, uploads made during an outage wait in the database: a blob whose row
+    // was never written (the database went away between the two) is garbage there too.
+    const outageStore =
+      s3 && config.databaseUrl
+        ? createDatabaseBlobAdapter({
+            db,
+            maxFileBytes: config.fallbackMaxFileBytes,
+            maxTotalBytes: config.fallbackMaxTotalBytes,
+          })
+        : undefined;
     const places: Record<GarbagePlace, string> = {
       s3: config.s3 ? `S3 bucket "${config.s3.bucket}"` : 'S3',
       local: `local disk (${config.localStorageDir})`,
@@ -53,14 +64,16 @@ async function main(): Promise<number> {
       backup: config.s3?.backup ? `backup bucket "${config.s3.backup.bucket}"` : 'backup bucket',
     };
     if (!s3) console.log('USE_CLOUD_STORAGE is off: scanning local disk only.');
-    const scanned = [s3 && places.s3, backup && places.backup, places.local].filter(Boolean).join(', ');
+    const scanned = [s3 && places.s3, backup && places.backup, places.local, outageStore && places.db]
+      .filter(Boolean)
+      .join(', ');
     console.log(
       `Looking for unreferenced files older than ${hours} h in ${scanned}${shouldDelete ? ', deleting them' : ''}…`,
     );
     const summary = await collectGarbage(
       {
         db,
-        adapters: s3 ? [s3, local] : [local],
+        adapters: s3 ? [s3, local, ...(outageStore ? [outageStore] : [])] : [local],
         logger,
         multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
         backup,
@@ -72,6 +85,11 @@ async function main(): Promise<number> {
       },
     );
     printSummary(summary, places, shouldDelete, s3 !== undefined);
+    // Half-written blobs (the writer was killed, or the database went away mid-write) are never listed as files.
+    if (outageStore && shouldDelete) {
+      const abandoned = await outageStore.deleteAbandoned(hours * 3_600);
+      console.log(`${places.db}: deleted ${abandoned} half-written blob(s) older than ${hours} h.`);
+    }
     return summary.failures.length > 0 ? 1 : 0;
   });
 }
@@ -88,7 +106,7 @@ function printSummary(
   deleted: boolean,
   s3On: boolean,
 ): void {
-  for (const location of ['s3', 'backup', 'local'] as const) {
+  for (const location of ['s3', 'backup', 'local', 'db'] as const) {
     const tally = summary.byLocation[location];
     if (!tally) continue;
     const removed = deleted ? `; deleted ${tally.deleted} (${formatBytes(tally.deletedBytes)})` : '';

@@ -6,6 +6,9 @@
 import { sql } from 'kysely';
 import type { AppDatabase } from '../db/database.ts';
 import type { PendingCopyRow, StoredFileRow } from '../db/schema.ts';
+import { StorageError } from '../storage/contract.ts';
+
+const OUTAGE_RETRY_SECONDS = 5;
 
 // Long enough for one batch; a crashed worker's rows become due again after it.
 const LEASE = sql`interval '2 minutes'`;
@@ -63,9 +66,21 @@ export async function claimDueCopies(
   });
 }
 
-/** A failed attempt: counted, its reason kept for /healthz and storage:check, and the row due again after a back-off (5 s doubling, at most 5 min). */
-export async function recordCopyFailure(db: AppDatabase, pending: PendingCopyRow, reason: string): Promise<void> {
-  const backoffSeconds = Math.min(5 * 2 ** pending.attempts, 300);
+/**
+ * A failed attempt: counted, its reason kept for /healthz and storage:check, and the row due
+ * again later. S3 away is not this file's fault: backing off by its attempt count left files
+ * that met a few outages in the outage store for five minutes after S3 was back (the soak
+ * run), so an unreachable S3 retries after a fixed 5 s — a pass runs only while the breaker
+ * lets one through, so this cannot spin. Other failures back off 5 s doubling, at most 5 min.
+ */
+export async function recordCopyFailure(
+  db: AppDatabase,
+  pending: PendingCopyRow,
+  reason: string,
+  error: unknown,
+): Promise<void> {
+  const outage = error instanceof StorageError && error.code === 'Unreachable';
+  const backoffSeconds = outage ? OUTAGE_RETRY_SECONDS : Math.min(5 * 2 ** pending.attempts, 300);
   await db
     .updateTable('pending_copies')
     .set({

@@ -202,7 +202,7 @@ export function createResync(deps: ResyncDeps) {
                 : String(error);
             summary.failed += 1;
             summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
-            await recordCopyFailure(db, pending, reason);
+            await recordCopyFailure(db, pending, reason, error);
             if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
           } finally {
             options.onRow?.(summary);
