@@ -1,7 +1,8 @@
 /**
  * Bounds the form uploads this instance receives and stores at once (UPLOADS_IN_FLIGHT): each
- * holds an image in memory (or a video part buffer) until S3 or the fallback has it, so when S3
- * turns slow, uploads must not pile up until memory runs out. Past the bound, an upload waits
+ * holds its encoded image variants (the original waits on disk) or a video's part buffers in
+ * memory until S3 or the fallback has them, so when S3 turns slow, uploads must not pile up
+ * until memory runs out. Past the bound, an upload waits
  * up to UPLOAD_WAIT_SECONDS for a slot, unread (the kernel's socket buffers hold what the
  * client sends meanwhile), as long as no more are waiting than may run; the rest get a 503 with
  * Retry-After, shown on the form they came from. A slot is held from before the body is read
