@@ -3,7 +3,7 @@
  * is real for every process pointed at it (app instances and the worker alike): down() destroys
  * open connections and refuses new ones at once (ECONNRESET), up() forwards again.
  */
-import net, { type AddressInfo } from 'node:net';
+import { startTcpProxy } from './tcpProxy.ts';
 
 export interface SwitchableProxy {
   endpoint: string;
@@ -14,39 +14,20 @@ export interface SwitchableProxy {
 
 export async function startSwitchableProxy(target: string): Promise<SwitchableProxy> {
   const { hostname, port } = new URL(target);
-  const sockets = new Set<net.Socket>();
   let isUp = true;
-  const track = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  };
-  const server = net.createServer((client) => {
-    track(client);
-    if (!isUp) {
-      client.resetAndDestroy();
-      return;
-    }
-    const upstream = net.connect(Number(port), hostname);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+  const proxy = await startTcpProxy({ host: hostname, port: Number(port) }, (client) => {
+    if (!isUp) client.resetAndDestroy();
+    return isUp;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: `http://127.0.0.1:${proxy.port}`,
     down() {
       isUp = false;
-      for (const socket of sockets) socket.resetAndDestroy();
+      for (const socket of proxy.sockets) socket.resetAndDestroy();
     },
     up() {
       isUp = true;
     },
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: proxy.close,
   };
 }
