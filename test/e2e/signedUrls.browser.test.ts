@@ -49,6 +49,8 @@ describe.skipIf(browserMissing)(
     let fileDir: string;
     beforeAll(async () => {
       testApp = await createTestApp({ s3, privateBucket: true, extraEnv: { IMAGE_URL_MODE: 'signed' } });
+      // The avatar goes up directly; its job is processed by the inline runner, as `npm start` runs it.
+      await testApp.worker?.start();
       server = await listenOnLoopback(testApp.app);
       browser = await launchChromium();
       fileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vv-e2e-signed-'));
