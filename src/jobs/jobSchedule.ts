@@ -39,7 +39,8 @@ export function createJobSchedule({
           const { rows } = await sql<{ period: string }>`
             update job_schedules set next_run_at = now() + make_interval(secs => ${job.everyMs / 1000})
             where name = ${job.kind} and next_run_at <= now()
-            returning to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS') as period`.execute(trx);
+            returning to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS') as period`.execute(trx);
+          // To the millisecond: two runs of a sub-second schedule within one clock second must not share a key.
           const period = rows[0]?.period;
           if (!period) return false;
           await queue.add(trx, job.kind, job.payload ?? {}, { dedupeKey: `${job.kind}:${period}` });
