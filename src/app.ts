@@ -6,7 +6,6 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
 import compression from 'compression';
-import helmet from 'helmet';
 import type { AppConfig } from './config.ts';
 import type { AppDatabase } from './db/database.ts';
 import type { DatabaseSessionStore } from './db/sessionStore.ts';
@@ -41,36 +40,28 @@ import { createStaticRoutes } from './web/staticFiles.ts';
 import { fingerprintAssets } from './web/assetFingerprints.ts';
 import { imageUploadRules, videoUploadRules } from './views/uploadRules.ts';
 import type { RateLimitStoreFactory } from './web/databaseRateLimitStore.ts';
-import { createLoginThrottle } from './web/loginThrottle.ts';
-import { createSignupThrottle } from './web/signupThrottle.ts';
-import { createUploadRateLimit, createVoteRateLimit } from './web/memberRateLimit.ts';
+import { createRouteGuards, type GuardLimits } from './routes/routeGuards.ts';
 import { createRequestIdMiddleware } from './web/requestId.ts';
 import { setPermissionsPolicy } from './web/permissionsPolicy.ts';
+import { securityHeaders } from './web/securityHeaders.ts';
 import { lingerOnUnreadBody } from './web/lingeringClose.ts';
 import { refuseControlCharactersInPath } from './web/controlCharacters.ts';
 import { refuseOversizeForms } from './web/declaredLength.ts';
-import { createUploadGate } from './web/uploadGate.ts';
 
 export interface AppDeps {
-  config: Pick<
-    AppConfig,
-    | 'env'
-    | 'localStorageDir'
-    | 'maxImageBytes'
-    | 'maxVideoBytes'
-    | 'uploadTempDir'
-    | 'uploadsPerMinute'
-    | 'votesPerMinute'
-    | 'loginAttemptsPerAccount'
-    | 'loginAttemptsPerIp'
-    | 'trustProxyHops'
-    | 'healthzToken'
-    | 'signupsPerIpPerHour'
-    | 'refusedBodyLingerMs'
-    | 'refusedBodyLingerBytes'
-    | 'uploadsInFlight'
-    | 'uploadWaitMs'
-  >;
+  config: GuardLimits &
+    Pick<
+      AppConfig,
+      | 'env'
+      | 'localStorageDir'
+      | 'maxImageBytes'
+      | 'maxVideoBytes'
+      | 'uploadTempDir'
+      | 'trustProxyHops'
+      | 'healthzToken'
+      | 'refusedBodyLingerMs'
+      | 'refusedBodyLingerBytes'
+    >;
   db: AppDatabase;
   imageStorage: ImageStorage;
   storageHealth: StorageHealth;
@@ -148,21 +139,11 @@ export function createApp(deps: AppDeps): Express {
     ),
   );
   app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          imgSrc: ["'self'", 'data:', ...deps.imageOrigins],
-          mediaSrc: ["'self'", ...(deps.mediaOrigins ?? deps.imageOrigins)],
-          // The direct-upload script posts files straight to the bucket.
-          connectSrc: [
-            "'self'",
-            ...((deps.directUploads || deps.directVideoUploads) && deps.uploadOrigin ? [deps.uploadOrigin] : []),
-          ],
-          // Browsers would otherwise rewrite an http:// MinIO endpoint in development to https.
-          upgradeInsecureRequests: production ? [] : null,
-        },
-      },
-      hsts: production,
+    securityHeaders({
+      production,
+      imageOrigins: deps.imageOrigins,
+      mediaOrigins: deps.mediaOrigins ?? deps.imageOrigins,
+      directUploadOrigin: deps.directUploads || deps.directVideoUploads ? deps.uploadOrigin : undefined,
     }),
   );
   app.use(refuseControlCharactersInPath);
@@ -206,19 +187,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT_BYTES, parameterLimit: 20 }));
 
   // Every other route, in one table (routes/routeTable.ts): method, path, guards, handler.
-  // One budget across every upload route, forms and direct uploads alike: the rate first (cheap,
-  // in memory), then the daily quota (one query).
-  const uploadLimit = express
-    .Router()
-    .use(
-      createUploadRateLimit({ perMinute: config.uploadsPerMinute, store: deps.rateLimitStore }),
-      deps.uploadQuota.guard,
-    );
-  const throttle = createLoginThrottle({
-    perAccount: config.loginAttemptsPerAccount,
-    perIp: config.loginAttemptsPerIp,
-    store: deps.rateLimitStore,
-  });
   const handlers = {
     health,
     media,
@@ -249,14 +217,10 @@ export function createApp(deps: AppDeps): Express {
   };
   mountRoutes(
     app,
-    sessionRoutes(handlers, {
-      uploadLimit,
-      uploadSlot: createUploadGate({ limit: config.uploadsInFlight, waitMs: config.uploadWaitMs, logger }).guard,
-      voteLimit: createVoteRateLimit({ perMinute: config.votesPerMinute, store: deps.rateLimitStore }),
-      loginPerIp: throttle.perIp,
-      loginPerAccount: throttle.perAccount,
-      signupLimit: createSignupThrottle({ perHour: config.signupsPerIpPerHour, store: deps.rateLimitStore }),
-    }),
+    sessionRoutes(
+      handlers,
+      createRouteGuards(config, { uploadQuota: deps.uploadQuota, store: deps.rateLimitStore, logger }),
+    ),
   );
 
   app.use(notFound);

@@ -22,24 +22,18 @@ import { createUploadQuota } from './files/uploadQuota.ts';
 import type { Logger } from './logger.ts';
 import { resolveSessionSecret } from './sessionSecret.ts';
 import { createEarlyVideoUploads } from './files/earlyVideoUpload.ts';
-import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
 import type { ImageStorage } from './files/imageStorage.ts';
 import { composeImageStorage } from './files/composeImageStorage.ts';
 import { reconcileLocalFiles } from './files/lostFiles.ts';
-import { createResync } from './files/resync.ts';
-import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
+import type { ResyncLoop } from './files/resyncLoop.ts';
+import type { RequestLedger } from './files/requestLedger.ts';
+import { composeStorage } from './composeStorage.ts';
 import { createStorageHealth, type StorageHealth } from './files/storageHealth.ts';
 import { createDiskSpace, reportingDiskFull } from './files/diskSpace.ts';
 import type { StorageAdapter } from './storage/contract.ts';
 import { queueBackupBackfillAndSay } from './files/backupBackfill.ts';
 import { createPublicReadProbe } from './files/publicReadProbe.ts';
-import { createRequestLedger, type RequestLedger } from './files/requestLedger.ts';
-import {
-  adaptersFromConfig,
-  bucketBaseUrlFor,
-  multipartUploadsFor,
-  postSignerFor,
-} from './storage/storageFromConfig.ts';
+import { bucketBaseUrlFor, multipartUploadsFor, postSignerFor } from './storage/storageFromConfig.ts';
 
 export interface ComposedApp {
   app: Express;
@@ -82,51 +76,21 @@ export async function composeApp(
   const db = unwatchedDb.withPlugin(writeWatcher.plugin);
   // Other instances' and the worker's writes, heard through NOTIFY (db/changeFeed.ts).
   const changeFeed = await createChangeFeed({ source: listenSourceFor(unwatchedDb), logger });
-  let resyncLoop: ResyncLoop | undefined;
-  const requestLedger = createRequestLedger({ db: unwatchedDb, logger });
-  const {
-    s3,
-    local: configuredLocal,
-    backup,
-    imageOrigins,
-    mediaOrigins,
-    delivery,
-  } = adaptersFromConfig(
-    config,
-    {
-      cooldownMs: breakerCooldownMs,
-      onStateChange(state, failure) {
-        if (state === 'open')
-          logger.warn(
-            { s3ErrorCode: failure?.code },
-            `S3 circuit breaker opened (${failure?.code}): uploads go straight to local disk for now`,
-          );
-        if (state === 'closed') {
-          logger.info('S3 answers again: circuit breaker closed; moving pending images to S3');
-          resyncLoop?.kick();
-        }
-      },
-    },
-    requestLedger.count,
-  );
   const diskSpace = createDiskSpace({
     directories: [
       { dir: config.localStorageDir, setting: 'LOCAL_STORAGE_DIR' },
       { dir: config.uploadTempDir, setting: 'UPLOAD_TEMP_DIR' },
     ],
   });
-  const local = reportingDiskFull(localAdapter ?? configuredLocal, config.localStorageDir, diskSpace);
   const uploadQuota = createUploadQuota({ db, dailyBytes: config.dailyUploadBytes });
-  // On PostgreSQL with S3, what S3 cannot take during an outage is kept in the database, which
-  // every instance reads and which outlives any instance's disk; otherwise local disk, as before.
-  const outageStore =
-    config.databaseUrl && s3
-      ? createDatabaseBlobAdapter({
-          db,
-          maxFileBytes: config.fallbackMaxFileBytes,
-          maxTotalBytes: config.fallbackMaxTotalBytes,
-        })
-      : undefined;
+  const storage = composeStorage(config, {
+    db,
+    ledgerDb: unwatchedDb,
+    logger,
+    breakerCooldownMs,
+    adaptLocal: (configured) => reportingDiskFull(localAdapter ?? configured, config.localStorageDir, diskSpace),
+  });
+  const { s3, local, backup, imageOrigins, mediaOrigins, delivery, outageStore, resyncLoop, requestLedger } = storage;
   // Every path that stores an upload goes through this one object, so each is logged and counted once.
   const imageStorage = composeImageStorage({
     db,
@@ -140,24 +104,6 @@ export async function composeApp(
     outageStore,
     outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
   });
-  if (s3) {
-    const resync = createResync({
-      db,
-      s3,
-      local,
-      backup,
-      outageStore,
-      localDiskIsPrivate: config.databaseUrl !== undefined,
-      logger,
-    });
-    resyncLoop = createResyncLoop({
-      runPass: resync.runPass,
-      s3Usable: () => s3.breakerStatus().state !== 'open',
-      probe: () => s3.isAvailable(),
-      intervalMs: config.resyncIntervalMs,
-      logger,
-    });
-  }
   const sign = config.s3 ? postSignerFor(config.s3) : undefined;
   const instance = `${os.hostname()}:${process.pid}`;
   // For /healthz's job figures when no worker runs in this process.
@@ -196,7 +142,7 @@ export async function composeApp(
   const sessionSecret = await resolveSessionSecret(config.sessionSecret, config.dataDir);
   const worker =
     config.worker === 'inline'
-      ? composeWorker({ config, db, changeFeed, s3, local, outageStore, imageStorage, logger, mode: 'inline' })
+      ? composeWorker({ config, db, changeFeed, storage, imageStorage, logger, mode: 'inline' })
       : undefined;
   const jobsHealth = createJobsHealth({ db, queue: worker?.queue ?? jobQueue });
   const app = createApp({

@@ -16,16 +16,22 @@ import { createJobSchedule } from './jobs/jobSchedule.ts';
 import { createJobWake } from './jobs/jobWake.ts';
 import { createWorkerRegistry, newWorkerId, type WorkerMode } from './jobs/workerRegistry.ts';
 import type { Logger } from './logger.ts';
-import type { StorageAdapter } from './storage/contract.ts';
-import type { DatabaseBlobAdapter } from './files/fallbackBlobs.ts';
+import type { ComposedStorage } from './composeStorage.ts';
 import { multipartStoreFor } from './storage/storageFromConfig.ts';
-import type { MediaDelivery } from './storage/imageUrls.ts';
 import { composeImageStorage } from './files/composeImageStorage.ts';
 import type { ImageStorage } from './files/imageStorage.ts';
 import { createUploadQuota } from './files/uploadQuota.ts';
 import { directImageJob } from './uploads/processDirectImage.ts';
 
 const SCHEDULE_EVERY_MS = 60_000;
+
+/**
+ * The stores a worker works on, handed over whole as composeStorage assembled them, so the app
+ * (WORKER=inline), src/worker.ts and the crash tests' worker cannot wire them differently. The
+ * outage store is there when DATABASE_URL and S3 are both set; the backup bucket and URL modes
+ * serve the image storage the worker builds when it is not given the app's.
+ */
+export type WorkerStorage = Pick<ComposedStorage, 's3' | 'local' | 'outageStore' | 'backup' | 'delivery'>;
 
 export interface WorkerParts {
   config: Pick<
@@ -40,13 +46,7 @@ export interface WorkerParts {
   >;
   db: AppDatabase;
   changeFeed: ChangeFeed;
-  s3: StorageAdapter | undefined;
-  local: StorageAdapter;
-  /** The outage store in PostgreSQL, when DATABASE_URL and S3 are both set. */
-  outageStore?: DatabaseBlobAdapter;
-  /** The backup bucket and URL modes, for the image storage the worker builds when it is not given one. */
-  backup?: StorageAdapter | undefined;
-  delivery?: MediaDelivery;
+  storage: WorkerStorage;
   /** The app's own files service (WORKER=inline); a separate worker builds one the same way (composeImageStorage). */
   imageStorage?: ImageStorage;
   logger: Logger;
@@ -68,7 +68,8 @@ export interface ComposedWorker {
 }
 
 export function composeWorker(parts: WorkerParts): ComposedWorker {
-  const { config, db, changeFeed, s3, local, logger, mode } = parts;
+  const { config, db, changeFeed, logger, mode } = parts;
+  const { s3, local, outageStore, backup, delivery } = parts.storage;
   const id = newWorkerId();
   const queue = createJobQueue({ db, workerId: id, leaseSeconds: config.jobLeaseSeconds });
   const wake = createJobWake();
@@ -80,21 +81,21 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
         db,
         s3,
         local,
-        backup: parts.backup,
+        backup: backup,
         logger,
         maxImagePixels: config.maxImagePixels,
-        delivery: parts.delivery,
+        delivery: delivery,
         quota: createUploadQuota({ db, dailyBytes: config.dailyUploadBytes }),
-        outageStore: parts.outageStore,
+        outageStore: outageStore,
         outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
       }));
   const handlers: JobHandler[] = [
     storageGcJob({
       db,
       // The outage store too: a blob whose row was never written (the database went away between the two) is garbage.
-      adapters: s3 ? [s3, local, ...(parts.outageStore ? [parts.outageStore] : [])] : [local],
+      adapters: s3 ? [s3, local, ...(outageStore ? [outageStore] : [])] : [local],
       multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
-      outageStore: parts.outageStore,
+      outageStore: outageStore,
       logger,
     }),
     regenerateImagesJob({

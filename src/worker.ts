@@ -6,16 +6,13 @@
  * back what is still running so another worker takes it at once, and exits 0.
  */
 import 'dotenv/config';
+import { composeStorage } from './composeStorage.ts';
 import { composeWorker } from './composeWorker.ts';
 import { loadConfigOrExit } from './loadConfigOrExit.ts';
 import { createChangeFeed } from './db/changeFeed.ts';
 import { listenSourceFor, openDatabase } from './db/database.ts';
 import { explainConnectionError } from './db/explainConnectionError.ts';
-import { createDatabaseBlobAdapter } from './files/fallbackBlobs.ts';
-import { createResync } from './files/resync.ts';
-import { createResyncLoop, type ResyncLoop } from './files/resyncLoop.ts';
 import { createLogger, wantsPrettyLogs } from './logger.ts';
-import { adaptersFromConfig } from './storage/storageFromConfig.ts';
 
 const STATUS_EVERY_MS = 60_000;
 
@@ -35,46 +32,17 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const changeFeed = await createChangeFeed({ source: listenSourceFor(db), logger });
-  let resyncLoop: ResyncLoop | undefined;
-  const { s3, local, backup, delivery } = adaptersFromConfig(config, {
-    onStateChange(state) {
-      if (state === 'closed') resyncLoop?.kick();
-    },
-  });
-  const outageStore = s3
-    ? createDatabaseBlobAdapter({
-        db,
-        maxFileBytes: config.fallbackMaxFileBytes,
-        maxTotalBytes: config.fallbackMaxTotalBytes,
-      })
-    : undefined;
-  const worker = composeWorker({
-    config,
-    db,
-    changeFeed,
-    s3,
-    local,
-    outageStore,
-    backup,
-    delivery,
-    logger,
-    mode: 'external',
-  });
+  // The same storage as the web app's, its S3 requests counted for storage:usage too.
+  const storage = composeStorage(config, { db, logger });
+  const { resyncLoop, requestLedger } = storage;
+  const worker = composeWorker({ config, db, changeFeed, storage, logger, mode: 'external' });
   await worker.start();
+  requestLedger.start();
   // Files waiting in the outage store (and backup copies) go to S3 from here too, under the
   // outbox's leases beside the web instances; a new one wakes this loop at once (NOTIFY outbox).
-  if (s3) {
-    const resync = createResync({ db, s3, local, backup, outageStore, localDiskIsPrivate: true, logger });
-    const loop = createResyncLoop({
-      runPass: resync.runPass,
-      s3Usable: () => s3.breakerStatus().state !== 'open',
-      probe: () => s3.isAvailable(),
-      intervalMs: config.resyncIntervalMs,
-      logger,
-    });
-    resyncLoop = loop;
-    changeFeed.on('outbox', () => loop.kick());
-    loop.start();
+  if (resyncLoop) {
+    changeFeed.on('outbox', () => resyncLoop.kick());
+    resyncLoop.start();
   }
 
   const status = setInterval(() => {
@@ -101,6 +69,7 @@ async function main(): Promise<void> {
     void (async () => {
       await worker.stop(deadline - 3_000);
       await resyncLoop?.drain(deadline - 1_000);
+      await requestLedger.stop();
       await changeFeed.close();
       await db.destroy();
       logger.info('Worker shut down cleanly');

@@ -3,7 +3,8 @@ import type { AppConfig, BackupBucketSettings, MediaDeliverySettings, S3Settings
 import { withCircuitBreaker, type BreakerOptions, type GuardedAdapter } from './circuitBreaker.ts';
 import type { StorageAdapter } from './contract.ts';
 import { createLocalAdapter } from './adapters/local.ts';
-import { createS3Adapter, publicBaseUrlFor } from './adapters/s3.ts';
+import { createS3Adapter } from './adapters/s3.ts';
+import { publicBaseUrlFor } from './publicBaseUrl.ts';
 import { PUBLIC_DELIVERY, type MediaDelivery } from './imageUrls.ts';
 import { type RequestKind, withRequestCounting } from './requestCounting.ts';
 import { createS3Client, s3TimeoutsFor, type S3ClientTimeouts } from './s3Client.ts';

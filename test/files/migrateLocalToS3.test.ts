@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { openDatabase, type AppDatabase } from '../../src/db/database.ts';
 import type { StoredVariant } from '../../src/db/schema.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
-import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { createS3Adapter } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import type { StorageAdapter } from '../../src/storage/contract.ts';
 import { crc64nvmeBase64 } from '../support/crc64nvme.ts';
 import { migrateLocalToS3, type MigrationDeps } from '../../src/files/migrateLocalToS3.ts';

@@ -15,7 +15,8 @@ import {
 } from '../../src/files/regenerateImages.ts';
 import { VARIANT_SPEC_VERSION } from '../../src/images/variantSpecs.ts';
 import { createLocalAdapter } from '../../src/storage/adapters/local.ts';
-import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { createS3Adapter } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import type { StorageAdapter } from '../../src/storage/contract.ts';
 import { createFallbackWriter } from '../../src/storage/fallbackWriter.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';

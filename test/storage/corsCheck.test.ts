@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { checkDirectUploadCors } from '../../src/storage/diagnosis/corsCheck.ts';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import { createMultipartStore } from '../../src/storage/multipartUploads.ts';
 import { createPartUrlSigner } from '../../src/storage/presignedPartUrls.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
 import type { S3Settings, UrlMode } from '../../src/config.ts';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import { diagnoseS3, type S3Diagnosis } from '../../src/storage/diagnoseS3.ts';
 import { policyJson, publicReadBucketPolicy } from '../../src/storage/diagnosis/policies.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';

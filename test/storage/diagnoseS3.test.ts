@@ -13,7 +13,7 @@ import { DeleteObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand } fro
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { describe, expect, inject, it } from 'vitest';
 import type { S3Settings } from '../../src/config.ts';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import {
   diagnoseS3,
   type DiagnosisStep,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ListObjectsV2Command, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { describe, expect, inject, it } from 'vitest';
-import { createS3Adapter, publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { createS3Adapter } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';
 import { createBucket, makeS3Client, s3SettingsFor } from '../support/s3Server.ts';
 import { closedPortEndpoint } from '../support/network.ts';

@@ -6,27 +6,25 @@
  * direct-image:committed; PAUSE_AT=<kind>:<step> prints "paused <kind>:<step>" and waits
  * forever there (for SIGTERM). Prints "ready" once it takes jobs.
  */
+import { composeStorage } from '../../src/composeStorage.ts';
 import { composeWorker } from '../../src/composeWorker.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createChangeFeed } from '../../src/db/changeFeed.ts';
 import { listenSourceFor, openDatabase } from '../../src/db/database.ts';
 import { createLogger } from '../../src/logger.ts';
-import { adaptersFromConfig } from '../../src/storage/storageFromConfig.ts';
 
 const config = loadConfig();
 const logger = createLogger({ level: 'warn' });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: undefined });
 const changeFeed = await createChangeFeed({ source: listenSourceFor(db), logger });
-const { s3, local, backup, delivery } = adaptersFromConfig(config);
+// As src/worker.ts builds it (the resync loop is not started: these tests kill jobs, not copies).
+const storage = composeStorage(config, { db, logger });
 
 const worker = composeWorker({
   config,
   db,
   changeFeed,
-  s3,
-  local,
-  backup,
-  delivery,
+  storage,
   logger,
   mode: 'external',
   pollMs: 500,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { AppDatabase } from '../../src/db/database.ts';
-import { publicBaseUrlFor } from '../../src/storage/adapters/s3.ts';
+import { publicBaseUrlFor } from '../../src/storage/publicBaseUrl.ts';
 import { createMultipartStore } from '../../src/storage/multipartUploads.ts';
 import { createPartUrlSigner } from '../../src/storage/presignedPartUrls.ts';
 import { createS3Client } from '../../src/storage/s3Client.ts';

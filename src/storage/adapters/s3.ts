@@ -228,25 +228,3 @@ export function createS3Adapter({ client, bucket, publicBaseUrl }: S3AdapterOpti
     },
   };
 }
-
-/** The base URL for public object links, derived from settings alone (no I/O). */
-export function publicBaseUrlFor(settings: {
-  bucket: string;
-  region: string;
-  endpoint: string | undefined;
-  forcePathStyle: boolean;
-  cdnBaseUrl: string | undefined;
-}): string {
-  if (settings.cdnBaseUrl) return settings.cdnBaseUrl;
-  if (settings.endpoint) {
-    const endpoint = new URL(settings.endpoint);
-    const base = endpoint.origin + endpoint.pathname.replace(/\/+$/, '');
-    if (settings.forcePathStyle) return `${base}/${settings.bucket}`;
-    return `${endpoint.protocol}//${settings.bucket}.${endpoint.host}${endpoint.pathname.replace(/\/+$/, '')}`;
-  }
-  // Buckets with dots break the wildcard TLS certificate of virtual-hosted URLs.
-  if (settings.bucket.includes('.') || settings.forcePathStyle) {
-    return `https://s3.${settings.region}.amazonaws.com/${settings.bucket}`;
-  }
-  return `https://${settings.bucket}.s3.${settings.region}.amazonaws.com`;
-}
