@@ -71,6 +71,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
   const storedFileUrl = createStoredFileUrl(adapterFor, deps.delivery);
   const accounted = createUploadAccounting({ logger, quota: deps.quota });
 
+  const logAtLevelFor = (error: unknown) =>
+    isDatabaseUnavailable(error) ? logger.warn.bind(logger) : logger.error.bind(logger);
+
   async function storeAndRecord(
     objects: ObjectToWrite[],
     row: Omit<NewStoredFileRow, 'location'>,
@@ -80,7 +83,9 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
     try {
       written = await writeObjects(objects);
     } catch (error) {
-      logger.error({ key: row.key, err: error }, 'Upload could not be stored anywhere');
+      // An outage of the database (the outage store is in it) is /healthz's news and the member's 503,
+      // not a bug: a warning. Anything else is an error.
+      logAtLevelFor(error)({ key: row.key, err: error }, 'Upload could not be stored anywhere');
       if (isDiskFull(error)) throw localDiskFull(undefined, error);
       if (error instanceof StorageError && error.code === 'FallbackFull') throw outageStoreFull(error);
       if (error instanceof StorageError && error.code === 'FallbackFileTooLarge')
@@ -124,7 +129,7 @@ export function createImageStorage(deps: ImageStorageDeps): ImageStorage {
       // (content-addressed) objects, so they stay; storage:gc removes them if nobody does.
       if (error instanceof LeaseLostError) throw error;
       // Nothing half-done: without a row, nobody could ever find (or delete) these bytes.
-      logger.error({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
+      logAtLevelFor(error)({ key: row.key, err: error }, 'Upload stored but not recorded; removing it again');
       await deleteUnreferencedObjects(db, adapter, keys, logger);
       if (isDatabaseUnavailable(error)) throw databaseUnavailable(error);
       throw new Refusal(500, 'Your upload could not be saved. Please try again.', { cause: error });

@@ -90,6 +90,16 @@ describe.skipIf(privatePostgresMissing !== undefined)(
         database: { reachable: boolean };
       }>;
 
+    /** The JSON log lines at error level or above (pino: 50), shortened to their message. */
+    function errorLevelLines(output: string): string[] {
+      return output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .filter((entry) => entry.level >= 50)
+        .map((entry) => entry.msg);
+    }
+
     /** Every answer is a success (303) or a 503 that says the database is away, quickly, with Retry-After. */
     function expectOnlySuccessOr503(answers: BurstAnswer[]) {
       expect(server.child.exitCode, server.output()).toBeNull();
@@ -183,6 +193,8 @@ describe.skipIf(privatePostgresMissing !== undefined)(
       console.log(`restart: ${before.orphans.length} object(s) without a row before storage:gc`);
       expect(gc).toContain(`deleted ${before.orphans.length} (`);
       expect(after).toEqual({ orphans: [], missing: [] });
+      // The outage is /healthz's news and each member's 503: warnings in the log, not errors that page someone.
+      expect(errorLevelLines(server.output())).toEqual([]);
     }, 150_000);
 
     it('connections terminated (pg_terminate_backend) again and again: the same, and no crash', async () => {
