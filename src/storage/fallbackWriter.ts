@@ -1,8 +1,9 @@
 /**
  * Writes a set of objects that belong together (an image's variants, or one video) to S3,
- * or — if S3 is off or any write fails — all of them to local disk. All in one place or
- * none: a row records a single location, so half the variants in S3 and half on disk would
- * leave broken sizes. Bodies must be re-openable, because a failed S3 write is replayed to disk.
+ * or — if S3 is off or any write fails — all of them to the fallback (local disk, or the outage
+ * store in PostgreSQL when there is one). All in one place or none: a row records a single
+ * location, so half the variants in S3 and half on disk would leave broken sizes. Bodies must
+ * be re-openable, because a failed S3 write is replayed to the fallback.
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.ts';
@@ -65,7 +66,7 @@ export function createFallbackWriter({
         const keys = objects.map((object) => object.key).join(', ');
         logger.warn(
           { keys, s3ErrorCode: code, err: error },
-          `S3 upload failed (${code}); storing ${keys} on local disk instead`,
+          `S3 upload failed (${code}); storing ${keys} ${local.location === 'db' ? 'in the outage store in PostgreSQL' : 'on local disk'} instead`,
         );
       }
     }
