@@ -41,14 +41,17 @@ export async function countMissingFromBackup(db: AppDatabase): Promise<number> {
   return Number(count);
 }
 
-/** A verified copy of every object of `file` is in the backup bucket: the outbox row goes, the row says so. */
+/**
+ * A verified copy of every object of `file` is in the backup bucket: the outbox row goes, the
+ * row says so. False when the row was not there to say it (regenerated with new keys, or gone).
+ */
 export async function recordBackedUp(
   db: AppDatabase,
   file: Pick<StoredFileRow, 'id' | 'key' | 'variants' | 'checksum'>,
   checksums: Checksums,
   pendingId: number,
-): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('stored_files')
       .set({
@@ -60,8 +63,9 @@ export async function recordBackedUp(
       .where('key', '=', file.key)
       .executeTakeFirst();
     // A file regenerated meanwhile has new keys: its outbox row stays, and the next pass copies those.
-    if (updated.numUpdatedRows === 0n) return;
+    if (updated.numUpdatedRows === 0n) return false;
     await trx.deleteFrom('pending_copies').where('id', '=', pendingId).execute();
+    return true;
   });
 }
 

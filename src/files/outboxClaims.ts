@@ -10,11 +10,17 @@ import { StorageError } from '../storage/contract.ts';
 
 const OUTAGE_RETRY_SECONDS = 5;
 
-// Long enough for one batch; a crashed worker's rows become due again after it.
-const LEASE = sql`interval '2 minutes'`;
+/**
+ * A claim holds its row this long, and the pass working on it renews it every third of that
+ * (holdClaim), so a copy of any length keeps its row while a crashed process's row is due
+ * again within seconds. A fixed two minutes left the file a killed worker was on in the outage
+ * store that long after S3 was back.
+ */
+export const CLAIM_LEASE_SECONDS = 30;
 
 export interface ClaimOptions {
-  limit: number;
+  /** CLAIM_LEASE_SECONDS unless a test shortens it. */
+  leaseSeconds?: number | undefined;
   ignoreLeases: boolean;
   /** Only rows with a larger id: each row is tried at most once per pass. */
   after: number;
@@ -22,16 +28,22 @@ export interface ClaimOptions {
   fileIds: readonly number[] | undefined;
 }
 
+/** `now()` plus a lease: when a claimed row is due again unless its claim is renewed. */
+const leaseEnd = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`;
+
 /**
- * Takes due outbox rows with a lease, so two instances do not duplicate work. Every step is
- * safe to repeat (create-only copies, a conditional flip), so an operator's run may take
- * rows regardless of leases and back-off — e.g. right after a crash.
+ * Takes the next due outbox row with a lease, so two instances do not duplicate work. One row,
+ * not a batch: a process killed mid-pass (a worker replaced by a deploy) then holds only the
+ * file it was on; with batches of 20 the soak saw the last files reach S3 112 s after traffic
+ * stopped. Every step is safe to repeat (create-only copies, a conditional flip), so an
+ * operator's run may take rows regardless of leases and back-off — e.g. right after a crash.
+ * `file` is undefined when the file's row went between the claim and the read.
  */
-export async function claimDueCopies(
+export async function claimNextCopy(
   db: AppDatabase,
-  { limit, ignoreLeases, after, fileIds }: ClaimOptions,
-): Promise<Array<{ pending: PendingCopyRow; file: StoredFileRow }>> {
-  if (fileIds?.length === 0) return [];
+  { leaseSeconds = CLAIM_LEASE_SECONDS, ignoreLeases, after, fileIds }: ClaimOptions,
+): Promise<{ pending: PendingCopyRow; file: StoredFileRow | undefined } | undefined> {
+  if (fileIds?.length === 0) return undefined;
   const due = db
     .selectFrom('pending_copies')
     .select('id')
@@ -41,29 +53,45 @@ export async function claimDueCopies(
       query.where('file_id', 'in', [...(fileIds ?? [])]).where('target', '=', 'primary'),
     )
     .orderBy('id')
-    .limit(limit)
+    .limit(1)
     .forUpdate()
     .skipLocked();
-  const claimed = await db
+  const pending = await db
     .updateTable('pending_copies')
-    .set({ next_attempt_at: sql<Date>`now() + ${LEASE}` })
+    .set({ next_attempt_at: leaseEnd(leaseSeconds) })
     .where('id', 'in', due)
     .returningAll()
-    .execute();
-  if (claimed.length === 0) return [];
-  const files = await db
-    .selectFrom('stored_files')
-    .selectAll()
-    .where(
-      'id',
-      'in',
-      claimed.map((pending) => pending.file_id),
-    )
-    .execute();
-  return claimed.flatMap((pending) => {
-    const file = files.find((candidate) => candidate.id === pending.file_id);
-    return file ? [{ pending, file }] : [];
-  });
+    .executeTakeFirst();
+  if (!pending) return undefined;
+  const file = await db.selectFrom('stored_files').selectAll().where('id', '=', pending.file_id).executeTakeFirst();
+  return { pending, file };
+}
+
+/**
+ * Runs `work` on a claimed row, renewing its lease meanwhile. A renewal that fails (the
+ * database away) is not retried: the lease then runs out and another pass may take the row,
+ * which every step allows.
+ */
+export async function holdClaim<T>(
+  db: AppDatabase,
+  pending: Pick<PendingCopyRow, 'id'>,
+  work: () => Promise<T>,
+  leaseSeconds = CLAIM_LEASE_SECONDS,
+): Promise<T> {
+  const renew = () =>
+    db
+      .updateTable('pending_copies')
+      .set({ next_attempt_at: leaseEnd(leaseSeconds) })
+      .where('id', '=', pending.id)
+      .execute()
+      .catch(() => undefined);
+  const timer = setInterval(() => void renew(), (leaseSeconds * 1000) / 3);
+  timer.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**

@@ -14,7 +14,7 @@ import { deleteUnreferencedObjects } from './objectReferences.ts';
 import { recordBackedUp } from './backupState.ts';
 import { repairMissingVariants } from './repairVariants.ts';
 import { enqueueCopy } from './outbox.ts';
-import { claimDueCopies, recordCopyFailure } from './outboxClaims.ts';
+import { claimNextCopy, holdClaim, recordCopyFailure } from './outboxClaims.ts';
 import { checksumColumns } from './recordedChecksums.ts';
 import { copyVerified, MissingSourceError, objectsOf } from './verifiedCopy.ts';
 
@@ -33,6 +33,8 @@ export interface ResyncDeps {
    */
   localDiskIsPrivate?: boolean;
   logger: Logger;
+  /** How long a claim holds its row unrenewed (outboxClaims.ts); tests shorten it. */
+  claimLeaseSeconds?: number;
   /** Called after each step of a primary copy; fault tests use it to kill the process there. */
   onStep?: (step: ResyncStep, fileId: number) => void | Promise<void>;
 }
@@ -63,8 +65,6 @@ export interface ResyncSummary {
   failures: Array<{ fileId: number; key: string; target: string; reason: string }>;
 }
 
-const BATCH = 20;
-
 export function createResync(deps: ResyncDeps) {
   const { db, s3, local, backup, logger } = deps;
   const step = async (name: ResyncStep, fileId: number) => deps.onStep?.(name, fileId);
@@ -72,14 +72,19 @@ export function createResync(deps: ResyncDeps) {
   const sourceOf = (location: StoredFileRow['location']): StorageAdapter =>
     location === 'db' && deps.outageStore ? deps.outageStore : local;
 
-  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow, source: StorageAdapter): Promise<void> {
+  /** Deletes the file's objects from `adapter` where no row still uses them, then its outbox row. */
+  async function letGo(pending: PendingCopyRow, file: StoredFileRow, adapter: StorageAdapter): Promise<void> {
     await deleteUnreferencedObjects(
       db,
-      source,
+      adapter,
       objectsOf(file).map((object) => object.key),
       logger,
     );
     await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+  }
+
+  async function cleanUp(pending: PendingCopyRow, file: StoredFileRow, source: StorageAdapter): Promise<void> {
+    await letGo(pending, file, source);
     await step('cleaned', file.id);
   }
 
@@ -110,7 +115,7 @@ export function createResync(deps: ResyncDeps) {
         return true;
       });
       if (!flipped) {
-        await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+        await dropCopiesOfVanished(pending, file, s3);
         return 'gone';
       }
       await step('flipped', file.id);
@@ -122,11 +127,26 @@ export function createResync(deps: ResyncDeps) {
     return 'moved';
   }
 
-  async function copyToBackup(pending: PendingCopyRow, file: StoredFileRow): Promise<void> {
-    if (!backup) return;
+  /**
+   * The row went (its member replaced or deleted the image) while its objects were being
+   * copied: its delete ran before these copies existed, so they belong to nobody — unless
+   * another row shares a content key — and are removed here rather than left for storage:gc.
+   */
+  const dropCopiesOfVanished = (pending: PendingCopyRow, file: StoredFileRow, target: StorageAdapter | undefined) =>
+    target ? letGo(pending, file, target) : Promise.resolve();
+
+  const rowIsGone = async (file: StoredFileRow): Promise<boolean> =>
+    (await db.selectFrom('stored_files').select('id').where('id', '=', file.id).executeTakeFirst()) === undefined;
+
+  /** Copies an S3 file to the backup bucket; false when its row went meanwhile (the copies are removed again). */
+  async function copyToBackup(pending: PendingCopyRow, file: StoredFileRow): Promise<boolean> {
+    if (!backup) return false;
     if (file.location !== 's3') throw new Error('waiting for the file to reach the primary bucket first');
     const checksums = await copyVerified(s3, backup, file, objectsOf(file));
-    await recordBackedUp(db, file, checksums, pending.id);
+    if (await recordBackedUp(db, file, checksums, pending.id)) return true;
+    // Not recorded: regenerated meanwhile (the next pass copies its new keys), or gone.
+    if (await rowIsGone(file)) await dropCopiesOfVanished(pending, file, backup);
+    return false;
   }
 
   /**
@@ -162,51 +182,58 @@ export function createResync(deps: ResyncDeps) {
       const summary: ResyncSummary = { moved: 0, backedUp: 0, lost: 0, failed: 0, failures: [] };
       let lastId = 0;
       while (options.deadline === undefined || Date.now() < options.deadline) {
-        const batch = await claimDueCopies(db, {
-          limit: BATCH,
+        const claim = await claimNextCopy(db, {
+          leaseSeconds: deps.claimLeaseSeconds,
           ignoreLeases: options.ignoreLeases ?? false,
           after: lastId,
           fileIds: options.fileIds,
         });
-        if (batch.length === 0) break;
-        lastId = Math.max(...batch.map(({ pending }) => pending.id));
-        for (const { pending, file } of batch) {
-          try {
-            if (pending.target === 'primary') {
-              const outcome = await moveToPrimary(pending, file);
-              if (outcome === 'moved') summary.moved += 1;
-              options.onFile?.(file, outcome);
-            } else {
-              await copyToBackup(pending, file);
+        if (!claim) break;
+        lastId = claim.pending.id;
+        const { pending, file } = claim;
+        // The file's row went after the claim (its outbox row with it): nothing to copy.
+        if (!file) continue;
+        try {
+          if (pending.target === 'primary') {
+            const outcome = await holdClaim(db, pending, () => moveToPrimary(pending, file), deps.claimLeaseSeconds);
+            if (outcome === 'moved') summary.moved += 1;
+            options.onFile?.(file, outcome);
+          } else {
+            if (await holdClaim(db, pending, () => copyToBackup(pending, file), deps.claimLeaseSeconds))
               summary.backedUp += 1;
-            }
-          } catch (error) {
-            const missing = error instanceof MissingSourceError && pending.target === 'primary';
-            // Lost only when truly lost: another process (a CLI, another instance) may have moved it.
-            if (missing && (await movedMeanwhile(file))) {
-              await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
-              options.onFile?.(file, 'gone');
-              continue;
-            }
-            const elsewhere = missing && file.location === 'local' && deps.localDiskIsPrivate === true;
-            if (missing && !elsewhere && options.missingSource !== 'failed') {
-              await markFileLost(db, file, logger);
-              summary.lost += 1;
-              options.onFile?.(file, 'lost');
-              continue;
-            }
-            const reason = elsewhere
-              ? `${file.key} is not on this instance's disk (another instance may hold it)`
-              : error instanceof Error
-                ? error.message
-                : String(error);
-            summary.failed += 1;
-            summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
-            await recordCopyFailure(db, pending, reason, error);
-            if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
-          } finally {
-            options.onRow?.(summary);
           }
+        } catch (error) {
+          // Its bytes went with the row (a check against the source then fails): not a failure.
+          if (await rowIsGone(file).catch(() => false)) {
+            await dropCopiesOfVanished(pending, file, pending.target === 'primary' ? s3 : backup);
+            if (pending.target === 'primary') options.onFile?.(file, 'gone');
+            continue;
+          }
+          const missing = error instanceof MissingSourceError && pending.target === 'primary';
+          // Lost only when truly lost: another process (a CLI, another instance) may have moved it.
+          if (missing && (await movedMeanwhile(file))) {
+            await db.deleteFrom('pending_copies').where('id', '=', pending.id).execute();
+            options.onFile?.(file, 'gone');
+            continue;
+          }
+          const elsewhere = missing && file.location === 'local' && deps.localDiskIsPrivate === true;
+          if (missing && !elsewhere && options.missingSource !== 'failed') {
+            await markFileLost(db, file, logger);
+            summary.lost += 1;
+            options.onFile?.(file, 'lost');
+            continue;
+          }
+          const reason = elsewhere
+            ? `${file.key} is not on this instance's disk (another instance may hold it)`
+            : error instanceof Error
+              ? error.message
+              : String(error);
+          summary.failed += 1;
+          summary.failures.push({ fileId: file.id, key: file.key, target: pending.target, reason });
+          await recordCopyFailure(db, pending, reason, error);
+          if (pending.target === 'primary') options.onFile?.(file, 'failed', error);
+        } finally {
+          options.onRow?.(summary);
         }
       }
       return summary;

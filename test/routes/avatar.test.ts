@@ -101,6 +101,35 @@ describe.each(availableDatabases(inject('databaseUrlAvailable')))(`avatars in S3
     expect(await storedState(testApp, s3)).toEqual(before);
   });
 
+  it('the same photo uploaded again: one row, the shared objects kept, the avatar still loads', async () => {
+    const agent = await signUp(testApp.app, 'dora');
+    const photo = await makeImage('jpeg', 200, 200, '#123456');
+    expect((await uploadAvatar(agent, photo, 'me.jpg')).status).toBe(303);
+    const first = avatarSrc((await agent.get('/profile')).text);
+    const secondSentAt = Date.now();
+    const again = await uploadAvatar(agent, photo, 'me-again.jpg');
+    expect(again.status).toBe(303);
+    const profile = await agent.get('/profile');
+    expect(profile.text).toContain('Avatar updated.');
+    // Content-addressed keys: the same bytes make the same keys, which must not be deleted as "the old avatar".
+    expect(avatarSrc(profile.text)).toBe(first);
+    const rows = await testApp.db
+      .selectFrom('stored_files')
+      .innerJoin('users', 'users.id', 'stored_files.owner_id')
+      .select(['stored_files.id', 'stored_files.variants', 'stored_files.created_at', 'users.avatar_image_id'])
+      .where('users.username', '=', 'dora')
+      .where('stored_files.folder', '=', 'avatars')
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.avatar_image_id).toBe(rows[0]!.id);
+    // It is the second upload's row (the first was replaced), sharing the first one's objects.
+    expect(new Date(rows[0]!.created_at).getTime()).toBeGreaterThanOrEqual(secondSentAt - 1_000);
+    // Every size of it is still in the bucket.
+    const keys = await listObjects(s3, testApp.bucket!);
+    for (const variant of rows[0]!.variants as Array<{ key: string }>) expect(keys).toContain(variant.key);
+    expect((await fetch(first)).status).toBe(200);
+  });
+
   it('asks for a file when the form was sent without one', async () => {
     const agent = await signUp(testApp.app, 'empty');
     const token = await csrfTokenFor(agent, '/profile');

@@ -1,7 +1,8 @@
 /**
  * Runs one resync pass in its own process, for the kill tests: with CRASH_AT set it SIGKILLs
  * itself right after that step — no cleanup, no graceful anything, like a power cut. It
- * ignores leases, as `npm run storage:sync` does: the killed run's lease must not block the rerun.
+ * ignores leases, as `npm run storage:sync` does: the killed run's lease must not block the rerun
+ * — unless HONOUR_LEASES=1, as the app's and the worker's background passes run.
  */
 import { openDatabase } from '../../src/db/database.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -33,6 +34,6 @@ const summary = await createResync({
   onStep: (step) => {
     if (step === crashAt) process.kill(process.pid, 'SIGKILL');
   },
-}).runPass({ ignoreLeases: true });
+}).runPass({ ignoreLeases: process.env.HONOUR_LEASES !== '1' });
 await db.destroy();
 process.stdout.write(JSON.stringify(summary));
