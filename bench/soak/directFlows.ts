@@ -65,23 +65,32 @@ export async function directVideoUpload(member: HttpMember, title: string, bytes
   return followToEnd(member, await postJson(member, '/uploads/videos/complete', { key, parts }));
 }
 
-/** 200: stored. 202: poll the status URL it names until it says how it ended. Anything else: refused. */
+/**
+ * 200: stored. 202: poll the status URL it names, as static/js/directUpload.js does, until the
+ * upload is no longer "processing" (the status answers 200 while it is). Anything else: refused.
+ * An upload still processing when polling gives up counts as refused: it was never confirmed.
+ */
 async function followToEnd(member: HttpMember, reply: Reply): Promise<DirectOutcome> {
   let current = reply;
   const deadline = Date.now() + POLL_FOR_MS;
-  while (current.status === 202) {
-    const statusUrl = statusUrlOf(current);
-    if (!statusUrl) return { ended: 'refused', status: 202, why: '202 without a status URL to follow' };
-    if (Date.now() > deadline) return { ended: 'refused', status: 202, why: `still 202 after ${POLL_FOR_MS / 1000} s` };
+  const statusUrl = current.status === 202 ? statusUrlOf(current) : undefined;
+  if (current.status === 202 && !statusUrl)
+    return { ended: 'refused', status: 202, why: '202 without a status URL to follow' };
+  while (current.status === 202 || (statusUrl && stateOf(current) === 'processing')) {
+    if (Date.now() > deadline)
+      return { ended: 'refused', status: current.status, why: `still processing after ${POLL_FOR_MS / 1000} s` };
     await sleep(POLL_EVERY_MS);
-    current = await member.send('GET', statusUrl, { accept: 'application/json' });
+    current = await member.send('GET', statusUrl!, { accept: 'application/json' });
   }
   const answer = parse(current);
-  const state =
-    typeof answer.state === 'string' ? answer.state : typeof answer.status === 'string' ? answer.status : '';
-  if (current.status === 200 && !('error' in answer) && !/fail|refus|error/i.test(state))
+  if (current.status === 200 && !('error' in answer) && !/fail|refus|error/i.test(stateOf(current)))
     return { ended: 'stored', answer };
   return refused(current);
+}
+
+function stateOf(reply: Reply): string {
+  const answer = parse(reply);
+  return typeof answer.state === 'string' ? answer.state : typeof answer.status === 'string' ? answer.status : '';
 }
 
 function statusUrlOf(reply: Reply): string | undefined {
@@ -92,8 +101,10 @@ function statusUrlOf(reply: Reply): string | undefined {
 }
 
 function refused(reply: Reply): DirectOutcome {
-  const error = parse(reply).error;
-  return { ended: 'refused', status: reply.status, why: typeof error === 'string' ? error : reply.body.slice(0, 160) };
+  // The app's sentence: `error` from a refusing route, `refusal` from the status of an upload the job refused.
+  const { error, refusal } = parse(reply);
+  const why = typeof error === 'string' ? error : typeof refusal === 'string' ? refusal : reply.body.slice(0, 160);
+  return { ended: 'refused', status: reply.status, why };
 }
 
 function postJson(member: HttpMember, path: string, body: unknown): Promise<Reply> {

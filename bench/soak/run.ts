@@ -11,7 +11,11 @@
  *   npm run soak                      10 minutes (SOAK_MINUTES or --minutes N to change)
  *   npm run soak -- --minutes 2       what CI runs
  *   SOAK_DATABASE_URL=postgres://…    use that server (a throwaway database in it) and skip the restart
+ *   BENCH_APP_ENV="NAME=value …"      extra variables for the app and the worker (a runtime setting to try)
  */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { startChildScript } from '../support/childScript.ts';
 import { parseWholeNumberFlags, createBenchRun } from '../support/benchRun.ts';
 import { closeConnections } from '../support/httpMember.ts';
@@ -25,7 +29,7 @@ import { appRssFigures } from './rssFigures.ts';
 import { startSoakServices } from './soakServices.ts';
 import { formatSoakTable } from './soakTable.ts';
 import { failedVerdicts, judgeSoak } from './soakVerdict.ts';
-import { auditStorage, waitForResync } from './storageAudit.ts';
+import { auditStorage, waitUntilSettled } from './storageAudit.ts';
 import { runStorageGc } from './storageGc.ts';
 import type { TrafficRequest } from './traffic.ts';
 import { expand, type TrafficReport } from './trafficReport.ts';
@@ -60,10 +64,14 @@ await soak.run(async () => {
   if (unplannedExits.length > 0) log(`${unplannedExits.join('; ')}; the app's last output:\n${finalApp.output()}`);
   const rss = appRssFigures(services.rssSamples, finalApp.pid, readyAt, startedAt + durationMs, durationMs);
   log(
-    `traffic done: ${report.requests.length} requests, ${report.uploads.length} uploads; waiting for resync to drain`,
+    `traffic done: ${report.requests.length} requests, ${report.uploads.length} uploads; waiting for resync and the worker's jobs to drain`,
   );
 
-  const drained = await waitForResync(services.databaseUrl, DRAIN_WITHIN_MS);
+  const settleStartedAt = Date.now();
+  const drained = await waitUntilSettled(services.databaseUrl, DRAIN_WITHIN_MS);
+  log(
+    `${drained ? 'settled after' : 'still not settled after'} ${((Date.now() - settleStartedAt) / 1000).toFixed(1)} s`,
+  );
   const s3 = makeS3Client(services.s3);
   soak.defer(async () => s3.destroy());
   const audit = () =>
@@ -85,6 +93,14 @@ await soak.run(async () => {
     incomingBeforeGc: beforeGc.incomingLeftovers,
     gcExitCode: gc,
   };
+  const lines = storage.orphanSamples.length > 0 ? services.logLines() : [];
+  for (const sample of storage.orphanSamples) {
+    log(`left without a row after storage:gc: ${sample}`);
+    // Who wrote it is in the app's and worker's last lines that name its owner's prefix ("avatars/u68-").
+    const key = sample.split(' ')[0]!;
+    const ownerPrefix = key.slice(0, key.indexOf('-') + 1) || key;
+    for (const line of lines.filter((text) => text.includes(ownerPrefix)).slice(-8)) log(`  ${line}`);
+  }
   log('loading every image on every page');
   const images = await auditPageImages(services.origin, storage.usernames, storage.videoIds, PAGE_AUDIT_WITHIN_MS);
   const logs = countLogLines(services.logLines());
@@ -107,8 +123,15 @@ await soak.run(async () => {
   const verdicts = judgeSoak(results);
   console.log(formatSoakTable(results, verdicts));
   const failed = failedVerdicts(verdicts);
+  // The scratch directory goes at exit; the app's and worker's lines are what explain a failure
+  // (SOAK_KEEP_LOG=1 keeps them after a pass too, to compare).
+  const kept = path.join(os.tmpdir(), `vv-soak-${Date.now()}.log`);
+  if (failed.length > 0 || process.env.SOAK_KEEP_LOG === '1')
+    await writeFile(kept, `${services.logLines().join('\n')}\n`);
   if (failed.length > 0) {
     process.exitCode = 1;
-    log(`FAILED: ${failed.map((verdict) => verdict.invariant).join('; ')}`);
-  }
+    log(
+      `FAILED: ${failed.map((verdict) => verdict.invariant).join('; ')}; the app's and worker's log lines are in ${kept}`,
+    );
+  } else if (process.env.SOAK_KEEP_LOG === '1') log(`the app's and worker's log lines are in ${kept}`);
 });

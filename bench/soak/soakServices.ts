@@ -21,6 +21,7 @@ import { createThrowawayDatabase } from '../../test/support/postgres.ts';
 import { startS3Server, type S3TestServer } from '../../test/support/s3Server.ts';
 import { appEnvironment, startAppProcess, type AppProcess, type AppProcessOptions } from '../support/appProcess.ts';
 import { createPublicBucket } from '../support/bucket.ts';
+import { parseAppEnv } from '../support/options.ts';
 import { readMemory } from '../support/procMemory.ts';
 import type { FaultActions } from './faultRunner.ts';
 import { findPostgresBin, startPostgresCluster, type PostgresCluster } from './postgresCluster.ts';
@@ -83,6 +84,8 @@ export async function startSoakServices(defer: (step: () => Promise<unknown>) =>
       LOGIN_ATTEMPTS_PER_IP: '100000',
       VOTES_PER_MINUTE: '10000',
       RESYNC_INTERVAL_SECONDS: '5',
+      // An experiment's runtime setting (BENCH_APP_ENV), as in the other benchmarks.
+      ...parseAppEnv(process.env.BENCH_APP_ENV ?? ''),
     },
   };
   const workerEnv = appEnvironment(options, options.port!);

@@ -76,7 +76,7 @@ export function formatSoakTable(r: SoakResults, verdicts: Verdict[]): string {
     }; lost ${s.lostFiles}; missing objects ${s.missingObjects.length}; outage store ${s.outageStoreFiles} blobs; local files ${s.localFiles}`,
     `bucket, objects without a row: ${s.orphansBeforeGc} before storage:gc, ${s.orphanObjects} after; incoming/ leftovers: ${s.incomingBeforeGc} before, ${s.incomingLeftovers} after`,
     `page images: ${r.images.images} distinct on ${r.images.pages} pages, ${r.images.broken.length} broken`,
-    `app RSS: ${mib(r.rss.startBytes)} after warm-up, ${mib(r.rss.endBytes)} at the end (${signedPercent((r.rss.endBytes - r.rss.startBytes) / r.rss.startBytes)})`,
+    `app RSS (medians over ${r.rss.windowSeconds} s): ${mib(r.rss.startBytes)} after a ${r.rss.warmUpSeconds} s warm-up, ${mib(r.rss.endBytes)} at the end (${signedPercent((r.rss.endBytes - r.rss.startBytes) / r.rss.startBytes)})`,
     `app and worker log lines at error level: ${r.logs.errors.length}`,
     `faults (s from the first request; a fault window runs until the thing answers again, plus ${RECOVERY_GRACE_MS / 1000} s):`,
     `  ${faults.join(', ')}`,

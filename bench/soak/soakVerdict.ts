@@ -29,8 +29,8 @@ export interface SoakResults {
   storage: StorageAudit & { orphansBeforeGc: number; incomingBeforeGc: number; gcExitCode: number };
   images: PageImageAudit;
   logs: LogCounts;
-  /** The app that ran to the end: its RSS after warm-up, and at the end of traffic (medians of samples). */
-  rss: { startBytes: number; endBytes: number };
+  /** The app that ran to the end: its RSS after warm-up, and at the end of traffic (medians over windows of the samples). */
+  rss: { startBytes: number; endBytes: number; warmUpSeconds: number; windowSeconds: number };
   /** Whether the outbox and the outage store drained within the bound after traffic stopped. */
   drained: boolean;
   /** The app or worker processes that exited without being killed by the plan. */
@@ -94,7 +94,9 @@ export function judgeSoak(r: SoakResults): Verdict[] {
     verdict(
       'after storage:gc, no object in the bucket without a row',
       r.storage.gcExitCode === 0 && r.storage.orphanObjects === 0,
-      `${r.storage.orphansBeforeGc} before, ${r.storage.orphanObjects} after (storage:gc exit code ${r.storage.gcExitCode})`,
+      `${r.storage.orphansBeforeGc} before, ${r.storage.orphanObjects} after (storage:gc exit code ${r.storage.gcExitCode})${
+        r.storage.orphanSamples.length > 0 ? `; first left: ${r.storage.orphanSamples.slice(0, 3).join(', ')}` : ''
+      }`,
     ),
     {
       ...verdict(

@@ -10,6 +10,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { STORAGE_GC_JOB } from '../../src/files/storageJobs.ts';
 import { runPool } from '../support/pool.ts';
 import type { UploadAttempt, UploadKind } from './trafficReport.ts';
 
@@ -36,6 +37,8 @@ export interface StorageAudit {
   pendingPrimaryCopies: number;
   localFiles: number;
   orphanObjects: number;
+  /** The first few of them with their age, which says who could have left them. */
+  orphanSamples: string[];
   incomingLeftovers: number;
   /** Every member and video in the database, for the page audit. */
   usernames: string[];
@@ -43,17 +46,22 @@ export interface StorageAudit {
 }
 
 /**
- * Polls until nothing waits for S3 any more — no copy owed, no row outside S3 — or `withinMs`
- * has passed. Blobs no row waits on are not resync's to move but storage:gc's to remove; the
- * audit after gc counts what is left of them.
+ * Polls until the run has settled — no copy owed, no row outside S3, and no job the worker
+ * still owes (a direct image whose worker was killed is retried once its lease runs out, and
+ * writes its objects then) — or `withinMs` has passed. Until then an audit would count the
+ * objects of a job halfway through as having no row. Blobs no row waits on are not resync's
+ * to move but storage:gc's to remove; the audit after gc counts what is left of them.
  */
-export async function waitForResync(databaseUrl: string, withinMs: number): Promise<boolean> {
+export async function waitUntilSettled(databaseUrl: string, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const waiting = await withDatabase(databaseUrl, async (db) => {
+      // The periodic storage-gc job is left out: it is the daily job the soak runs by hand at the end.
       const { rows } = await db.query<{ n: number }>(
         `select (select count(*) from pending_copies where target = 'primary')::int
-              + (select count(*) from stored_files where location <> 's3' and lost_at is null)::int as n`,
+              + (select count(*) from stored_files where location <> 's3' and lost_at is null)::int
+              + (select count(*) from jobs where failed_at is null and kind <> $1)::int as n`,
+        [STORAGE_GC_JOB],
       );
       return rows[0]?.n ?? 0;
     }).catch(() => Number.POSITIVE_INFINITY);
@@ -157,8 +165,10 @@ export async function auditStorage(options: {
       `select (select count(*) from fallback_blobs)::int as files, (select bytes from fallback_usage) as bytes,
               (select count(*) from pending_copies where target = 'primary')::int as pending`,
     );
-    const bucketKeys = await listKeys(s3, bucket);
+    const listed = await listObjects(s3, bucket);
+    const bucketKeys = listed.map((object) => object.key);
     const known = new Set(files.flatMap(keysOf));
+    const orphans = listed.filter(({ key }) => !key.startsWith('incoming/') && !known.has(key));
     return {
       filesByLocation,
       lostFiles: files.filter((file) => file.lost_at !== null).length,
@@ -169,7 +179,10 @@ export async function auditStorage(options: {
       outageStoreBytes: Number(store[0]?.bytes ?? 0),
       pendingPrimaryCopies: store[0]?.pending ?? 0,
       localFiles: await countFiles(options.localStorageDir),
-      orphanObjects: bucketKeys.filter((key) => !key.startsWith('incoming/') && !known.has(key)).length,
+      orphanObjects: orphans.length,
+      orphanSamples: orphans
+        .slice(0, 10)
+        .map(({ key, lastModified }) => `${key} (written ${((Date.now() - lastModified) / 1000).toFixed(1)} s ago)`),
       incomingLeftovers: bucketKeys.filter((key) => key.startsWith('incoming/')).length,
       usernames: [...users.keys()],
       videoIds: [...videos.keys()],
@@ -186,15 +199,16 @@ async function headSize(s3: S3Client, bucket: string, key: string): Promise<numb
   }
 }
 
-async function listKeys(s3: S3Client, bucket: string): Promise<string[]> {
-  const keys: string[] = [];
+async function listObjects(s3: S3Client, bucket: string): Promise<Array<{ key: string; lastModified: number }>> {
+  const objects: Array<{ key: string; lastModified: number }> = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    for (const object of page.Contents ?? [])
+      if (object.Key) objects.push({ key: object.Key, lastModified: object.LastModified?.getTime() ?? 0 });
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  return keys;
+  return objects;
 }
 
 /** Files under the app's local storage directory (the fallback of last resort), at any depth. */

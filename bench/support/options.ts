@@ -53,7 +53,8 @@ export function uploadsPerRound(options: BenchOptions): number {
   return options.images * Math.ceil(options.minUploadsPerRound / options.images);
 }
 
-function parseAppEnv(text: string): Record<string, string> {
+/** BENCH_APP_ENV's NAME=value words, for every benchmark that starts the app (bench/soak too). */
+export function parseAppEnv(text: string): Record<string, string> {
   const variables: Record<string, string> = {};
   for (const word of text.split(/\s+/).filter(Boolean)) {
     const match = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);

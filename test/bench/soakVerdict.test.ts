@@ -46,6 +46,7 @@ function passingResults(): SoakResults {
       pendingPrimaryCopies: 0,
       localFiles: 0,
       orphanObjects: 0,
+      orphanSamples: [],
       incomingLeftovers: 0,
       usernames: ['m0'],
       videoIds: [1],
@@ -55,7 +56,7 @@ function passingResults(): SoakResults {
     },
     images: { pages: 3, pagesFailed: [], images: 9, broken: [], timedOut: false },
     logs: { storedIn: { s3: 4, db: 1 }, fallbacks: 1, resyncMoved: 1, resyncFailed: 0, errors: [] },
-    rss: { startBytes: 300 * 2 ** 20, endBytes: 320 * 2 ** 20 },
+    rss: { startBytes: 300 * 2 ** 20, endBytes: 320 * 2 ** 20, warmUpSeconds: 180, windowSeconds: 60 },
     drained: true,
     unplannedExits: [],
   };
@@ -151,13 +152,24 @@ describe('the soak run', () => {
     expect(failed(full)).toEqual(['app RSS at the end within 10 % of the start after warm-up']);
   });
 
+  it('names the objects gc left without a row, with their age, in the failed verdict itself', () => {
+    const results = passingResults();
+    results.storage.orphanObjects = 2;
+    results.storage.orphanSamples = ['avatars/a.webp (written 1.2 s ago)', 'avatars/b.webp (written 0.8 s ago)'];
+    const orphans = judgeSoak(results).find((each) => each.invariant.startsWith('after storage:gc'));
+    expect(orphans?.ok).toBe(false);
+    expect(orphans?.detail).toBe(
+      '3 before, 2 after (storage:gc exit code 0); first left: avatars/a.webp (written 1.2 s ago), avatars/b.webp (written 0.8 s ago)',
+    );
+  });
+
   it('prints one table with the requests by status, the uploads by kind and every verdict', () => {
     // Ten minutes, so every verdict (RSS included) is judged.
     const results = { ...passingResults(), minutes: 10 };
     const table = formatSoakTable(results, judgeSoak(results));
     expect(table).toMatch(/^ {2}500 +1 +0$/m);
     expect(table).toMatch(/^ {2}video-direct +1 +1 +0 +0 +0$/m);
-    expect(table).toContain('app RSS: 300 MiB after warm-up, 320 MiB at the end (+6.7 %)');
+    expect(table).toContain('app RSS (medians over 60 s): 300 MiB after a 180 s warm-up, 320 MiB at the end (+6.7 %)');
     expect(table.match(/^ {2}PASS/gm)).toHaveLength(judgeSoak(results).length);
   });
 
