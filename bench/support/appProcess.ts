@@ -70,6 +70,7 @@ export function appEnvironment(options: AppProcessOptions, port: number): Record
     HEALTHZ_TOKEN: BENCH_HEALTHZ_AUTH.token,
     // As render.yaml deploys it (see the comment there).
     MALLOC_ARENA_MAX: '2',
+    NODE_OPTIONS: '--max-semi-space-size=16',
     SESSION_SECRET: randomBytes(30).toString('base64url').slice(0, 40),
     DATA_DIR: path.join(options.workDir, 'data'),
     LOCAL_STORAGE_DIR: path.join(options.workDir, 'static'),
