@@ -65,18 +65,29 @@ export async function startAppAgainst(
 }
 
 /**
- * Front-page latencies (ms), one request after another, until `durationMs` has passed or
- * `maxRequests` were made. A failed request counts as the time it took, and is reported.
+ * Front-page latencies (ms), one request after another, until `durationMs` has passed (and at
+ * least `minRequests` were made, within `maxMs`) or `maxRequests` were made. A failed request
+ * counts as the time it took, and is reported.
  */
 export async function frontPageLatencies(
   origin: string,
-  { durationMs, maxRequests }: { durationMs: number; maxRequests: number },
+  {
+    durationMs,
+    maxRequests,
+    minRequests = 0,
+    maxMs = durationMs,
+  }: { durationMs: number; maxRequests: number; minRequests?: number; maxMs?: number },
 ): Promise<{ latencies: number[]; failures: number }> {
   const latencies: number[] = [];
   let failures = 0;
-  const until = performance.now() + durationMs;
-  while (latencies.length < maxRequests && performance.now() < until) {
-    const started = performance.now();
+  const started = performance.now();
+  // A busy machine gets fewer requests into `durationMs`; going on until `minRequests` keeps the p99 worth its name.
+  const goOn = () => {
+    const elapsed = performance.now() - started;
+    return elapsed < maxMs && (elapsed < durationMs || latencies.length < minRequests);
+  };
+  while (latencies.length < maxRequests && goOn()) {
+    const sent = performance.now();
     const ok = await fetch(`${origin}/`, { signal: AbortSignal.timeout(10_000) }).then(
       async (response) => {
         await response.arrayBuffer();
@@ -84,7 +95,7 @@ export async function frontPageLatencies(
       },
       () => false,
     );
-    latencies.push(performance.now() - started);
+    latencies.push(performance.now() - sent);
     if (!ok) failures += 1;
   }
   return { latencies, failures };
