@@ -16,6 +16,7 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { startChildScript } from '../support/childScript.ts';
 import { parseWholeNumberFlags, createBenchRun } from '../support/benchRun.ts';
 import { closeConnections } from '../support/httpMember.ts';
@@ -30,7 +31,7 @@ import { startSoakServices } from './soakServices.ts';
 import { formatSoakTable } from './soakTable.ts';
 import { failedVerdicts, judgeSoak } from './soakVerdict.ts';
 import { auditStorage, waitUntilSettled } from './storageAudit.ts';
-import { runStorageGc } from './storageGc.ts';
+import { runStorageGc, waitBeforeGcMs } from './storageGc.ts';
 import type { TrafficRequest } from './traffic.ts';
 import { expand, type TrafficReport } from './trafficReport.ts';
 
@@ -86,6 +87,11 @@ await soak.run(async () => {
   // Objects a killed process or a failed delete left without a row are storage:gc's to remove;
   // after it, the audit runs again, so it also shows that gc removed nothing anybody uses.
   log(`storage audited: ${beforeGc.orphanObjects} objects without a row; running storage:gc --delete`);
+  const graceWaitMs = waitBeforeGcMs(beforeGc.newestLeftoverAt, Date.now());
+  if (graceWaitMs > 0) {
+    log(`waiting ${(graceWaitMs / 1000).toFixed(1)} s: the newest leftover is younger than storage:gc's grace`);
+    await setTimeout(graceWaitMs);
+  }
   const gc = await runStorageGc(services.projectDir, services.cliEnv);
   const storage = {
     ...(await audit()),

@@ -39,6 +39,8 @@ export interface StorageAudit {
   orphanObjects: number;
   /** The first few of them with their age, which says who could have left them. */
   orphanSamples: string[];
+  /** When the youngest object without a row (incoming/ included) was written, epoch ms; undefined when there is none. */
+  newestLeftoverAt: number | undefined;
   incomingLeftovers: number;
   /** Every member and video in the database, for the page audit. */
   usernames: string[];
@@ -169,6 +171,7 @@ export async function auditStorage(options: {
     const bucketKeys = listed.map((object) => object.key);
     const known = new Set(files.flatMap(keysOf));
     const orphans = listed.filter(({ key }) => !key.startsWith('incoming/') && !known.has(key));
+    const leftovers = listed.filter(({ key }) => key.startsWith('incoming/') || !known.has(key));
     return {
       filesByLocation,
       lostFiles: files.filter((file) => file.lost_at !== null).length,
@@ -183,6 +186,7 @@ export async function auditStorage(options: {
       orphanSamples: orphans
         .slice(0, 10)
         .map(({ key, lastModified }) => `${key} (written ${((Date.now() - lastModified) / 1000).toFixed(1)} s ago)`),
+      newestLeftoverAt: leftovers.length > 0 ? Math.max(...leftovers.map((object) => object.lastModified)) : undefined,
       incomingLeftovers: bucketKeys.filter((key) => key.startsWith('incoming/')).length,
       usernames: [...users.keys()],
       videoIds: [...videos.keys()],

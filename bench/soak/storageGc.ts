@@ -8,8 +8,23 @@ import { execFile } from 'node:child_process';
 import { log } from '../support/log.ts';
 
 const GC_TIMEOUT_MS = 120_000;
-/** 3.6 s: every leftover of the run is older than that once traffic has stopped and resync drained. */
+/** 3.6 s: storage:gc keeps an object younger than that (it may be an upload whose row is still being written). */
 const GRACE_HOURS = '0.001';
+export const GC_GRACE_MS = Number(GRACE_HOURS) * 3_600_000;
+/** S3's LastModified may be rounded down to the second, and the two clocks read apart. */
+const CLOCK_MARGIN_MS = 1_500;
+
+/**
+ * How long to wait before storage:gc so that it can judge every leftover. Leftovers are still
+ * made at the very end of traffic — a replaced avatar whose old objects the app could not
+ * delete while its breaker was open, after the worker's resync had just copied them to S3 — so
+ * gc started right after the run settles would keep them as too young, and the audit after it
+ * would count them.
+ */
+export function waitBeforeGcMs(newestLeftoverAt: number | undefined, now: number): number {
+  if (newestLeftoverAt === undefined) return 0;
+  return Math.max(0, newestLeftoverAt + GC_GRACE_MS + CLOCK_MARGIN_MS - now);
+}
 
 export function runStorageGc(projectDir: string, env: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {

@@ -47,6 +47,7 @@ function passingResults(): SoakResults {
       localFiles: 0,
       orphanObjects: 0,
       orphanSamples: [],
+      newestLeftoverAt: undefined,
       incomingLeftovers: 0,
       usernames: ['m0'],
       videoIds: [1],
