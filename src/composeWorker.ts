@@ -81,12 +81,12 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
         db,
         s3,
         local,
-        backup: backup,
+        backup,
         logger,
         maxImagePixels: config.maxImagePixels,
-        delivery: delivery,
+        delivery,
         quota: createUploadQuota({ db, dailyBytes: config.dailyUploadBytes }),
-        outageStore: outageStore,
+        outageStore,
         outageStoreMaxFileBytes: config.fallbackMaxFileBytes,
       }));
   const handlers: JobHandler[] = [
@@ -95,7 +95,7 @@ export function composeWorker(parts: WorkerParts): ComposedWorker {
       // The outage store too: a blob whose row was never written (the database went away between the two) is garbage.
       adapters: s3 ? [s3, local, ...(outageStore ? [outageStore] : [])] : [local],
       multipart: config.s3 ? multipartStoreFor(config.s3) : undefined,
-      outageStore: outageStore,
+      outageStore,
       logger,
     }),
     regenerateImagesJob({

@@ -194,14 +194,18 @@ export function createResync(deps: ResyncDeps) {
         // The file's row went after the claim (its outbox row with it): nothing to copy.
         if (!file) continue;
         try {
-          if (pending.target === 'primary') {
-            const outcome = await holdClaim(db, pending, () => moveToPrimary(pending, file), deps.claimLeaseSeconds);
-            if (outcome === 'moved') summary.moved += 1;
-            options.onFile?.(file, outcome);
-          } else {
-            if (await holdClaim(db, pending, () => copyToBackup(pending, file), deps.claimLeaseSeconds))
-              summary.backedUp += 1;
-          }
+          await holdClaim(
+            db,
+            pending,
+            async () => {
+              if (pending.target === 'primary') {
+                const outcome = await moveToPrimary(pending, file);
+                if (outcome === 'moved') summary.moved += 1;
+                options.onFile?.(file, outcome);
+              } else if (await copyToBackup(pending, file)) summary.backedUp += 1;
+            },
+            deps.claimLeaseSeconds,
+          );
         } catch (error) {
           // Its bytes went with the row (a check against the source then fails): not a failure.
           if (await rowIsGone(file).catch(() => false)) {
