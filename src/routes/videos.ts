@@ -124,6 +124,8 @@ export function createVideoHandlers({
           file: hasFile && submission.video ? { spooled: submission.video } : undefined,
         },
       );
+      // Before the answer, as for a refusal: a client that reads its 303 finds no temp file left behind.
+      await removeSpooledFiles(spooled);
       req.session.flash =
         created.stored.some((stored) => stored.location !== 's3') && imageStorage.mode === 's3'
           ? 'Video submitted. (Cloud storage is unreachable right now, so its files are kept on this server for the moment.)'
